@@ -1,0 +1,104 @@
+# opspipe — one Makefile for seven programs.
+#
+#   make            build every program into bin/
+#   make check      build and run the test suite (installs Debian packages as root)
+#   make check SANITIZE=1   the same under ASan and UBSan
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install the Debian packages needed to build and test
+#   make demo       the summarize flow against a generated Prometheus history
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WERROR  ?= -Werror
+XCFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow \
+           -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+           -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fopenmp -pthread
+LDLIBS   = -ljq -lonig -lcurl -lyaml -lcrypto -lm -fopenmp -pthread
+
+ifeq ($(SANITIZE),1)
+MODE     = asan
+XCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS  += -fsanitize=address,undefined
+else
+MODE     = plain
+endif
+
+BUILD    = build/$(MODE)
+PROGRAMS = $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard src/*/main.c)))))
+PROGRAMS := $(filter-out lib,$(PROGRAMS))
+BINS     = $(addprefix bin/,$(PROGRAMS))
+LIB_SRC  = $(wildcard src/lib/*.c)
+LIB_OBJ  = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC))
+LIB      = $(BUILD)/libopspipe.a
+UNIT_SRC = $(wildcard test/unit/*.c)
+UNITS    = $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
+FUZZ_SRC = $(wildcard test/fuzz/*.c)
+SCRIPTS  = $(filter-out $(BINS),$(wildcard bin/opspipe-*))
+MANPAGES = $(wildcard share/man/man1/*.1)
+
+# Debian packages the build and the test suite need.
+DEPS_BUILD = gcc make pkg-config libjq-dev libonig-dev libcurl4-openssl-dev \
+             libyaml-dev libssl-dev libcmocka-dev
+DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
+             python3-statsmodels mandoc shellcheck
+DEPS_BENCH = wrk apache2-utils hyperfine
+
+# Re-link when switching between plain and sanitized builds.
+MODE_STAMP = build/.mode-$(MODE)
+$(shell mkdir -p build; [ -f $(MODE_STAMP) ] || { rm -f build/.mode-*; touch $(MODE_STAMP); })
+
+.PHONY: all check unit install clean deps demo fuzz
+all: $(BINS) $(UNITS)
+
+# Objects are written to a temporary name and renamed, so two makes racing
+# in one tree never leave a half-written object behind.
+$(BUILD)/%.o: src/%.c $(wildcard src/lib/*.h) | $(BUILD)/lib
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@.$$$$.tmp $< && mv -f $@.$$$$.tmp $@
+
+$(BUILD)/lib:
+	@mkdir -p $@
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@.tmp && ar rcs $@.tmp $^ && mv -f $@.tmp $@
+
+.SECONDEXPANSION:
+bin/%: $$(patsubst src/%.c,$(BUILD)/%.o,$$(wildcard src/%/*.c)) $(LIB) $(MODE_STAMP)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB) $(LDLIBS) && mv -f $@.tmp $@
+
+$(BUILD)/test/%: test/unit/%.c $(LIB) $(wildcard src/lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $< $(LIB) $(LDLIBS) -lcmocka && mv -f $@.tmp $@
+
+check: deps-check all
+	OPSPIPE_BUILD=$(BUILD) sh test/run
+
+deps-check:
+	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
+
+deps:
+	@OPSPIPE_INSTALL=1 sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
+
+demo: deps-check all
+	sh examples/demo.sh
+
+# libFuzzer targets for the hand-written parsers (clang from Debian).
+fuzz:
+	@mkdir -p build/fuzz
+	for f in $(FUZZ_SRC); do \
+	  clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc/lib -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/$$(basename $$f .c) $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	done
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/opspipe
+	for b in $(BINS); do install -m 755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+	for s in $(SCRIPTS); do install -m 755 $$s $(DESTDIR)$(PREFIX)/bin/; done
+	for m in $(MANPAGES); do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done
+	cp -R share/opspipe/. $(DESTDIR)$(PREFIX)/share/opspipe/
+
+clean:
+	rm -rf build $(BINS) bin/*.tmp

@@ -1,0 +1,121 @@
+/* http.h — the one HTTP layer every network program shares, on libcurl.
+ *
+ * Same flags in every program (http_opts[]): --url, --timeout SEC,
+ * --connect-timeout SEC, --retries N, --token, --token-file, --user U:P,
+ * --cacert, --cert, --key, --insecure, --header 'K: V', --max-response.
+ * Proxies come from the usual environment variables (libcurl reads them).
+ * Retries: connection errors, 408, 429 and 5xx, exponential backoff with
+ * full jitter, Retry-After honoured (seconds or HTTP date, capped).
+ * Secrets never appear in diagnostics: URLs are printed without userinfo,
+ * tokens and passwords never.
+ */
+#ifndef OPSPIPE_HTTP_H
+#define OPSPIPE_HTTP_H
+
+#include <stddef.h>
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "opt.h"
+
+struct http_conf {
+	char *url;		/* base URL (owned) */
+	double timeout;		/* total seconds per attempt, 0: none */
+	double connect_timeout;	/* default 10 */
+	int retries;		/* extra attempts after the first, default 3 */
+	double retry_base;	/* first backoff in seconds, default 0.5 */
+	double retry_max;	/* cap on one wait, default 30 */
+	char *token;		/* bearer token (owned; from --token or file) */
+	char *user;		/* "user:password" for basic auth (owned) */
+	char *cacert, *cert, *key;
+	int insecure;
+	struct curl_slist *headers;	/* extra headers for every request */
+	size_t max_response;	/* cap on a response body, default 1 GiB */
+};
+
+/* The shared flags, for a program's opt_program tables. */
+extern const struct opt http_opts[];
+
+/*
+ * Defaults, then the URL from the first set variable in url_envs (a
+ * NULL-terminated list, may be NULL), else default_url.
+ */
+void http_conf_init(struct http_conf *c, const char *const *url_envs,
+    const char *default_url);
+/* Applies one of http_opts[]; returns 1 if key was one, 0 if not. Exits 2
+ * on a bad argument (unreadable token file, bad number). */
+int http_conf_option(struct http_conf *c, int key, const char *arg);
+void http_conf_free(struct http_conf *c);
+
+/* base + path, with exactly one slash between them (caller frees). */
+char *http_url_join(const char *base, const char *path);
+/* application/x-www-form-urlencoded "k=v" pair appended to b ('&' first
+ * when b is not empty). */
+void http_form_add(struct buf *b, const char *key, const char *value);
+/* A URL safe for messages: userinfo removed (caller frees). */
+char *http_url_redact(const char *url);
+
+/* Called with each chunk of a 2xx body; nonzero aborts the transfer. */
+typedef int (*http_data_fn)(void *ctx, const char *data, size_t len);
+
+struct http_request {
+	const char *method;		/* "GET" (default when NULL), "POST", … */
+	const char *url;		/* absolute */
+	const char *content_type;	/* for body */
+	const char *body;
+	size_t body_len;
+	struct curl_slist *headers;	/* per-request headers, added to conf's */
+	http_data_fn on_data;		/* stream a 2xx body instead of keeping it */
+	void *ctx;
+	int retries;			/* -1: conf's; 0: never retry */
+};
+
+enum http_rc {
+	HTTP_OK = 0,		/* a 2xx response */
+	HTTP_ESTATUS,		/* a non-2xx response after retries; see status */
+	HTTP_ETRANSPORT,	/* connection, DNS, TLS, timeout after retries */
+	HTTP_ETOOBIG,		/* the body passed max_response */
+	HTTP_EABORTED		/* on_data asked to stop */
+};
+
+struct http_response {
+	enum http_rc rc;
+	long status;		/* HTTP status, 0 when none */
+	struct buf body;	/* the body (2xx without on_data, or any error) */
+	char *content_type;
+	int attempts;		/* how many were made */
+	double ms;		/* wall time of all attempts */
+	char error[CURL_ERROR_SIZE + 64];	/* transport error text */
+};
+
+int http_global_init(void);	/* once, before anything else; 0 on success */
+void http_global_cleanup(void);
+
+/* One request, with retries. Returns rs->rc. rs must be zeroed. */
+enum http_rc http_do(const struct http_conf *c, const struct http_request *rq,
+    struct http_response *rs);
+void http_response_free(struct http_response *rs);
+/* "HTTP 503 from http://host/path: <first line of body>" or the transport
+ * error, for diagnostics (never with secrets). Caller frees. */
+char *http_describe(const struct http_request *rq,
+    const struct http_response *rs);
+
+/*
+ * Concurrent requests through the multi interface: up to `jobs` in flight,
+ * each retried on its own. Add any number; http_pool_run() drives the
+ * transfers and returns after at least one request completes (or at once
+ * when none is pending), calling done(ctx) for each completed one.
+ * http_pool_pending() tells how many are queued or in flight.
+ */
+struct http_pool;
+typedef void (*http_done_fn)(void *ctx, const struct http_request *rq,
+    struct http_response *rs);
+struct http_pool *http_pool_new(const struct http_conf *c, int jobs);
+/* rq and rs must stay valid until done is called. */
+void http_pool_add(struct http_pool *p, const struct http_request *rq,
+    struct http_response *rs, http_done_fn done, void *ctx);
+int http_pool_run(struct http_pool *p);
+size_t http_pool_pending(const struct http_pool *p);
+void http_pool_free(struct http_pool *p);
+
+#endif

@@ -1,0 +1,133 @@
+# test/lib.sh — sourced by every end-to-end test script (POSIX sh).
+#
+#   . "$OPSPIPE_TOP/test/lib.sh"
+#   ok_if "promq prints one record per series" [ "$(wc -l <out)" -eq 3 ]
+#   expect_eq "instant value" "0.25" "$(jq -r .value[1] out)"
+#   expect_status "bad query exits 2" 2 promq 'sum('
+#   done_testing
+#
+# Output is TAP; test/run counts it. Scripts also run on their own:
+# `sh test/t/promq.sh` (then they start the servers they need).
+set -u
+: "${OPSPIPE_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
+PATH=$OPSPIPE_TOP/bin:$PATH
+export PATH OPSPIPE_TOP
+T_COUNT=0
+T_FAILED=0
+T_DIR=$(mktemp -d "${OPSPIPE_TEST_TMP:-${TMPDIR:-/tmp}}/t.XXXXXX") || exit 2
+T_CLEANUP=""
+
+t_cleanup() {
+	for cmd in $T_CLEANUP; do
+		"$cmd"
+	done
+	rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# at_exit FUNCTION: run FUNCTION (no arguments) when the script ends.
+at_exit() {
+	T_CLEANUP="$1 $T_CLEANUP"
+}
+
+ok() {
+	T_COUNT=$((T_COUNT + 1))
+	echo "ok $T_COUNT - $1"
+}
+
+not_ok() {
+	T_COUNT=$((T_COUNT + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_COUNT - $1"
+	shift
+	for line in "$@"; do
+		printf '#   %s\n' "$line"
+	done
+}
+
+# ok_if NAME CMD...: passes when CMD succeeds.
+ok_if() {
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+}
+
+# expect_eq NAME EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected: $2" "actual:   $3"
+	fi
+}
+
+# expect_match NAME PATTERN ACTUAL (grep -E pattern)
+expect_match() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1" "pattern: $2" "actual:  $3"
+	fi
+}
+
+# expect_status NAME STATUS CMD...: CMD's stdout/stderr land in $T_DIR/out
+# and $T_DIR/err for further checks.
+expect_status() {
+	name=$1
+	want=$2
+	shift 2
+	"$@" >"$T_DIR/out" 2>"$T_DIR/err" </dev/null
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		ok "$name"
+	else
+		not_ok "$name" "command: $*" "expected exit $want, got $got" \
+		    "stderr: $(head -c 600 "$T_DIR/err")"
+	fi
+}
+
+# free_port: a free TCP port on 127.0.0.1.
+free_port() {
+	/usr/bin/python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# wait_http URL [SECONDS]: wait until URL answers 2xx.
+wait_http() {
+	i=0
+	limit=$(( ${2:-30} * 10 ))
+	while [ "$i" -lt "$limit" ]; do
+		curl -fs -o /dev/null --max-time 2 "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# need_prometheus: PROMETHEUS_URL of the shared test server, started here
+# when the script runs on its own.
+need_prometheus() {
+	if [ -n "${OPSPIPE_TEST_PROM:-}" ] && [ -f "$OPSPIPE_TEST_PROM/url" ]; then
+		PROMETHEUS_URL=$(cat "$OPSPIPE_TEST_PROM/url")
+	else
+		OPSPIPE_TEST_PROM=$T_DIR/prom
+		sh "$OPSPIPE_TOP/test/prom/start.sh" "$OPSPIPE_TEST_PROM" >&2 ||
+			{ not_ok "start prometheus"; exit 1; }
+		at_exit t_stop_prometheus
+		PROMETHEUS_URL=$(cat "$OPSPIPE_TEST_PROM/url")
+	fi
+	export PROMETHEUS_URL OPSPIPE_TEST_PROM
+}
+
+t_stop_prometheus() {
+	sh "$OPSPIPE_TOP/test/prom/stop.sh" "$OPSPIPE_TEST_PROM"
+}
+
+# done_testing: the last line of every script; exit status tells failures.
+done_testing() {
+	echo "1..$T_COUNT"
+	[ "$T_FAILED" -eq 0 ]
+}
