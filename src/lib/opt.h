@@ -48,7 +48,7 @@ void opt_end(struct opt_parser *p);
 void opt_usage(const struct opt_program *prog, FILE *fp, int full);
 /* "PROG: MSG\nTry 'PROG --help'." then exit 2. */
 void opt_usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+    __attribute__((format(printf, 1, 2), __noreturn__));
 
 /*
  * Checked numbers, after OpenBSD's strtonum: 0 on success, -1 with
