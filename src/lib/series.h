@@ -59,7 +59,7 @@ const char *series_scan_sample(struct series *s, const char *p,
  * one "[t,\"v\"]") straight to our output spelling "[[1795320000,0.25],…]"
  * without converting numbers: text is validated and copied. Returns the
  * position after the array or NULL with *err. Appends to out; *count gets
- * the number of samples, *first/*last their first and last timestamps.
+ * the number of samples, *first and *last the first and last timestamps.
  */
 const char *series_transcode(struct buf *out, const char *p, const char *end,
     int instant, size_t *count, double *first, double *last,

@@ -1,0 +1,259 @@
+/* jsonl.c — JSON lines in and out, on libjq's jv. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "jsonl.h"
+#include "msg.h"
+
+struct jsonl {
+	FILE *fp;
+	int owns_fp;
+	char *name;
+	char *line;
+	size_t cap;
+	size_t lineno;
+	unsigned long bad;
+};
+
+struct jsonl *
+jsonl_open(FILE *fp, const char *name)
+{
+	struct jsonl *r = xcalloc(1, sizeof *r);
+
+	r->fp = fp;
+	r->name = xstrdup(name);
+	return r;
+}
+
+struct jsonl *
+jsonl_open_path(const char *path)
+{
+	struct jsonl *r;
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		return jsonl_open(stdin, "stdin");
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		msg_warn("cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	r = jsonl_open(fp, path);
+	r->owns_fp = 1;
+	return r;
+}
+
+void
+jsonl_close(struct jsonl *r)
+{
+	if (r == NULL)
+		return;
+	if (r->owns_fp)
+		fclose(r->fp);
+	free(r->line);
+	free(r->name);
+	free(r);
+}
+
+static int
+blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+int
+jsonl_getline(struct jsonl *r, const char **line, size_t *len)
+{
+	ssize_t n;
+
+	for (;;) {
+		errno = 0;
+		n = getline(&r->line, &r->cap, r->fp);
+		if (n < 0) {
+			if (ferror(r->fp))
+				msg_warn("%s: read error: %s", r->name,
+				    strerror(errno));
+			return 0;
+		}
+		r->lineno++;
+		if (n > 0 && r->line[n - 1] == '\n')
+			n--;
+		if (n > 0 && r->line[n - 1] == '\r')
+			n--;
+		r->line[n] = '\0';
+		if (blank(r->line, (size_t)n))
+			continue;
+		*line = r->line;
+		*len = (size_t)n;
+		return 1;
+	}
+}
+
+/* Shortens a parser message for long lines: jq quotes input sometimes. */
+static jv
+parse_error(jv msg)
+{
+	jv out;
+
+	if (jv_get_kind(msg) != JV_KIND_STRING) {
+		jv_free(msg);
+		return jv_invalid_with_msg(jv_string("invalid JSON"));
+	}
+	out = jv_invalid_with_msg(jv_string_fmt("invalid JSON: %s",
+	    jv_string_value(msg)));
+	jv_free(msg);
+	return out;
+}
+
+jv
+jsonl_parse(const char *line, size_t len)
+{
+	const char *nul = memchr(line, '\0', len);
+	jv_parser *p;
+	jv v, rest;
+
+	if (nul != NULL)
+		return jv_invalid_with_msg(jv_string_fmt(
+		    "NUL byte at column %zu", (size_t)(nul - line) + 1));
+	if (len > INT_MAX)
+		return jv_invalid_with_msg(jv_string("line too long"));
+	p = jv_parser_new(0);
+	jv_parser_set_buf(p, line, (int)len, 0);
+	v = jv_parser_next(p);
+	if (!jv_is_valid(v)) {
+		jv msg = jv_invalid_get_msg(v);
+
+		jv_parser_free(p);
+		if (jv_get_kind(msg) == JV_KIND_NULL) {
+			jv_free(msg);
+			return jv_invalid_with_msg(jv_string("no JSON value"));
+		}
+		return parse_error(msg);
+	}
+	rest = jv_parser_next(p);
+	jv_parser_free(p);
+	if (jv_is_valid(rest) || jv_invalid_has_msg(jv_copy(rest))) {
+		jv_free(rest);
+		jv_free(v);
+		return jv_invalid_with_msg(jv_string(
+		    "more than one JSON value on the line"));
+	}
+	jv_free(rest);
+	return v;
+}
+
+int
+jsonl_next(struct jsonl *r, jv *out)
+{
+	const char *line;
+	size_t len;
+	jv v;
+
+	if (!jsonl_getline(r, &line, &len))
+		return 0;
+	v = jsonl_parse(line, len);
+	if (!jv_is_valid(v)) {
+		jv msg = jv_invalid_get_msg(v);
+
+		jsonl_warn(r, "%s", jv_string_value(msg));
+		jv_free(msg);
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+size_t
+jsonl_lineno(const struct jsonl *r)
+{
+	return r->lineno;
+}
+
+const char *
+jsonl_name(const struct jsonl *r)
+{
+	return r->name;
+}
+
+unsigned long
+jsonl_bad(const struct jsonl *r)
+{
+	return r->bad;
+}
+
+void
+jsonl_warn(struct jsonl *r, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	msg_warn("%s:%zu: %s", r->name, r->lineno, msg);
+	r->bad++;
+}
+
+int
+jsonl_write(FILE *fp, jv v)
+{
+	jv_dumpf(v, fp, 0);
+	if (putc('\n', fp) == EOF || ferror(fp))
+		return -1;
+	return 0;
+}
+
+void
+jsonl_dump(struct buf *b, jv v)
+{
+	jv s = jv_dump_string(v, 0);
+
+	buf_add(b, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
+	jv_free(s);
+}
+
+const char *
+jv_get_str(jv obj, const char *key)
+{
+	jv v;
+	const char *s;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return NULL;
+	v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (jv_get_kind(v) != JV_KIND_STRING) {
+		jv_free(v);
+		return NULL;
+	}
+	/* The string stays alive in obj after we drop our reference. */
+	s = jv_string_value(v);
+	jv_free(v);
+	return s;
+}
+
+int
+jv_get_num(jv obj, const char *key, double *out)
+{
+	jv v;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return 0;
+	v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (jv_get_kind(v) != JV_KIND_NUMBER) {
+		jv_free(v);
+		return 0;
+	}
+	*out = jv_number_value(v);
+	jv_free(v);
+	return 1;
+}

@@ -1,0 +1,707 @@
+/* series.c — the fast reader and writer for series records.
+ *
+ * The values array is scanned by hand: a strict JSON-number scanner with
+ * Clinger's exact fast path for conversion (strtod beyond it), strings only
+ * where a value may be a numeric string. The rest of the record is cut out
+ * as raw member text and parsed by jv, which validates it.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "jsonl.h"
+#include "msg.h"
+#include "series.h"
+
+void
+series_init(struct series *s)
+{
+	memset(s, 0, sizeof *s);
+	s->rec = jv_null();
+}
+
+void
+series_clear(struct series *s)
+{
+	jv_free(s->rec);
+	s->rec = jv_null();
+	s->n = 0;
+	s->instant = 0;
+	s->has_values = 0;
+}
+
+void
+series_free(struct series *s)
+{
+	jv_free(s->rec);
+	free(s->s);
+	memset(s, 0, sizeof *s);
+	s->rec = jv_null();
+}
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Exact powers of ten representable in a double. */
+static const double pow10_exact[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static double
+slow_number(const char *start, size_t len)
+{
+	char small[64];
+	char *copy = len < sizeof small ? small : xmalloc(len + 1);
+	double v;
+
+	memcpy(copy, start, len);
+	copy[len] = '\0';
+	v = strtod(copy, NULL);
+	if (copy != small)
+		free(copy);
+	return v;
+}
+
+const char *
+json_number(const char *p, const char *end, double *out)
+{
+	const char *start = p;
+	uint64_t mant = 0;
+	int digits = 0, exp10 = 0, neg = 0, exp_neg = 0, e = 0;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p >= end || *p < '0' || *p > '9')
+		return NULL;
+	if (*p == '0') {
+		p++;
+	} else {
+		for (; p < end && *p >= '0' && *p <= '9'; p++) {
+			if (digits < 19) {
+				mant = mant * 10 + (uint64_t)(*p - '0');
+				digits++;
+			} else {
+				exp10++;
+				digits++;
+			}
+		}
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return NULL;
+		for (; p < end && *p >= '0' && *p <= '9'; p++) {
+			if (digits < 19) {
+				mant = mant * 10 + (uint64_t)(*p - '0');
+				exp10--;
+				if (mant)
+					digits++;
+			} else {
+				digits++;
+			}
+		}
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			exp_neg = *p++ == '-';
+		if (p >= end || *p < '0' || *p > '9')
+			return NULL;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if (e < 100000)
+				e = e * 10 + (*p - '0');
+		exp10 += exp_neg ? -e : e;
+	}
+	/* Clinger: both the mantissa and the power of ten are exact, so one
+	 * IEEE operation rounds correctly. Anything else goes to strtod. */
+	if (digits <= 19 && mant <= (UINT64_C(1) << 53) && exp10 >= -22 &&
+	    exp10 <= 22) {
+		double v = (double)mant;
+
+		v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+		*out = neg ? -v : v;
+	} else {
+		*out = slow_number(start, (size_t)(p - start));
+	}
+	return p;
+}
+
+/* The spellings of special values we accept inside a string. */
+static int
+special_value(const char *s, size_t len, double *out)
+{
+	const char *p = s;
+	int neg = 0;
+
+	if (len == 3 && strncasecmp(s, "NaN", 3) == 0) {
+		*out = NAN;
+		return 1;
+	}
+	if (len > 0 && (*p == '+' || *p == '-')) {
+		neg = *p == '-';
+		p++;
+		len--;
+	}
+	if ((len == 3 && strncasecmp(p, "Inf", 3) == 0) ||
+	    (len == 8 && strncasecmp(p, "Infinity", 8) == 0)) {
+		*out = neg ? -INFINITY : INFINITY;
+		return 1;
+	}
+	return 0;
+}
+
+/* A value in a numeric string: "0.25", "+1", "NaN", "-Inf". */
+static int
+string_value(const char *s, size_t len, double *out)
+{
+	const char *end = s + len, *q;
+
+	if (special_value(s, len, out))
+		return 0;
+	if (len > 0 && *s == '+')
+		s++;
+	q = json_number(s, end, out);
+	return q == end && len > 0 ? 0 : -1;
+}
+
+/* Scans a string without escapes (values and most keys never have them);
+ * returns the position after the closing quote, *len the content length. */
+static const char *
+plain_string(const char *p, const char *end, const char **content,
+    size_t *len)
+{
+	const char *q;
+
+	if (p >= end || *p != '"')
+		return NULL;
+	q = memchr(p + 1, '"', (size_t)(end - p - 1));
+	if (q == NULL || memchr(p + 1, '\\', (size_t)(q - p - 1)))
+		return NULL;
+	*content = p + 1;
+	*len = (size_t)(q - p - 1);
+	return q + 1;
+}
+
+static const char *
+scan_value(const char *p, const char *end, double *v, const char **err)
+{
+	const char *content;
+	size_t len;
+
+	if (p < end && *p == '"') {
+		p = plain_string(p, end, &content, &len);
+		if (p == NULL || string_value(content, len, v) != 0) {
+			*err = "value is not a number";
+			return NULL;
+		}
+		return p;
+	}
+	p = json_number(p, end, v);
+	if (p == NULL)
+		*err = "value is not a number";
+	return p;
+}
+
+static void
+push_sample(struct series *s, double t, double v)
+{
+	if (s->n == s->cap)
+		xgrow((void **)&s->s, &s->cap, s->n + 1, sizeof *s->s);
+	s->s[s->n].t = t;
+	s->s[s->n].v = v;
+	s->n++;
+}
+
+const char *
+series_scan_sample(struct series *s, const char *p, const char *end,
+    const char **err)
+{
+	double t, v;
+
+	p = skip_ws(p, end);
+	if (p >= end || *p != '[') {
+		*err = "sample is not a [time, value] pair";
+		return NULL;
+	}
+	p = skip_ws(p + 1, end);
+	if ((p = json_number(p, end, &t)) == NULL) {
+		*err = "timestamp is not a number";
+		return NULL;
+	}
+	p = skip_ws(p, end);
+	if (p >= end || *p != ',') {
+		*err = "sample is not a [time, value] pair";
+		return NULL;
+	}
+	p = skip_ws(p + 1, end);
+	if ((p = scan_value(p, end, &v, err)) == NULL)
+		return NULL;
+	p = skip_ws(p, end);
+	if (p >= end || *p != ']') {
+		*err = "sample is not a [time, value] pair";
+		return NULL;
+	}
+	push_sample(s, t, v);
+	return p + 1;
+}
+
+const char *
+series_scan_values(struct series *s, const char *p, const char *end,
+    const char **err, size_t *where)
+{
+	*where = 0;
+	p = skip_ws(p, end);
+	if (p >= end || *p != '[') {
+		*err = "not an array";
+		return NULL;
+	}
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == ']')
+		return p + 1;
+	for (;;) {
+		(*where)++;
+		if ((p = series_scan_sample(s, p, end, err)) == NULL)
+			return NULL;
+		p = skip_ws(p, end);
+		if (p < end && *p == ']')
+			return p + 1;
+		if (p >= end || *p != ',') {
+			*err = "expected ',' or ']' after a sample";
+			return NULL;
+		}
+		p++;
+	}
+}
+
+/* Skips one JSON value structurally; jv validates it later. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+
+	p = skip_ws(p, end);
+	do {
+		if (p >= end)
+			return NULL;
+		switch (*p) {
+		case '"':
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+			p++;
+			break;
+		case '[': case '{':
+			depth++;
+			p++;
+			break;
+		case ']': case '}':
+			if (--depth < 0)
+				return NULL;
+			p++;
+			break;
+		default:
+			if (depth == 0) {
+				while (p < end && !strchr(",]} \t\r\n", *p))
+					p++;
+				return p;
+			}
+			p++;
+		}
+	} while (depth > 0);
+	return p;
+}
+
+static char *
+field_error(const char *field, size_t index, const char *what)
+{
+	char *msg;
+	int n;
+
+	if (index > 0)
+		n = asprintf(&msg, "field '%s': sample %zu: %s", field, index,
+		    what);
+	else
+		n = asprintf(&msg, "field '%s': %s", field, what);
+	if (n < 0)
+		msg_oom();
+	return msg;
+}
+
+/* One member of the top object: either the values (scanned fast) or raw
+ * text kept for jv. Returns the position after it, or NULL with *err. */
+static const char *
+member(struct series *s, const char *p, const char *end, struct buf *rest,
+    char **err)
+{
+	const char *key, *start = p, *q, *why = NULL;
+	size_t klen, where = 0;
+
+	q = plain_string(p, end, &key, &klen);
+	if (q != NULL && ((klen == 6 && memcmp(key, "values", 6) == 0) ||
+	    (klen == 5 && memcmp(key, "value", 5) == 0))) {
+		int instant = klen == 5;
+
+		q = skip_ws(q, end);
+		if (q >= end || *q != ':')
+			goto syntax;
+		if (s->has_values) {
+			*err = field_error(instant ? "value" : "values", 0,
+			    "a record holds one of 'values' and 'value'");
+			return NULL;
+		}
+		s->has_values = 1;
+		s->instant = instant;
+		q = instant ? series_scan_sample(s, q + 1, end, &why) :
+		    series_scan_values(s, q + 1, end, &why, &where);
+		if (q == NULL) {
+			*err = field_error(instant ? "value" : "values",
+			    where, why);
+			return NULL;
+		}
+		return q;
+	}
+	if ((q = skip_value(p, end)) == NULL)
+		goto syntax;
+	q = skip_ws(q, end);
+	if (q >= end || *q != ':')
+		goto syntax;
+	if ((q = skip_value(q + 1, end)) == NULL)
+		goto syntax;
+	if (rest->len > 1)
+		buf_addc(rest, ',');
+	buf_add(rest, start, (size_t)(q - start));
+	return q;
+syntax:
+	*err = xstrdup("invalid JSON: not a well-formed object");
+	return NULL;
+}
+
+static int
+parse_rest(struct series *s, struct buf *rest, char **err)
+{
+	jv rec;
+
+	buf_addc(rest, '}');
+	rec = jsonl_parse(rest->p, rest->len);
+	if (!jv_is_valid(rec)) {
+		jv msg = jv_invalid_get_msg(rec);
+
+		if (asprintf(err, "%s", jv_get_kind(msg) == JV_KIND_STRING ?
+		    jv_string_value(msg) : "invalid JSON") < 0)
+			msg_oom();
+		jv_free(msg);
+		return -1;
+	}
+	s->rec = rec;
+	return 0;
+}
+
+int
+series_parse(struct series *s, const char *line, size_t len, char **err)
+{
+	const char *p = line, *end = line + len;
+	struct buf rest = BUF_INIT;
+	int rc = -1;
+
+	series_clear(s);
+	*err = NULL;
+	if (memchr(line, '\0', len) != NULL) {
+		*err = xstrdup("NUL byte in the line");
+		return -1;
+	}
+	p = skip_ws(p, end);
+	if (p >= end || *p != '{') {
+		*err = xstrdup("not a JSON object");
+		return -1;
+	}
+	buf_addc(&rest, '{');
+	p = skip_ws(p + 1, end);
+	while (p < end && *p != '}') {
+		if ((p = member(s, p, end, &rest, err)) == NULL)
+			goto out;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+		else if (p >= end || *p != '}')
+			break;
+	}
+	if (p >= end || *p != '}' || skip_ws(p + 1, end) != end) {
+		*err = xstrdup("invalid JSON: not a well-formed object");
+		goto out;
+	}
+	rc = parse_rest(s, &rest, err);
+out:
+	buf_free(&rest);
+	if (rc != 0)
+		s->n = 0;
+	return rc;
+}
+
+/* Appends a validated copy of a JSON number's text; returns the end. */
+static const char *
+copy_number(struct buf *out, const char *p, const char *end, double *v)
+{
+	const char *q = json_number(p, end, v);
+
+	if (q != NULL)
+		buf_add(out, p, (size_t)(q - p));
+	return q;
+}
+
+static void
+add_value(struct buf *out, double v)
+{
+	char num[32];
+
+	buf_add(out, num, fmt_value(num, v));
+}
+
+/* The value of a Prometheus sample: a string holding a number. */
+static const char *
+transcode_value(struct buf *out, const char *p, const char *end,
+    const char **err)
+{
+	const char *content, *q;
+	size_t len;
+	double v;
+
+	if (p < end && *p != '"') {
+		if ((q = copy_number(out, p, end, &v)) == NULL)
+			*err = "value is not a number";
+		return q;
+	}
+	if ((q = plain_string(p, end, &content, &len)) == NULL) {
+		*err = "value is not a number";
+		return NULL;
+	}
+	if (special_value(content, len, &v)) {
+		add_value(out, v);
+		return q;
+	}
+	/* Prometheus spells values as JSON numbers inside quotes: copy them;
+	 * other servers' spellings ("+1", ".5") are converted. */
+	if (json_number(content, content + len, &v) == content + len) {
+		buf_add(out, content, len);
+		return q;
+	}
+	if (string_value(content, len, &v) != 0) {
+		*err = "value is not a number";
+		return NULL;
+	}
+	add_value(out, v);
+	return q;
+}
+
+static const char *
+transcode_sample(struct buf *out, const char *p, const char *end,
+    double *t, const char **err)
+{
+	p = skip_ws(p, end);
+	if (p >= end || *p != '[')
+		goto pair;
+	buf_addc(out, '[');
+	p = skip_ws(p + 1, end);
+	if ((p = copy_number(out, p, end, t)) == NULL) {
+		*err = "timestamp is not a number";
+		return NULL;
+	}
+	p = skip_ws(p, end);
+	if (p >= end || *p != ',')
+		goto pair;
+	buf_addc(out, ',');
+	p = skip_ws(p + 1, end);
+	if ((p = transcode_value(out, p, end, err)) == NULL)
+		return NULL;
+	p = skip_ws(p, end);
+	if (p >= end || *p != ']')
+		goto pair;
+	buf_addc(out, ']');
+	return p + 1;
+pair:
+	*err = "sample is not a [time, value] pair";
+	return NULL;
+}
+
+const char *
+series_transcode(struct buf *out, const char *p, const char *end,
+    int instant, size_t *count, double *first, double *last,
+    const char **err)
+{
+	double t = 0;
+
+	*count = 0;
+	if (instant) {
+		p = transcode_sample(out, p, end, &t, err);
+		if (p != NULL) {
+			*count = 1;
+			*first = *last = t;
+		}
+		return p;
+	}
+	p = skip_ws(p, end);
+	if (p >= end || *p != '[') {
+		*err = "not an array";
+		return NULL;
+	}
+	buf_addc(out, '[');
+	p = skip_ws(p + 1, end);
+	while (p < end && *p != ']') {
+		if (*count > 0) {
+			if (*p != ',') {
+				*err = "expected ',' or ']' after a sample";
+				return NULL;
+			}
+			buf_addc(out, ',');
+			p++;
+		}
+		if ((p = transcode_sample(out, p, end, &t, err)) == NULL)
+			return NULL;
+		if ((*count)++ == 0)
+			*first = t;
+		*last = t;
+		p = skip_ws(p, end);
+	}
+	if (p >= end) {
+		*err = "unterminated array";
+		return NULL;
+	}
+	buf_addc(out, ']');
+	return p + 1;
+}
+
+int
+series_value(jv v, double *out)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_NUMBER:
+		*out = jv_number_value(v);
+		return 0;
+	case JV_KIND_STRING:
+		return string_value(jv_string_value(v),
+		    (size_t)jv_string_length_bytes(jv_copy(v)), out);
+	default:
+		return -1;
+	}
+}
+
+size_t
+fmt_value(char *buf, double v)
+{
+	int prec;
+
+	if (isnan(v))
+		return (size_t)snprintf(buf, 32, "\"NaN\"");
+	if (isinf(v))
+		return (size_t)snprintf(buf, 32, v > 0 ? "\"+Inf\"" : "\"-Inf\"");
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v)
+		return (size_t)snprintf(buf, 32, "%lld", (long long)v);
+	/* The shortest of 15, 16, 17 digits that reads back exactly. */
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return (size_t)snprintf(buf, 32, "%.*g", prec, v);
+}
+
+size_t
+fmt_time(char *buf, double t)
+{
+	long long ms = llround(t * 1000);
+	long long secs = ms / 1000;
+	int frac = (int)(ms % 1000);
+	const char *sign = "";
+	int n;
+
+	if (ms < 0) {
+		sign = "-";
+		secs = -ms / 1000;
+		frac = (int)(-ms % 1000);
+	}
+	if (frac == 0)
+		return (size_t)snprintf(buf, 32, "%s%lld", sign, secs);
+	n = snprintf(buf, 32, "%s%lld.%03d", sign, secs, frac);
+	while (buf[n - 1] == '0')
+		buf[--n] = '\0';
+	return (size_t)n;
+}
+
+jv
+jv_value(double v)
+{
+	if (isnan(v))
+		return jv_string("NaN");
+	if (isinf(v))
+		return jv_string(v > 0 ? "+Inf" : "-Inf");
+	return jv_number(v);
+}
+
+static void
+dump_sample(struct buf *b, const struct sample *smp)
+{
+	char *p = buf_reserve(b, 70);
+	size_t n = 0;
+
+	p[n++] = '[';
+	n += fmt_time(p + n, smp->t);
+	p[n++] = ',';
+	n += fmt_value(p + n, smp->v);
+	p[n++] = ']';
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+series_dump_values(struct buf *b, const struct series *s)
+{
+	size_t i;
+
+	if (s->instant) {
+		if (s->n > 0)
+			dump_sample(b, &s->s[0]);
+		else
+			buf_adds(b, "null");
+		return;
+	}
+	buf_addc(b, '[');
+	for (i = 0; i < s->n; i++) {
+		if (i)
+			buf_addc(b, ',');
+		dump_sample(b, &s->s[i]);
+	}
+	buf_addc(b, ']');
+}
+
+int
+series_write(FILE *fp, const struct series *s)
+{
+	struct buf b = BUF_INIT;
+	int rc = 0;
+
+	jsonl_dump(&b, jv_get_kind(s->rec) == JV_KIND_OBJECT ?
+	    jv_copy(s->rec) : jv_object());
+	/* Replace the closing brace by the values and a new one. */
+	b.len--;
+	if (b.len > 1)
+		buf_addc(&b, ',');
+	buf_adds(&b, s->instant ? "\"value\":" : "\"values\":");
+	series_dump_values(&b, s);
+	buf_add(&b, "}\n", 2);
+	if (fwrite(b.p, 1, b.len, fp) != b.len)
+		rc = -1;
+	buf_free(&b);
+	return rc;
+}
