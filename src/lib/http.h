@@ -8,6 +8,65 @@
  * full jitter, Retry-After honoured (seconds or HTTP date, capped).
  * Secrets never appear in diagnostics: URLs are printed without userinfo,
  * tokens and passwords never.
+ *
+ * Using it (what every caller must know):
+ *
+ *   http_global_init() once at start, http_global_cleanup() at the end.
+ *   http_conf_init(&c, envs, default_url); then in the option loop
+ *   `if (http_conf_option(&c, key, arg)) continue;` before the program's
+ *   own switch. Keys are HTTP_OPT_* (OPT_ID(900..950)); a program that
+ *   wants --url handled itself can intercept HTTP_OPT_URL first.
+ *
+ *   struct http_request rq = { .url = u, .retries = -1 };
+ *       ^ retries: -1 means conf's --retries. A zero-initialised request
+ *         (retries 0) is NEVER retried — set -1 unless you mean it.
+ *   struct http_response rs = { 0 };      (must be zeroed before first use;
+ *       after http_response_free it may be reused)
+ *   if (http_do(&c, &rq, &rs) != HTTP_OK) { char *d = http_describe(&rq,
+ *       &rs); msg_warn("%s", d); free(d); }  → exit 3 for ESTATUS/ETRANSPORT
+ *   http_response_free(&rs);
+ *
+ * Results:
+ *   HTTP_OK        2xx. Body in rs->body (NUL-terminated), unless on_data.
+ *   HTTP_ESTATUS   a non-2xx answer (after retries for 408/429/5xx).
+ *                  rs->status is set and rs->body holds the first 64 KiB
+ *                  of the error body (e.g. Prometheus' {"errorType",…}),
+ *                  also when on_data is set.
+ *   HTTP_ETRANSPORT connect/DNS/TLS/timeout/broken transfer, after retries
+ *                  (TLS verification failures are not retried). rs->error.
+ *   HTTP_ETOOBIG   a 2xx body longer than conf max_response; aborted.
+ *   HTTP_EABORTED  on_data returned nonzero; never retried.
+ *
+ * Streaming: with on_data, each chunk of a 2xx body goes to the callback
+ * as it arrives and rs->body stays empty. Once a chunk was delivered the
+ * request is never retried (a retry would duplicate data): a transfer
+ * that breaks afterwards ends in HTTP_ETRANSPORT and the caller must treat
+ * what it got as incomplete.
+ *
+ * Pools: http_pool_new(&c, jobs); http_pool_add(...) any number (also from
+ * inside a done callback, e.g. to fetch the next page); then
+ *   while (http_pool_pending(p) > 0) http_pool_run(p);
+ * done() is called once per request, in completion order; it may free rq
+ * and rs (the pool no longer touches them). Do not call http_pool_run
+ * from inside done(). Retries wait on a timer without holding a slot or
+ * blocking the other transfers. Connections (and DNS) are reused within
+ * one pool; http_do uses a fresh pool per call, so a program making many
+ * sequential requests to one server should keep a pool (jobs 1) instead.
+ *
+ * Authentication: --user (basic) wins over a token; a token is sent as
+ * "Authorization: Bearer" by libcurl itself, which drops it on redirects
+ * to another host. http_read_token() reads a token file (e.g. a Kubernetes
+ * service-account token) without exiting. Redirects are followed (http
+ * and https only, at most 10).
+ *
+ * Every request sends "User-Agent: opspipe/VERSION". Requests with a body
+ * get Content-Type from rq->content_type and no "Expect: 100-continue".
+ *
+ * Environment, read by http_conf_init (for tests that must retry fast):
+ *   OPSPIPE_RETRY_BASE  seconds, overrides retry_base (e.g. 0.01)
+ *   OPSPIPE_RETRY_MAX   seconds, overrides retry_max (also caps
+ *                       Retry-After)
+ * An invalid value exits 2.
  */
 #ifndef OPSPIPE_HTTP_H
 #define OPSPIPE_HTTP_H
@@ -36,6 +95,26 @@ struct http_conf {
 /* The shared flags, for a program's opt_program tables. */
 extern const struct opt http_opts[];
 
+/* Their keys, should a program want to intercept one. */
+enum {
+	HTTP_OPT_URL = OPT_ID(900),
+	HTTP_OPT_TIMEOUT,
+	HTTP_OPT_CONNECT_TIMEOUT,
+	HTTP_OPT_RETRIES,
+	HTTP_OPT_TOKEN,
+	HTTP_OPT_TOKEN_FILE,
+	HTTP_OPT_USER,
+	HTTP_OPT_CACERT,
+	HTTP_OPT_CERT,
+	HTTP_OPT_KEY,
+	HTTP_OPT_INSECURE,
+	HTTP_OPT_HEADER,
+	HTTP_OPT_MAX_RESPONSE
+};
+
+/* The first 64 KiB of a non-2xx body are kept in rs->body. */
+#define HTTP_ERROR_BODY_MAX	(64 * 1024)
+
 /*
  * Defaults, then the URL from the first set variable in url_envs (a
  * NULL-terminated list, may be NULL), else default_url.
@@ -46,6 +125,11 @@ void http_conf_init(struct http_conf *c, const char *const *url_envs,
  * on a bad argument (unreadable token file, bad number). */
 int http_conf_option(struct http_conf *c, int key, const char *arg);
 void http_conf_free(struct http_conf *c);
+/*
+ * The contents of a token file with surrounding whitespace removed
+ * (caller frees), or NULL with errno set (ENODATA when it is empty).
+ */
+char *http_read_token(const char *path);
 
 /* base + path, with exactly one slash between them (caller frees). */
 char *http_url_join(const char *base, const char *path);
@@ -114,6 +198,7 @@ struct http_pool *http_pool_new(const struct http_conf *c, int jobs);
 /* rq and rs must stay valid until done is called. */
 void http_pool_add(struct http_pool *p, const struct http_request *rq,
     struct http_response *rs, http_done_fn done, void *ctx);
+/* Returns how many requests completed during the call. */
 int http_pool_run(struct http_pool *p);
 size_t http_pool_pending(const struct http_pool *p);
 void http_pool_free(struct http_pool *p);

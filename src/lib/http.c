@@ -1,0 +1,921 @@
+/* http.c — the shared HTTP layer: options, retries, pools on curl_multi.
+ *
+ * Every request, even a single one, runs through a pool: one code path for
+ * retries, timers and streaming. A request's attempts reuse its easy
+ * handle; connections and DNS answers are cached by the multi handle.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "msg.h"
+
+#define USER_AGENT	"opspipe/" OPSPIPE_VERSION
+#define POLL_MAX_MS	1000
+
+const struct opt http_opts[] = {
+	{ "url", HTTP_OPT_URL, "URL", "base URL of the service" },
+	{ "timeout", HTTP_OPT_TIMEOUT, "SEC",
+	    "give up an attempt after SEC seconds (0: never)" },
+	{ "connect-timeout", HTTP_OPT_CONNECT_TIMEOUT, "SEC",
+	    "give up connecting after SEC seconds (default 10)" },
+	{ "retries", HTTP_OPT_RETRIES, "N",
+	    "retry failed requests N times (default 3)" },
+	{ "token", HTTP_OPT_TOKEN, "TOKEN", "send TOKEN as a bearer token" },
+	{ "token-file", HTTP_OPT_TOKEN_FILE, "FILE",
+	    "read the bearer token from FILE" },
+	{ "user", HTTP_OPT_USER, "U:P", "basic authentication as U with password P" },
+	{ "cacert", HTTP_OPT_CACERT, "FILE",
+	    "verify the server with the CA certificates in FILE" },
+	{ "cert", HTTP_OPT_CERT, "FILE", "client certificate (PEM)" },
+	{ "key", HTTP_OPT_KEY, "FILE", "private key of the client certificate" },
+	{ "insecure", HTTP_OPT_INSECURE, NULL,
+	    "do not verify the server certificate" },
+	{ "header", HTTP_OPT_HEADER, "'K: V'",
+	    "add a header to every request (repeatable)" },
+	{ "max-response", HTTP_OPT_MAX_RESPONSE, "BYTES",
+	    "fail a response larger than BYTES (K, M, G suffixes; default 1G)" },
+	{ NULL, 0, NULL, NULL }
+};
+
+/* ---- configuration ---------------------------------------------------- */
+
+static double
+env_seconds(const char *name, double dflt)
+{
+	const char *s = getenv(name);
+	const char *errstr;
+	double v;
+
+	if (s == NULL || *s == '\0')
+		return dflt;
+	if (opt_double(s, 0, 3600, &v, &errstr) != 0)
+		msg_die(EXIT_USAGE, "invalid %s '%s': %s", name, s, errstr);
+	return v;
+}
+
+void
+http_conf_init(struct http_conf *c, const char *const *url_envs,
+    const char *default_url)
+{
+	const char *url = default_url;
+	const char *v;
+
+	memset(c, 0, sizeof *c);
+	c->connect_timeout = 10;
+	c->retries = 3;
+	c->retry_base = env_seconds("OPSPIPE_RETRY_BASE", 0.5);
+	c->retry_max = env_seconds("OPSPIPE_RETRY_MAX", 30);
+	c->max_response = (size_t)1 << 30;
+	for (; url_envs != NULL && *url_envs != NULL; url_envs++) {
+		v = getenv(*url_envs);
+		if (v != NULL && *v != '\0') {
+			url = v;
+			break;
+		}
+	}
+	c->url = url ? xstrdup(url) : NULL;
+}
+
+char *
+http_read_token(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n, start, end;
+	FILE *fp;
+	char *tok;
+	int err;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	err = ferror(fp) ? (errno ? errno : EIO) : 0;
+	fclose(fp);
+	for (start = 0; start < b.len && isspace((unsigned char)b.p[start]);)
+		start++;
+	for (end = b.len; end > start && isspace((unsigned char)b.p[end - 1]);)
+		end--;
+	if (err == 0 && end == start)
+		err = ENODATA;
+	if (err != 0) {
+		buf_free(&b);
+		errno = err;
+		return NULL;
+	}
+	tok = xmalloc(end - start + 1);
+	memcpy(tok, b.p + start, end - start);
+	tok[end - start] = '\0';
+	buf_free(&b);
+	return tok;
+}
+
+/* "64M" and friends: binary multiples, as curl's --max-filesize. */
+static size_t
+size_arg(const char *name, const char *s)
+{
+	static const char units[] = "KMG";
+	const char *u, *errstr;
+	size_t len = strlen(s);
+	long long v, mult = 1;
+	char num[64];
+
+	if (len == 0 || len >= sizeof num)
+		opt_usage_error("invalid --%s '%s'", name, s);
+	memcpy(num, s, len + 1);
+	if ((u = strchr(units, toupper((unsigned char)num[len - 1]))) != NULL) {
+		mult = 1LL << (10 * (u - units + 1));
+		num[len - 1] = '\0';
+	}
+	if (opt_long(num, 1, (1LL << 50) / mult, &v, &errstr) != 0)
+		opt_usage_error("invalid --%s '%s': %s", name, s, errstr);
+	return (size_t)(v * mult);
+}
+
+static int
+is_http_url(const char *s)
+{
+	return strncasecmp(s, "http://", 7) == 0 ||
+	    strncasecmp(s, "https://", 8) == 0;
+}
+
+static void
+set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+static void
+conf_header(struct http_conf *c, const char *arg)
+{
+	const char *sep = arg + strcspn(arg, ":;");
+	struct curl_slist *l;
+
+	/* "K: V", or curl's "K;" for an empty value. */
+	if (sep == arg || *sep == '\0' || strpbrk(arg, "\r\n") != NULL)
+		opt_usage_error("invalid --header: expected 'NAME: VALUE'");
+	if ((l = curl_slist_append(c->headers, arg)) == NULL)
+		msg_oom();
+	c->headers = l;
+}
+
+int
+http_conf_option(struct http_conf *c, int key, const char *arg)
+{
+	char *tok, *red;
+
+	switch (key) {
+	case HTTP_OPT_URL:
+		if (!is_http_url(arg)) {
+			red = http_url_redact(arg);
+			opt_usage_error("invalid --url '%s': not an http or "
+			    "https URL", red);
+		}
+		set_str(&c->url, arg);
+		return 1;
+	case HTTP_OPT_TIMEOUT:
+		c->timeout = opt_double_arg("timeout", arg, 0, 1e7);
+		return 1;
+	case HTTP_OPT_CONNECT_TIMEOUT:
+		c->connect_timeout = opt_double_arg("connect-timeout", arg, 0,
+		    1e7);
+		return 1;
+	case HTTP_OPT_RETRIES:
+		c->retries = (int)opt_long_arg("retries", arg, 0, 100);
+		return 1;
+	case HTTP_OPT_TOKEN:
+		if (*arg == '\0')
+			opt_usage_error("invalid --token: empty");
+		set_str(&c->token, arg);
+		return 1;
+	case HTTP_OPT_TOKEN_FILE:
+		if ((tok = http_read_token(arg)) == NULL)
+			opt_usage_error("cannot read --token-file '%s': %s",
+			    arg, errno == ENODATA ? "empty" : strerror(errno));
+		free(c->token);
+		c->token = tok;
+		return 1;
+	case HTTP_OPT_USER:
+		if (strchr(arg, ':') == NULL)
+			opt_usage_error("invalid --user: expected USER:PASSWORD");
+		set_str(&c->user, arg);
+		return 1;
+	case HTTP_OPT_CACERT:
+		set_str(&c->cacert, arg);
+		return 1;
+	case HTTP_OPT_CERT:
+		set_str(&c->cert, arg);
+		return 1;
+	case HTTP_OPT_KEY:
+		set_str(&c->key, arg);
+		return 1;
+	case HTTP_OPT_INSECURE:
+		c->insecure = 1;
+		return 1;
+	case HTTP_OPT_HEADER:
+		conf_header(c, arg);
+		return 1;
+	case HTTP_OPT_MAX_RESPONSE:
+		c->max_response = size_arg("max-response", arg);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+free_secret(char *s)
+{
+	/* Do not leave tokens lying in freed heap for a core dump. */
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+http_conf_free(struct http_conf *c)
+{
+	free(c->url);
+	free_secret(c->token);
+	free_secret(c->user);
+	free(c->cacert);
+	free(c->cert);
+	free(c->key);
+	curl_slist_free_all(c->headers);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- URLs and forms --------------------------------------------------- */
+
+char *
+http_url_join(const char *base, const char *path)
+{
+	struct buf b = BUF_INIT;
+	size_t n = strlen(base);
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	while (*path == '/')
+		path++;
+	buf_add(&b, base, n);
+	buf_addc(&b, '/');
+	buf_adds(&b, path);
+	return buf_detach(&b);
+}
+
+void
+http_form_add(struct buf *b, const char *key, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *s;
+	int i;
+
+	if (b->len > 0)
+		buf_addc(b, '&');
+	for (i = 0, s = key; i < 2; i++, s = value) {
+		if (i == 1)
+			buf_addc(b, '=');
+		for (; *s != '\0'; s++) {
+			unsigned char ch = (unsigned char)*s;
+
+			if (isalnum(ch) || strchr("-._~", ch) != NULL) {
+				buf_addc(b, (char)ch);
+			} else {
+				buf_addc(b, '%');
+				buf_addc(b, hex[ch >> 4]);
+				buf_addc(b, hex[ch & 15]);
+			}
+		}
+	}
+}
+
+/* Where the authority of url starts and ends (after "scheme://"). */
+static const char *
+authority(const char *url, const char **end)
+{
+	const char *p = strstr(url, "://");
+
+	p = p ? p + 3 : url;
+	*end = p + strcspn(p, "/?#");
+	return p;
+}
+
+char *
+http_url_redact(const char *url)
+{
+	const char *host, *end, *at;
+	struct buf b = BUF_INIT;
+
+	host = authority(url, &end);
+	at = NULL;
+	for (const char *q = host; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL)
+		return xstrdup(url);
+	buf_add(&b, url, (size_t)(host - url));
+	buf_adds(&b, at + 1);
+	return buf_detach(&b);
+}
+
+/* ---- pool ------------------------------------------------------------- */
+
+enum job_state { JOB_READY, JOB_WAITING, JOB_RUNNING };
+
+struct job {
+	struct job *next;
+	struct http_pool *pool;
+	const struct http_request *rq;
+	struct http_response *rs;
+	http_done_fn done;
+	void *ctx;
+	CURL *easy;
+	struct curl_slist *headers;
+	enum job_state state;
+	int retries;		/* allowed extra attempts */
+	double started;		/* first attempt, monotonic seconds */
+	double due;		/* a waiting retry starts at this time */
+	size_t bytes;		/* 2xx body bytes this attempt */
+	int delivered;		/* on_data has seen a chunk: no retry */
+	int too_big, aborted, cut;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct http_pool {
+	const struct http_conf *conf;
+	CURLM *multi;
+	int jobs, running;
+	size_t pending;
+	struct job *ready, *ready_tail;	/* fresh, FIFO */
+	struct job *waiting;		/* retries on a timer */
+	struct job *active;		/* in the multi handle */
+	uint64_t rng;
+};
+
+static double
+now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: jitter needs spread, not cryptographic strength. */
+static double
+pool_random(struct http_pool *p)
+{
+	p->rng ^= p->rng >> 12;
+	p->rng ^= p->rng << 25;
+	p->rng ^= p->rng >> 27;
+	return (double)((p->rng * 0x2545F4914F6CDD1DULL) >> 11) /
+	    (double)(1ULL << 53);
+}
+
+struct http_pool *
+http_pool_new(const struct http_conf *c, int jobs)
+{
+	struct http_pool *p = xcalloc(1, sizeof *p);
+	struct timespec ts;
+
+	p->conf = c;
+	p->jobs = jobs > 0 ? jobs : 1;
+	if ((p->multi = curl_multi_init()) == NULL)
+		msg_oom();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+	    ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)p;
+	if (p->rng == 0)
+		p->rng = 0x9E3779B97F4A7C15ULL;
+	return p;
+}
+
+void
+http_pool_add(struct http_pool *p, const struct http_request *rq,
+    struct http_response *rs, http_done_fn done, void *ctx)
+{
+	struct job *j = xcalloc(1, sizeof *j);
+
+	j->pool = p;
+	j->rq = rq;
+	j->rs = rs;
+	j->done = done;
+	j->ctx = ctx;
+	j->retries = rq->retries < 0 ? p->conf->retries : rq->retries;
+	j->state = JOB_READY;
+	rs->rc = HTTP_OK;
+	rs->status = 0;
+	rs->attempts = 0;
+	rs->ms = 0;
+	rs->error[0] = '\0';
+	free(rs->content_type);
+	rs->content_type = NULL;
+	buf_reset(&rs->body);
+	if (p->ready_tail)
+		p->ready_tail->next = j;
+	else
+		p->ready = j;
+	p->ready_tail = j;
+	p->pending++;
+}
+
+size_t
+http_pool_pending(const struct http_pool *p)
+{
+	return p->pending;
+}
+
+static int
+is_2xx(long code)
+{
+	return code >= 200 && code < 300;
+}
+
+static size_t
+on_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+	const struct http_request *rq = j->rq;
+	struct buf *body = &j->rs->body;
+	size_t len = size * nmemb, room;
+	long code = 0;
+
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (!is_2xx(code)) {
+		/* Enough to show the error; the rest is not worth reading. */
+		room = HTTP_ERROR_BODY_MAX - body->len;
+		if (len > room) {
+			buf_add(body, data, room);
+			j->cut = 1;
+			return 0;
+		}
+		buf_add(body, data, len);
+		return len;
+	}
+	j->bytes += len;
+	if (j->bytes > j->pool->conf->max_response) {
+		j->too_big = 1;
+		return 0;
+	}
+	if (rq->on_data == NULL) {
+		buf_add(body, data, len);
+		return len;
+	}
+	if (len == 0)
+		return 0;
+	j->delivered = 1;
+	if (rq->on_data(rq->ctx, data, len) != 0) {
+		j->aborted = 1;
+		return 0;
+	}
+	return len;
+}
+
+static struct curl_slist *
+job_headers(const struct http_conf *c, const struct http_request *rq)
+{
+	struct curl_slist *l = NULL, *src, *n;
+	char ct[512];
+
+	for (int pass = 0; pass < 2; pass++)
+		for (src = pass ? rq->headers : c->headers; src; src = src->next) {
+			if ((n = curl_slist_append(l, src->data)) == NULL)
+				msg_oom();
+			l = n;
+		}
+	if (rq->body != NULL || rq->content_type != NULL) {
+		if (rq->content_type != NULL) {
+			snprintf(ct, sizeof ct, "Content-Type: %s",
+			    rq->content_type);
+			if ((n = curl_slist_append(l, ct)) == NULL)
+				msg_oom();
+			l = n;
+		}
+		/* The round trip for 100-continue only slows small bodies. */
+		if ((n = curl_slist_append(l, "Expect:")) == NULL)
+			msg_oom();
+		l = n;
+	}
+	return l;
+}
+
+static void
+setup_method(CURL *e, const struct http_request *rq)
+{
+	const char *m = rq->method ? rq->method : "GET";
+
+	if (rq->body != NULL || strcmp(m, "POST") == 0) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)(rq->body ? rq->body_len : 0));
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	}
+	if (strcmp(m, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+	else if (strcmp(m, "GET") == 0 && rq->body != NULL)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
+}
+
+static void
+setup_tls_auth(CURL *e, const struct http_conf *c)
+{
+	if (c->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+	if (c->cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+	if (c->key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	if (c->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->user) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERPWD, c->user);
+	} else if (c->token) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, c->token);
+	}
+}
+
+static CURL *
+job_easy(struct job *j)
+{
+	const struct http_conf *c = j->pool->conf;
+	CURL *e;
+
+	if ((e = curl_easy_init()) == NULL)
+		msg_oom();
+	j->headers = job_headers(c, j->rq);
+	curl_easy_setopt(e, CURLOPT_URL, j->rq->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(c->connect_timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000));
+	setup_method(e, j->rq);
+	setup_tls_auth(e, c);
+	return e;
+}
+
+static void
+job_start(struct http_pool *p, struct job *j)
+{
+	CURLMcode mc;
+
+	if (j->easy == NULL) {
+		j->easy = job_easy(j);
+		j->started = now_sec();
+	}
+	j->rs->attempts++;
+	j->rs->status = 0;
+	buf_reset(&j->rs->body);
+	j->bytes = 0;
+	j->too_big = j->aborted = j->cut = 0;
+	j->errbuf[0] = '\0';
+	j->state = JOB_RUNNING;
+	j->next = p->active;
+	p->active = j;
+	p->running++;
+	if ((mc = curl_multi_add_handle(p->multi, j->easy)) != CURLM_OK)
+		msg_die(EXIT_UPSTREAM, "curl: %s", curl_multi_strerror(mc));
+}
+
+/* Starts what may start now; returns seconds until a retry is due. */
+static double
+pool_start(struct http_pool *p)
+{
+	struct job **pp, *j;
+	double now = now_sec(), wait = POLL_MAX_MS / 1000.0;
+
+	for (pp = &p->waiting; (j = *pp) != NULL;) {
+		if (j->due <= now && p->running < p->jobs) {
+			*pp = j->next;
+			job_start(p, j);
+			continue;
+		}
+		/* A due retry without a slot waits for a transfer to end,
+		 * which wakes the poll anyway. */
+		if (j->due > now && j->due - now < wait)
+			wait = j->due - now;
+		pp = &j->next;
+	}
+	while (p->ready != NULL && p->running < p->jobs) {
+		j = p->ready;
+		if ((p->ready = j->next) == NULL)
+			p->ready_tail = NULL;
+		job_start(p, j);
+	}
+	return wait > 0 ? wait : 0;
+}
+
+static int
+retryable_curl(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_HTTP3:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+retryable_status(long code)
+{
+	return code == 408 || code == 429 || (code >= 500 && code < 600);
+}
+
+/* Seconds to wait before attempt n+1 (n attempts made). */
+static double
+backoff(struct http_pool *p, struct job *j)
+{
+	const struct http_conf *c = p->conf;
+	curl_off_t ra = -1;
+	double cap = c->retry_base;
+	int n = j->rs->attempts;
+
+	if (curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
+	    ra > 0)
+		return (double)ra < c->retry_max ? (double)ra : c->retry_max;
+	for (int i = 1; i < n && cap < c->retry_max; i++)
+		cap *= 2;
+	if (cap > c->retry_max)
+		cap = c->retry_max;
+	return cap * pool_random(p);
+}
+
+/*
+ * Classifies a finished attempt into rs; returns 1 when it should be
+ * tried again.
+ */
+static int
+judge(struct job *j, CURLcode cc)
+{
+	struct http_response *rs = j->rs;
+	const struct http_conf *c = j->pool->conf;
+	int more = rs->attempts <= j->retries;
+
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &rs->status);
+	if (j->aborted) {
+		rs->rc = HTTP_EABORTED;
+		snprintf(rs->error, sizeof rs->error, "transfer stopped by "
+		    "the reader");
+		return 0;
+	}
+	if (j->too_big) {
+		rs->rc = HTTP_ETOOBIG;
+		snprintf(rs->error, sizeof rs->error, "response larger than "
+		    "%zu bytes (--max-response)", c->max_response);
+		return 0;
+	}
+	if (cc == CURLE_OK || j->cut) {
+		if (is_2xx(rs->status)) {
+			rs->rc = HTTP_OK;
+			return 0;
+		}
+		rs->rc = HTTP_ESTATUS;
+		return more && retryable_status(rs->status);
+	}
+	rs->rc = HTTP_ETRANSPORT;
+	snprintf(rs->error, sizeof rs->error, "%s",
+	    j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
+	return more && !j->delivered && retryable_curl(cc);
+}
+
+static void
+job_finish(struct http_pool *p, struct job *j)
+{
+	struct http_response *rs = j->rs;
+	const char *ct = NULL;
+
+	if (curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK
+	    && ct != NULL)
+		rs->content_type = xstrdup(ct);
+	rs->ms = (now_sec() - j->started) * 1000;
+	curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	p->pending--;
+	/* done may free rq and rs, or add more requests to the pool. */
+	if (j->done)
+		j->done(j->ctx, j->rq, rs);
+	free(j);
+}
+
+static void
+unlink_active(struct http_pool *p, struct job *j)
+{
+	struct job **pp;
+
+	for (pp = &p->active; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	j->next = NULL;
+	p->running--;
+}
+
+static int
+pool_reap(struct http_pool *p)
+{
+	struct job *j;
+	CURLMsg *m;
+	int left, completed = 0;
+	CURLcode cc;
+	char *priv;
+
+	while ((m = curl_multi_info_read(p->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		priv = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		j = (struct job *)(void *)priv;
+		cc = m->data.result;	/* m is invalid after remove_handle */
+		curl_multi_remove_handle(p->multi, j->easy);
+		unlink_active(p, j);
+		if (judge(j, cc)) {
+			j->state = JOB_WAITING;
+			j->due = now_sec() + backoff(p, j);
+			j->next = p->waiting;
+			p->waiting = j;
+			continue;
+		}
+		job_finish(p, j);
+		completed++;
+	}
+	return completed;
+}
+
+int
+http_pool_run(struct http_pool *p)
+{
+	int still, completed = 0;
+	double wait;
+	CURLMcode mc;
+
+	while (p->pending > 0) {
+		wait = pool_start(p);
+		if ((mc = curl_multi_perform(p->multi, &still)) != CURLM_OK)
+			msg_die(EXIT_UPSTREAM, "curl: %s",
+			    curl_multi_strerror(mc));
+		completed += pool_reap(p);
+		if (completed > 0)
+			break;
+		/* A retry may have been queued by reap; recompute its due. */
+		if (p->running < p->jobs && p->waiting != NULL)
+			wait = pool_start(p);
+		if ((mc = curl_multi_poll(p->multi, NULL, 0,
+		    (int)(wait * 1000) + (wait > 0), NULL)) != CURLM_OK)
+			msg_die(EXIT_UPSTREAM, "curl: %s",
+			    curl_multi_strerror(mc));
+	}
+	return completed;
+}
+
+static void
+free_jobs(struct http_pool *p, struct job *j)
+{
+	struct job *next;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		if (j->easy) {
+			if (j->state == JOB_RUNNING)
+				curl_multi_remove_handle(p->multi, j->easy);
+			curl_easy_cleanup(j->easy);
+		}
+		curl_slist_free_all(j->headers);
+		free(j);
+	}
+}
+
+void
+http_pool_free(struct http_pool *p)
+{
+	if (p == NULL)
+		return;
+	free_jobs(p, p->active);
+	free_jobs(p, p->waiting);
+	free_jobs(p, p->ready);
+	curl_multi_cleanup(p->multi);
+	free(p);
+}
+
+/* ---- single requests and diagnostics ---------------------------------- */
+
+int
+http_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void
+http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+enum http_rc
+http_do(const struct http_conf *c, const struct http_request *rq,
+    struct http_response *rs)
+{
+	struct http_pool *p = http_pool_new(c, 1);
+
+	http_pool_add(p, rq, rs, NULL, NULL);
+	while (http_pool_pending(p) > 0)
+		http_pool_run(p);
+	http_pool_free(p);
+	return rs->rc;
+}
+
+void
+http_response_free(struct http_response *rs)
+{
+	buf_free(&rs->body);
+	free(rs->content_type);
+	memset(rs, 0, sizeof *rs);
+}
+
+/* The URL without userinfo, query or fragment: those may hold secrets. */
+static void
+add_safe_url(struct buf *b, const char *url)
+{
+	char *red = http_url_redact(url ? url : "");
+	const char *end;
+
+	authority(red, &end);
+	end += strcspn(end, "?#");
+	buf_add(b, red, (size_t)(end - red));
+	free(red);
+}
+
+/* The first line of an error body, printable, at most 300 bytes. */
+static void
+add_body_line(struct buf *b, const struct buf *body)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < body->len && n < 300; i++) {
+		unsigned char ch = (unsigned char)body->p[i];
+
+		if (ch == '\n' || ch == '\r')
+			break;
+		buf_addc(b, ch < 0x20 || ch == 0x7f ? ' ' : (char)ch);
+		n++;
+	}
+	if (n == 300 && i < body->len && body->p[i] != '\n')
+		buf_adds(b, "...");
+}
+
+char *
+http_describe(const struct http_request *rq, const struct http_response *rs)
+{
+	struct buf b = BUF_INIT;
+
+	if (rs->rc == HTTP_OK || rs->rc == HTTP_ESTATUS) {
+		buf_printf(&b, "HTTP %ld from ", rs->status);
+		add_safe_url(&b, rq->url);
+		if (rs->rc == HTTP_ESTATUS && rs->body.len > 0) {
+			buf_adds(&b, ": ");
+			add_body_line(&b, &rs->body);
+		}
+	} else {
+		add_safe_url(&b, rq->url);
+		buf_adds(&b, ": ");
+		buf_adds(&b, rs->error[0] ? rs->error : "request failed");
+	}
+	if (rs->attempts > 1)
+		buf_printf(&b, " (after %d attempts)", rs->attempts);
+	return buf_detach(&b);
+}
