@@ -50,7 +50,7 @@ DEPS_BENCH = wrk apache2-utils hyperfine
 MODE_STAMP = build/.mode-$(MODE)
 $(shell mkdir -p build; [ -f $(MODE_STAMP) ] || { rm -f build/.mode-*; touch $(MODE_STAMP); })
 
-.PHONY: all check unit install clean deps demo fuzz
+.PHONY: all check unit install clean deps demo fuzz fuzz-run
 all: $(BINS) $(UNITS)
 
 # Objects are written to a temporary name and renamed, so two makes racing
@@ -89,8 +89,16 @@ demo: deps-check all
 fuzz:
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do \
-	  clang -g -O1 -std=c11 -D_GNU_SOURCE -Isrc/lib -fsanitize=fuzzer,address,undefined \
+	  clang -g -O1 -std=c11 -D_GNU_SOURCE -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fsanitize=fuzzer,address,undefined \
 	    -o build/fuzz/$$(basename $$f .c) $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	done
+
+# make fuzz-run FUZZ_SECONDS=60: run every target for that long.
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz
+	for f in build/fuzz/*; do \
+	  LSAN_OPTIONS=suppressions=test/fuzz/lsan.supp:fast_unwind_on_malloc=0 \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ || exit 1; \
 	done
 
 install: all

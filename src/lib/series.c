@@ -161,6 +161,18 @@ special_value(const char *s, size_t len, double *out)
 	return 0;
 }
 
+static int
+lenient_number(const char *s, size_t len, double *out)
+{
+	char copy[72];
+	char *end;
+
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	*out = strtod(copy, &end);
+	return end == copy + len ? 0 : -1;
+}
+
 /* A value in a numeric string: "0.25", "+1", "NaN", "-Inf". */
 static int
 string_value(const char *s, size_t len, double *out)
@@ -169,10 +181,14 @@ string_value(const char *s, size_t len, double *out)
 
 	if (special_value(s, len, out))
 		return 0;
-	if (len > 0 && *s == '+')
-		s++;
 	q = json_number(s, end, out);
-	return q == end && len > 0 ? 0 : -1;
+	if (q == end && len > 0)
+		return 0;
+	/* Other servers' spellings Go's ParseFloat takes: "+1", ".5", "5." —
+	 * decimal only, so strtod's hex and whitespace never get a say. */
+	if (len == 0 || len > 64 || strspn(s, "0123456789+-.eE") < len)
+		return -1;
+	return lenient_number(s, len, out);
 }
 
 /* Scans a string without escapes (values and most keys never have them);

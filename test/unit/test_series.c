@@ -1,0 +1,291 @@
+/* Unit tests: the series fast path, JSON lines, numbers, times. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "jsonl.h"
+#include "series.h"
+
+static char *
+write_series(const struct series *s)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+
+	assert_non_null(fp);
+	assert_int_equal(series_write(fp, s), 0);
+	fclose(fp);
+	return out;
+}
+
+static void
+parse_ok(struct series *s, const char *line)
+{
+	char *err = NULL;
+
+	if (series_parse(s, line, strlen(line), &err) != 0)
+		fail_msg("parse failed: %s: %s", line, err);
+}
+
+static char *
+parse_err(const char *line)
+{
+	struct series s;
+	char *err = NULL;
+
+	series_init(&s);
+	assert_int_equal(series_parse(&s, line, strlen(line), &err), -1);
+	series_free(&s);
+	assert_non_null(err);
+	return err;
+}
+
+static void
+test_round_trip(void **state)
+{
+	const char *in = "{\"query\":\"rate(x[5m])\",\"metric\":{\"__name__\":\"x\","
+	    "\"pod\":\"a\"},\"values\":[[1795320000,0.25],[1795320060,\"NaN\"],"
+	    "[1795320120.5,\"+Inf\"],[1795320180.125,\"-Inf\"],[1795320240,\"1e-05\"]]}";
+	const char *want = "{\"query\":\"rate(x[5m])\",\"metric\":{\"__name__\":\"x\","
+	    "\"pod\":\"a\"},\"values\":[[1795320000,0.25],[1795320060,\"NaN\"],"
+	    "[1795320120.5,\"+Inf\"],[1795320180.125,\"-Inf\"],[1795320240,1e-05]]}\n";
+	struct series s;
+	char *out;
+
+	(void)state;
+	series_init(&s);
+	parse_ok(&s, in);
+	assert_int_equal(s.n, 5);
+	assert_true(s.has_values);
+	assert_false(s.instant);
+	assert_true(s.s[0].v == 0.25);
+	assert_true(isnan(s.s[1].v));
+	assert_true(isinf(s.s[2].v) && s.s[2].v > 0);
+	assert_true(isinf(s.s[3].v) && s.s[3].v < 0);
+	assert_true(s.s[4].v == 1e-05);
+	assert_true(s.s[3].t == 1795320180.125);
+	out = write_series(&s);
+	assert_string_equal(out, want);
+	free(out);
+	series_free(&s);
+}
+
+static void
+test_instant_and_context(void **state)
+{
+	struct series s;
+	char *out;
+
+	(void)state;
+	series_init(&s);
+	parse_ok(&s, "{ \"tag\" : [1,{\"a\":\"]}\"}] , \"value\" : [ 1795320000.001 , \"3\" ] ,\"z\":null}\r");
+	assert_true(s.instant);
+	assert_int_equal(s.n, 1);
+	assert_true(s.s[0].v == 3);
+	out = write_series(&s);
+	assert_string_equal(out, "{\"tag\":[1,{\"a\":\"]}\"}],\"z\":null,"
+	    "\"value\":[1795320000.001,3]}\n");
+	free(out);
+	/* A record with no values at all is still a record. */
+	parse_ok(&s, "{\"a\":1}");
+	assert_false(s.has_values);
+	assert_int_equal(s.n, 0);
+	series_free(&s);
+}
+
+static void
+test_errors(void **state)
+{
+	char *err;
+
+	(void)state;
+	err = parse_err("{\"values\":[[1,2],[3,\"x\"]]}");
+	assert_string_equal(err, "field 'values': sample 2: value is not a number");
+	free(err);
+	err = parse_err("{\"values\":[[1,2],[3]]}");
+	assert_string_equal(err, "field 'values': sample 2: sample is not a [time, value] pair");
+	free(err);
+	err = parse_err("{\"values\":[[\"1\",2]]}");
+	assert_string_equal(err, "field 'values': sample 1: timestamp is not a number");
+	free(err);
+	err = parse_err("[1,2]");
+	assert_string_equal(err, "not a JSON object");
+	free(err);
+	err = parse_err("{\"values\":[[1,2]],\"value\":[1,2]}");
+	free(err);
+	err = parse_err("{\"a\":tru,\"values\":[]}");
+	assert_non_null(strstr(err, "invalid JSON"));
+	free(err);
+	err = parse_err("{\"values\":[[1,01]]}");
+	free(err);
+	err = parse_err("{\"values\":[[1,2]]} x");
+	free(err);
+	err = parse_err("{\"values\":[[1,2]");
+	free(err);
+}
+
+static void
+test_numbers(void **state)
+{
+	static const char *const cases[] = {
+		"0", "-0", "1", "0.1", "0.3", "123456789012345678", "1e308",
+		"2.2250738585072014e-308", "4.9e-324", "1.7976931348623157e308",
+		"3.141592653589793238462643383279", "1e-7", "9007199254740993",
+		"0.000001234", "12345.6789e-3", "1E+2", "100000000000000000000000",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *s = cases[i];
+		double got, want = strtod(s, NULL);
+		const char *end = json_number(s, s + strlen(s), &got);
+
+		assert_ptr_equal(end, s + strlen(s));
+		if (got != want)
+			fail_msg("%s: got %.17g want %.17g", s, got, want);
+	}
+	{
+		double v;
+		const char *bad[] = { "+1", ".5", "1.", "1e", "-", "0x10" };
+
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			const char *end = json_number(bad[i], bad[i] + strlen(bad[i]), &v);
+
+			assert_true(end == NULL || end != bad[i] + strlen(bad[i]));
+		}
+	}
+}
+
+static void
+test_format(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	fmt_value(buf, 0.1);
+	assert_string_equal(buf, "0.1");
+	fmt_value(buf, 1.0 / 3);
+	assert_string_equal(buf, "0.3333333333333333");
+	fmt_value(buf, 42);
+	assert_string_equal(buf, "42");
+	fmt_value(buf, NAN);
+	assert_string_equal(buf, "\"NaN\"");
+	fmt_value(buf, -INFINITY);
+	assert_string_equal(buf, "\"-Inf\"");
+	fmt_value(buf, 1e300);
+	assert_string_equal(buf, "1e+300");
+	fmt_time(buf, 1795320000.1);
+	assert_string_equal(buf, "1795320000.1");
+	fmt_time(buf, 1795320000.0004);
+	assert_string_equal(buf, "1795320000");
+}
+
+static void
+test_transcode(void **state)
+{
+	const char *in = "[[1795320000,\"0.25\"],[1795320015.5,\"NaN\"],"
+	    "[1795320030,\"+Inf\"],[1795320045,\".5\"],[1795320060,\"1e+06\"]]";
+	struct buf out = BUF_INIT;
+	const char *err = NULL, *end;
+	double first = 0, last = 0;
+	size_t n = 0;
+
+	(void)state;
+	end = series_transcode(&out, in, in + strlen(in), 0, &n, &first, &last, &err);
+	assert_ptr_equal(end, in + strlen(in));
+	assert_int_equal(n, 5);
+	assert_true(first == 1795320000 && last == 1795320060);
+	assert_string_equal(out.p, "[[1795320000,0.25],[1795320015.5,\"NaN\"],"
+	    "[1795320030,\"+Inf\"],[1795320045,0.5],[1795320060,1e+06]]");
+	buf_reset(&out);
+	in = "[[1,\"abc\"]]";
+	assert_null(series_transcode(&out, in, in + strlen(in), 0, &n, &first, &last, &err));
+	assert_string_equal(err, "value is not a number");
+	buf_free(&out);
+}
+
+static void
+test_jsonl_lines(void **state)
+{
+	static const char input[] = "{\"a\":1}\r\n\n   \n{\"b\":\n[1,2]\n\"caf\xc3\xa9 \xff\"\n{\"c\":1}{\"d\":2}\nx\0y\n{\"e\":3}";
+	FILE *fp = fmemopen((void *)input, sizeof input - 1, "r");
+	struct jsonl *r;
+	jv v;
+	int rc;
+
+	(void)state;
+	assert_non_null(fp);
+	r = jsonl_open(fp, "stdin");
+	assert_int_equal(jsonl_next(r, &v), 1);
+	assert_int_equal(jsonl_lineno(r), 1);
+	jv_free(v);
+	assert_int_equal(jsonl_next(r, &v), -1);	/* {"b": */
+	assert_int_equal(jsonl_lineno(r), 4);
+	assert_int_equal(jsonl_next(r, &v), 1);	/* [1,2] */
+	jv_free(v);
+	assert_int_equal(jsonl_next(r, &v), 1);	/* invalid UTF-8 replaced */
+	assert_int_equal(jv_get_kind(v), JV_KIND_STRING);
+	assert_non_null(strstr(jv_string_value(v), "\xef\xbf\xbd"));
+	jv_free(v);
+	assert_int_equal(jsonl_next(r, &v), -1);	/* two values */
+	assert_int_equal(jsonl_next(r, &v), -1);	/* NUL */
+	assert_int_equal(jsonl_lineno(r), 8);
+	rc = jsonl_next(r, &v);				/* no final newline */
+	assert_int_equal(rc, 1);
+	jv_free(v);
+	assert_int_equal(jsonl_next(r, &v), 0);
+	assert_int_equal(jsonl_bad(r), 3);
+	jsonl_close(r);
+	fclose(fp);
+}
+
+static void
+test_jsonl_huge_line(void **state)
+{
+	/* A 50 MB line: one string value. */
+	size_t n = 50u << 20;
+	char *input = malloc(n + 4);
+	FILE *fp;
+	struct jsonl *r;
+	jv v;
+
+	(void)state;
+	assert_non_null(input);
+	input[0] = '"';
+	memset(input + 1, 'a', n);
+	input[n + 1] = '"';
+	input[n + 2] = '\n';
+	fp = fmemopen(input, n + 3, "r");
+	r = jsonl_open(fp, "big");
+	assert_int_equal(jsonl_next(r, &v), 1);
+	assert_int_equal(jv_string_length_bytes(v), (int)n);
+	jsonl_close(r);
+	fclose(fp);
+	free(input);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_instant_and_context),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_transcode),
+		cmocka_unit_test(test_jsonl_lines),
+		cmocka_unit_test(test_jsonl_huge_line),
+	};
+
+	return cmocka_run_group_tests_name("series", tests, NULL, NULL);
+}

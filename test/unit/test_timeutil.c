@@ -1,0 +1,145 @@
+/* Unit tests: durations, times, checked numbers, shards. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "opt.h"
+#include "timeutil.h"
+
+static double
+dur(const char *s)
+{
+	double v = -1;
+
+	if (dur_parse(s, &v) != 0)
+		return -1;
+	return v;
+}
+
+static void
+test_durations(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_true(dur("90s") == 90);
+	assert_true(dur("30m") == 1800);
+	assert_true(dur("1h30m") == 5400);
+	assert_true(dur("2d") == 172800);
+	assert_true(dur("1w") == 604800);
+	assert_true(dur("1y") == 31536000);
+	assert_true(dur("500ms") == 0.5);
+	assert_true(dur("1m500ms") == 60.5);
+	assert_true(dur("15") == 15);
+	assert_true(dur("0.5") == 0.5);
+	assert_true(dur("30m1h") == -1);	/* units out of order */
+	assert_true(dur("1h1h") == -1);
+	assert_true(dur("") == -1);
+	assert_true(dur("h") == -1);
+	assert_true(dur("5x") == -1);
+	assert_true(dur("-5m") == -1);
+	assert_true(dur("1.5h") == -1);
+	dur_format(5400, buf, sizeof buf);
+	assert_string_equal(buf, "1h30m");
+	dur_format(0.25, buf, sizeof buf);
+	assert_string_equal(buf, "250ms");
+	dur_format(691200, buf, sizeof buf);
+	assert_string_equal(buf, "1w1d");
+}
+
+static double
+tm(const char *s)
+{
+	double t = -1;
+
+	if (time_parse(s, 1795320000, &t) != 0)
+		return -1;
+	return t;
+}
+
+static void
+test_times(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_true(tm("now") == 1795320000);
+	assert_true(tm("now-1h") == 1795316400);
+	assert_true(tm("now+5m") == 1795320300);
+	assert_true(tm("1795320000.5") == 1795320000.5);
+	assert_true(tm("2026-11-22T05:00:00Z") == 1795323600);
+	assert_true(tm("2026-11-22T05:00:00.250Z") == 1795323600.25);
+	assert_true(tm("2026-11-22T07:00:00+02:00") == 1795323600);
+	assert_true(tm("2026-11-22 05:00:00Z") == 1795323600);
+	assert_true(tm("2026-13-22T05:00:00Z") == -1);
+	assert_true(tm("2026-11-22T05:00:00") == -1);	/* no zone */
+	assert_true(tm("yesterday") == -1);
+	assert_true(tm("now-") == -1);
+	assert_true(tm("") == -1);
+	time_format(1795323600, buf, sizeof buf);
+	assert_string_equal(buf, "2026-11-22T05:00:00Z");
+	time_format(1795323600.5, buf, sizeof buf);
+	assert_string_equal(buf, "2026-11-22T05:00:00.500Z");
+}
+
+static void
+test_numbers(void **state)
+{
+	const char *errstr;
+	long long v;
+	double d;
+
+	(void)state;
+	assert_int_equal(opt_long("42", 0, 100, &v, &errstr), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(opt_long("101", 0, 100, &v, &errstr), -1);
+	assert_string_equal(errstr, "too large");
+	assert_int_equal(opt_long("-1", 0, 100, &v, &errstr), -1);
+	assert_string_equal(errstr, "too small");
+	assert_int_equal(opt_long("4x", 0, 100, &v, &errstr), -1);
+	assert_string_equal(errstr, "invalid");
+	assert_int_equal(opt_long("", 0, 100, &v, &errstr), -1);
+	assert_int_equal(opt_long("99999999999999999999", 0, 100, &v, &errstr), -1);
+	assert_int_equal(opt_double("0.95", 0, 1, &d, &errstr), 0);
+	assert_true(d == 0.95);
+	assert_int_equal(opt_double("nan", 0, 1, &d, &errstr), -1);
+	assert_int_equal(opt_double("1.5", 0, 1, &d, &errstr), -1);
+}
+
+static void
+test_shards(void **state)
+{
+	struct shard sh;
+	int i, mine = 0;
+
+	(void)state;
+	setenv("JOB_COMPLETION_INDEX", "2", 1);
+	setenv("OPSPIPE_SHARDS", "4", 1);
+	shard_default(&sh);
+	assert_int_equal(sh.index, 2);
+	assert_int_equal(sh.count, 4);
+	for (i = 0; i < 100; i++)
+		mine += shard_mine(&sh, (unsigned long long)i);
+	assert_int_equal(mine, 25);
+	assert_true(shard_mine(&sh, 6));
+	assert_false(shard_mine(&sh, 7));
+	shard_parse(&sh, "0/1");
+	assert_true(shard_mine(&sh, 7));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_shards),
+	};
+
+	return cmocka_run_group_tests_name("timeutil", tests, NULL, NULL);
+}
