@@ -1,0 +1,379 @@
+/* statz — per-series statistics, anomalies and forecasts, computed as
+ * Prometheus computes its *_over_time functions. See statz(1). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "field.h"
+#include "group.h"
+#include "jsonl.h"
+#include "msg.h"
+#include "opt.h"
+#include "series.h"
+#include "statz.h"
+#include "timeutil.h"
+
+enum {
+	O_KEEP = OPT_ID(1), O_ANOM, O_THRESH, O_FORECAST, O_AT, O_SF, O_TF,
+	O_SEASON, O_ALPHA, O_BETA, O_GAMMA, O_LEVEL
+};
+
+static const struct opt statz_opts[] = {
+	{ "percentiles", 'p', "LIST", "percentiles to report (default 50,90,95,99)" },
+	{ "by", 'b', "LABEL,...", "pool the series that share these label values" },
+	{ "all", 'a', NULL, "pool all series into one record" },
+	{ "keep-values", O_KEEP, NULL, "keep the values array in the output" },
+	{ "field", 'f', "JQ", "read one number per line of any JSON with this jq program" },
+	{ "time", 't', "JQ", "its time, Unix seconds or RFC 3339 (default: the line number)" },
+	{ "anomalies", O_ANOM, "METHOD", "flag outliers: zscore, mad or iqr" },
+	{ "threshold", O_THRESH, "K", "anomaly threshold (default 3, 3.5, 1.5 by method)" },
+	{ "window", 'w', "N", "judge each sample against the N samples before it" },
+	{ "forecast", O_FORECAST, "DURATION", "forecast DURATION after the anchor" },
+	{ "model", 'm', "MODEL", "linear (default), holt or holt-winters" },
+	{ "at", O_AT, "TIME", "anchor of the forecast (default: the last sample)" },
+	{ "sf", O_SF, "A", "holt smoothing factor, 0 < A < 1 (default: fitted)" },
+	{ "tf", O_TF, "B", "holt trend factor, 0 < B < 1 (default: fitted)" },
+	{ "season", O_SEASON, "DURATION", "holt-winters season length" },
+	{ "alpha", O_ALPHA, "A", "holt-winters level smoothing (default: fitted)" },
+	{ "beta", O_BETA, "B", "holt-winters trend smoothing (default: fitted)" },
+	{ "gamma", O_GAMMA, "G", "holt-winters season smoothing (default: fitted)" },
+	{ "level", O_LEVEL, "P", "prediction interval probability (default 0.95)" },
+	{ NULL, 0, NULL, NULL }
+};
+
+static const struct opt *const statz_tables[] = { statz_opts, NULL };
+
+static const struct opt_program statz_prog = {
+	"statz",
+	"[OPTIONS] [FILE...]",
+	"per-series statistics, anomalies and forecasts of series records",
+	statz_tables,
+	"Exit status: 0 success, 2 usage error or bad input "
+	"(reported with its line, the rest still processed)."
+};
+
+/* What one run carries from line to line. */
+struct run {
+	const struct conf *c;
+	struct series s;
+	struct data d;
+	struct groups *gs;
+	struct buf out;
+	jq_state *jf, *jt;
+	int warned_order;
+	int bad;
+};
+
+static void
+parse_percentiles(struct conf *c, const char *list)
+{
+	char *copy = xstrdup(list), *p, *save = NULL, text[64];
+	double pct;
+
+	c->npct = 0;
+	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (c->npct == sizeof c->pct / sizeof c->pct[0])
+			opt_usage_error("--percentiles: at most 32");
+		pct = opt_double_arg("percentiles", p, 0, 100);
+		/* "99.9e-2" reads as the double nearest 0.999, the same
+		 * number Prometheus parses from quantile_over_time(0.999). */
+		snprintf(text, sizeof text, "%se-2", p);
+		c->pct[c->npct] = strtod(text, NULL);
+		snprintf(c->pct_key[c->npct], sizeof c->pct_key[0], "p%.10g",
+		    pct);
+		c->npct++;
+	}
+	free(copy);
+	if (c->npct == 0)
+		opt_usage_error("--percentiles: empty list");
+}
+
+static void
+parse_by(struct conf *c, const char *list)
+{
+	char *copy = xstrdup(list), *p, *save = NULL;
+
+	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		c->by = xrealloc(c->by, (c->nby + 1) * sizeof *c->by);
+		c->by[c->nby++] = xstrdup(p);
+	}
+	free(copy);
+	if (c->nby == 0)
+		opt_usage_error("--by: no label given");
+}
+
+static enum anom_method
+parse_method(const char *s)
+{
+	if (strcmp(s, "zscore") == 0)
+		return ANOM_ZSCORE;
+	if (strcmp(s, "mad") == 0)
+		return ANOM_MAD;
+	if (strcmp(s, "iqr") == 0)
+		return ANOM_IQR;
+	opt_usage_error("--anomalies '%s': not zscore, mad or iqr", s);
+}
+
+static enum model
+parse_model(const char *s)
+{
+	if (strcmp(s, "linear") == 0)
+		return MODEL_LINEAR;
+	if (strcmp(s, "holt") == 0)
+		return MODEL_HOLT;
+	if (strcmp(s, "holt-winters") == 0)
+		return MODEL_HW;
+	opt_usage_error("--model '%s': not linear, holt or holt-winters", s);
+}
+
+static double
+parse_at(const char *s)
+{
+	double t;
+
+	if (time_parse(s, time_now(), &t) != 0)
+		opt_usage_error("invalid --at '%s'", s);
+	return t;
+}
+
+static void
+set_option(struct conf *c, int key, const char *arg)
+{
+	switch (key) {
+	case 'p': parse_percentiles(c, arg); break;
+	case 'b': parse_by(c, arg); break;
+	case 'a': c->all = 1; break;
+	case O_KEEP: c->keep_values = 1; break;
+	case 'f': c->field = arg; break;
+	case 't': c->time = arg; break;
+	case O_ANOM: c->anomalies = 1; c->method = parse_method(arg); break;
+	case O_THRESH: c->threshold = opt_double_arg("threshold", arg, 0, 1e300); break;
+	case 'w': c->window = (size_t)opt_long_arg("window", arg, 1, 100000000); break;
+	case O_FORECAST: c->forecast = 1; c->horizon = opt_duration_arg("forecast", arg); break;
+	case 'm': c->model = parse_model(arg); break;
+	case O_AT: c->has_at = 1; c->at = parse_at(arg); break;
+	case O_SF: c->sf = opt_double_arg("sf", arg, 1e-12, 1 - 1e-12); break;
+	case O_TF: c->tf = opt_double_arg("tf", arg, 1e-12, 1 - 1e-12); break;
+	case O_SEASON: c->season = opt_duration_arg("season", arg); break;
+	case O_ALPHA: c->alpha = opt_double_arg("alpha", arg, 0, 1); break;
+	case O_BETA: c->beta = opt_double_arg("beta", arg, 0, 1); break;
+	case O_GAMMA: c->gamma = opt_double_arg("gamma", arg, 0, 1); break;
+	case O_LEVEL: c->level = opt_double_arg("level", arg, 1e-9, 1 - 1e-9); break;
+	}
+}
+
+/* Combinations the table cannot express. */
+static void
+check_conf(const struct conf *c, int saw_forecast_opt)
+{
+	if (c->all && c->nby)
+		opt_usage_error("--all and --by exclude each other");
+	if (c->time && !c->field)
+		opt_usage_error("--time needs --field");
+	if (c->field && c->keep_values)
+		opt_usage_error("--keep-values needs series input, not --field");
+	if (!c->anomalies && (c->threshold >= 0 || c->window))
+		opt_usage_error("--threshold and --window need --anomalies");
+	if (!c->forecast && saw_forecast_opt)
+		opt_usage_error("--model, --at, --sf, --tf, --season, --alpha, "
+		    "--beta, --gamma and --level need --forecast");
+	if (c->model == MODEL_HW && c->season <= 0)
+		opt_usage_error("--model holt-winters needs --season");
+	if (c->model != MODEL_HW && c->season > 0)
+		opt_usage_error("--season needs --model holt-winters");
+}
+
+static int
+parse_options(struct conf *c, int argc, char **argv)
+{
+	struct opt_parser *p = opt_begin(&statz_prog, argc, argv);
+	const char *arg;
+	int key, saw = 0, first;
+
+	memset(c, 0, sizeof *c);
+	c->threshold = c->sf = c->tf = c->alpha = c->beta = c->gamma = -1;
+	c->level = 0.95;
+	parse_percentiles(c, "50,90,95,99");
+	while ((key = opt_next(p, &arg)) != -1) {
+		set_option(c, key, arg);
+		if (key == 'm' || (key >= O_AT && key <= O_LEVEL))
+			saw = 1;
+	}
+	first = opt_index(p);
+	opt_end(p);
+	check_conf(c, saw);
+	return first;
+}
+
+/* Drops the comma after "{" when the passed-through record was empty. */
+static void
+fix_first_comma(struct buf *b, size_t start)
+{
+	if (b->len > start + 1 && b->p[start + 1] == ',') {
+		memmove(b->p + start + 1, b->p + start + 2, b->len - start - 1);
+		b->len--;
+	}
+}
+
+static void
+emit_series(struct run *run, struct jsonl *r)
+{
+	struct buf *b = &run->out;
+	char why[160];
+
+	buf_reset(b);
+	jsonl_dump(b, strip_keys(jv_copy(run->s.rec)));
+	b->p[--b->len] = '\0';
+	if (summary_add(b, run->c, &run->d, why, sizeof why) != 0)
+		jsonl_warn(r, "%s", why);
+	if (run->c->keep_values) {
+		buf_adds(b, run->s.instant ? ",\"value\":" : ",\"values\":");
+		series_dump_values(b, &run->s);
+	}
+	buf_addc(b, '}');
+	fix_first_comma(b, 0);
+	buf_addc(b, '\n');
+	fwrite(b->p, 1, b->len, stdout);
+}
+
+static void
+series_line(struct run *run, struct jsonl *r, const char *line, size_t len)
+{
+	struct data *d = &run->d;
+	char *err = NULL;
+	size_t i;
+
+	if (series_parse(&run->s, line, len, &err) != 0) {
+		jsonl_warn(r, "%s", err);
+		free(err);
+		return;
+	}
+	if (!run->s.has_values) {
+		jsonl_warn(r, "no 'values' or 'value' field");
+		return;
+	}
+	if (run->gs) {
+		jv metric = jv_object_get(jv_copy(run->s.rec),
+		    jv_string("metric"));
+
+		d = groups_add(run->gs, run->c, jv_copy(run->s.rec), metric);
+		jv_free(metric);
+	} else {
+		data_reset(d);
+	}
+	for (i = 0; i < run->s.n; i++)
+		data_push(d, run->s.s[i].t, run->s.s[i].v);
+	if (run->gs)
+		return;
+	if (data_order(d, 1) && !run->warned_order) {
+		msg_warn("%s:%zu: samples out of time order or repeated: "
+		    "sorted, repeats dropped (said once)", jsonl_name(r),
+		    jsonl_lineno(r));
+		run->warned_order = 1;
+	}
+	emit_series(run, r);
+}
+
+static jv
+field_record(const struct conf *c)
+{
+	jv rec = jv_object_set(jv_object(), jv_string("field"),
+	    jv_string(c->field));
+
+	if (c->time)
+		rec = jv_object_set(rec, jv_string("time"), jv_string(c->time));
+	return rec;
+}
+
+static void
+field_line(struct run *run, struct jsonl *r, jv v)
+{
+	const struct conf *c = run->c;
+	struct data *d;
+	double x, t = (double)jsonl_lineno(r);
+	jv rec;
+	size_t i;
+
+	if (run->jt && field_time(r, run->jt, c->time, jv_copy(v), &t) < 0)
+		goto out;
+	if (field_number(r, run->jf, c->field, jv_copy(v), &x) <= 0)
+		goto out;
+	rec = field_record(c);
+	for (i = 0; i < c->nby; i++) {
+		jv l = jv_get_kind(v) == JV_KIND_OBJECT ? jv_object_get(
+		    jv_copy(v), jv_string(c->by[i])) : jv_invalid();
+
+		rec = jv_object_set(rec, jv_string(c->by[i]),
+		    jv_is_valid(l) ? l : jv_null());
+	}
+	d = groups_add(run->gs, c, rec, v);
+	data_push(d, t, x);
+out:
+	jv_free(v);
+}
+
+static void
+read_input(struct run *run, struct jsonl *r)
+{
+	const char *line;
+	size_t len;
+	jv v;
+	int rc;
+
+	if (run->c->field) {
+		while ((rc = jsonl_next(r, &v)) != 0)
+			if (rc > 0)
+				field_line(run, r, v);
+		return;
+	}
+	while (jsonl_getline(r, &line, &len))
+		series_line(run, r, line, len);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf c;
+	struct run run;
+	struct jsonl *r;
+	int first = parse_options(&c, argc, argv), i;
+	static char *stdin_only[] = { "-", NULL };
+	char **files = first < argc ? argv + first : stdin_only;
+	int nfiles = first < argc ? argc - first : 1;
+
+	memset(&run, 0, sizeof run);
+	run.c = &c;
+	series_init(&run.s);
+	if (c.field) {
+		run.jf = field_compile("field", c.field);
+		run.jt = c.time ? field_compile("time", c.time) : NULL;
+	}
+	if (c.field || c.all || c.nby)
+		run.gs = groups_new();
+	for (i = 0; i < nfiles; i++) {
+		if ((r = jsonl_open_path(files[i])) == NULL) {
+			run.bad = 1;
+			continue;
+		}
+		read_input(&run, r);
+		if (jsonl_bad(r))
+			run.bad = 1;
+		jsonl_close(r);
+	}
+	if (run.gs && groups_flush(run.gs, &c) != 0)
+		run.bad = 1;
+	if (run.jf)
+		jq_teardown(&run.jf);
+	if (run.jt)
+		jq_teardown(&run.jt);
+	series_free(&run.s);
+	data_free(&run.d);
+	buf_free(&run.out);
+	for (i = 0; i < (int)c.nby; i++)
+		free(c.by[i]);
+	free(c.by);
+	if (msg_close_stdout() != 0)
+		return EXIT_USAGE;
+	return run.bad ? EXIT_USAGE : EXIT_OK;
+}

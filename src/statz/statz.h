@@ -1,0 +1,81 @@
+/* statz.h — what statz's files share: the parsed options and one
+ * series' samples ready for the statistics. */
+#ifndef STATZ_H
+#define STATZ_H
+
+#include <stddef.h>
+#include <jv.h>
+
+#include "buf.h"
+#include "stats.h"
+
+enum model { MODEL_LINEAR, MODEL_HOLT, MODEL_HW };
+
+struct conf {
+	double pct[32];			/* percentiles as quantiles (0..1) */
+	char pct_key[32][24];		/* "p50", "p99.9" */
+	size_t npct;
+	char **by;			/* --by labels */
+	size_t nby;
+	int all;
+	int keep_values;
+	const char *field, *time;	/* --field, --time jq programs */
+	int anomalies;			/* --anomalies given */
+	enum anom_method method;
+	double threshold;		/* < 0: the method's default */
+	size_t window;			/* 0: judge against the whole series */
+	int forecast;			/* --forecast given */
+	double horizon;			/* seconds */
+	enum model model;
+	int has_at;
+	double at;
+	double sf, tf;			/* < 0: fit */
+	double season;			/* seconds, 0: none */
+	double alpha, beta, gamma;	/* < 0: fit */
+	double level;			/* prediction interval probability */
+};
+
+/* One series' usable samples: NaN dropped (counted), sorted by time. */
+struct data {
+	double *t, *v;
+	size_t n, cap;
+	size_t nan;
+	double *sorted;			/* v sorted, scratch for quantiles */
+	double *scratch;
+	size_t scap;
+};
+
+void data_reset(struct data *d);
+void data_free(struct data *d);
+/* Appends a sample; NaN values are only counted. */
+void data_push(struct data *d, double t, double v);
+/*
+ * Puts the samples in time order. Returns 1 if they were not (sorted then;
+ * with dedup set, samples repeating a timestamp are dropped after the
+ * first, as Prometheus keeps the first), else 0.
+ */
+int data_order(struct data *d, int dedup);
+
+/* Appends ,"count":…,… for d to b (b holds an open JSON object).
+ * Returns -1 with a message for the user in why when a part failed. */
+int summary_add(struct buf *b, const struct conf *c, struct data *d,
+    char *why, size_t whylen);
+
+/* The "anomalies" and "anomaly_count" members. */
+void anomalies_add(struct buf *b, const struct conf *c, struct data *d);
+/* The "forecast" member; -1 with *why when the model cannot run. */
+int forecast_add(struct buf *b, const struct conf *c, struct data *d,
+    char *why, size_t whylen);
+
+/* Number spelling for output: null for "no value". */
+void put_num(struct buf *b, const char *key, double v);
+void put_null(struct buf *b, const char *key);
+void put_time(struct buf *b, const char *key, double t);
+
+/* ,"values":[[t,v],…] of the usable samples. */
+void data_dump_values(struct buf *b, const struct data *d);
+
+/* The keys statz writes, removed from a passed-through record first. */
+jv strip_keys(jv rec);
+
+#endif
