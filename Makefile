@@ -66,7 +66,7 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@.tmp && ar rcs $@.tmp $^ && mv -f $@.tmp $@
 
 .SECONDEXPANSION:
-bin/%: $$(patsubst src/%.c,$(BUILD)/%.o,$$(wildcard src/%/*.c)) $(LIB) $(MODE_STAMP)
+bin/%: $$(subst .c,.o,$$(subst src/,$(BUILD)/,$$(wildcard src/%/*.c))) $(LIB) $(MODE_STAMP)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB) $(LDLIBS) && mv -f $@.tmp $@
 
 $(BUILD)/test/%: test/unit/%.c $(LIB) $(wildcard src/lib/*.h)
