@@ -1,0 +1,1109 @@
+/* test_http.c — the HTTP layer against test/fixtures/httpd.py.
+ *
+ * Retries run with a 10 ms backoff base so the suite stays fast; the one
+ * slow case is the Retry-After wait, which must really be about 1 s.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "msg.h"
+
+extern char **environ;
+
+struct server {
+	pid_t pid;
+	int port;
+};
+
+static struct server plain, tls;
+static char tmpdir[64];
+static char cert[128], skey[128], ccert[128], ckey[128];
+static int have_tls;
+
+/* ---- fixtures --------------------------------------------------------- */
+
+static int
+spawn(char *const argv[], int out_fd, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	rc = posix_spawn(pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
+}
+
+static int
+start_server(struct server *s, char *const extra[])
+{
+	char path[512], line[64];
+	char *argv[16] = { "/usr/bin/python3", path };
+	const char *top = getenv("OPSPIPE_TOP");
+	int fds[2], i, n = 2;
+	ssize_t r;
+	size_t got = 0;
+
+	snprintf(path, sizeof path, "%s/test/fixtures/httpd.py",
+	    top ? top : ".");
+	for (i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	if (pipe(fds) != 0 || spawn(argv, fds[1], &s->pid) != 0)
+		return -1;
+	close(fds[1]);
+	while (got < sizeof line - 1 && (r = read(fds[0], line + got, 1)) == 1)
+		if (line[got++] == '\n')
+			break;
+	line[got] = '\0';
+	close(fds[0]);
+	s->port = atoi(line);
+	return s->port > 0 ? 0 : -1;
+}
+
+static void
+stop_server(struct server *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, NULL, 0);
+		s->pid = 0;
+	}
+}
+
+static int
+run_quiet(char *const argv[])
+{
+	int devnull = open("/dev/null", O_WRONLY), st;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, devnull, 1);
+	posix_spawn_file_actions_adddup2(&fa, devnull, 2);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(devnull);
+	if (rc != 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A self-signed EC certificate for CN, valid for 127.0.0.1. */
+static int
+make_cert(const char *cn, const char *crt, const char *k)
+{
+	char subj[64];
+	char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec",
+	    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+	    "-subj", subj, "-addext", "subjectAltName=IP:127.0.0.1",
+	    "-keyout", (char *)k, "-out", (char *)crt, NULL };
+
+	snprintf(subj, sizeof subj, "/CN=%s", cn);
+	return run_quiet(argv);
+}
+
+static void
+setup_tls(void)
+{
+	char *extra[] = { "--tls", cert, skey, "--client-ca", ccert, NULL };
+
+	snprintf(cert, sizeof cert, "%s/server.pem", tmpdir);
+	snprintf(skey, sizeof skey, "%s/server.key", tmpdir);
+	snprintf(ccert, sizeof ccert, "%s/client.pem", tmpdir);
+	snprintf(ckey, sizeof ckey, "%s/client.key", tmpdir);
+	if (make_cert("127.0.0.1", cert, skey) != 0 ||
+	    make_cert("test-client", ccert, ckey) != 0)
+		return;
+	have_tls = start_server(&tls, extra) == 0;
+}
+
+static int
+group_setup(void **state)
+{
+	setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+	unsetenv("OPSPIPE_RETRY_BASE");
+	unsetenv("OPSPIPE_RETRY_MAX");
+	if (http_global_init() != 0)
+		return -1;
+	snprintf(tmpdir, sizeof tmpdir, "%s/test_http.XXXXXX",
+	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	if (start_server(&plain, NULL) != 0)
+		return -1;
+	setup_tls();
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	char *rm[] = { "rm", "-rf", tmpdir, NULL };
+
+	stop_server(&plain);
+	stop_server(&tls);
+	run_quiet(rm);
+	http_global_cleanup();
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char *
+url(const struct server *s, const char *path)
+{
+	static char u[8][512];
+	static int i;
+	char *p = u[i++ % 8];
+
+	snprintf(p, sizeof u[0], "%s://127.0.0.1:%d%s", s == &tls ? "https" :
+	    "http", s->port, path);
+	return p;
+}
+
+static void
+conf(struct http_conf *c)
+{
+	http_conf_init(c, NULL, "http://127.0.0.1:1");
+	c->retry_base = 0.01;
+	c->retry_max = 2;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* GET path with conf's retries; leaves the result in rs. */
+static enum http_rc
+get(const struct http_conf *c, const char *u, struct http_response *rs)
+{
+	struct http_request rq = { .url = u, .retries = -1 };
+
+	memset(rs, 0, sizeof *rs);
+	return http_do(c, &rq, rs);
+}
+
+static long
+server_count(const char *key)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char path[128];
+	long n;
+
+	conf(&c);
+	snprintf(path, sizeof path, "/count?key=%s", key);
+	assert_int_equal(get(&c, url(&plain, path), &rs), HTTP_OK);
+	n = strtol(rs.body.p, NULL, 10);
+	http_response_free(&rs);
+	http_conf_free(&c);
+	return n;
+}
+
+static int
+closed_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Runs fn in a child with stderr silenced; returns its exit status. */
+static int
+exit_status_of(void (*fn)(void))
+{
+	int st, devnull;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		fn();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- plain requests --------------------------------------------------- */
+
+static void
+test_ok(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	assert_int_equal(get(&c, url(&plain, "/ok"), &rs), HTTP_OK);
+	assert_int_equal(rs.status, 200);
+	assert_int_equal(rs.attempts, 1);
+	assert_string_equal(rs.body.p, "hello\n");
+	assert_string_equal(rs.content_type, "text/plain");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_retry_500_then_200(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	assert_int_equal(get(&c, url(&plain, "/flaky?key=k500&fail=2"), &rs),
+	    HTTP_OK);
+	assert_int_equal(rs.attempts, 3);
+	assert_string_equal(rs.body.p, "ok after 3\n");
+	assert_int_equal(server_count("k500"), 3);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_retry_408(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	assert_int_equal(get(&c, url(&plain, "/flaky?key=k408&code=408"), &rs),
+	    HTTP_OK);
+	assert_int_equal(rs.attempts, 2);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_retry_after_seconds(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	c.retry_max = 5;
+	assert_int_equal(get(&c, url(&plain,
+	    "/flaky?key=ra&code=429&retry_after=1"), &rs), HTTP_OK);
+	assert_int_equal(rs.attempts, 2);
+	assert_true(rs.ms >= 1000);
+	assert_true(rs.ms < 2500);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_retry_after_date(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	/* An HTTP date has whole seconds: now+2 s waits between 1 and 2 s. */
+	conf(&c);
+	c.retry_max = 5;
+	assert_int_equal(get(&c, url(&plain,
+	    "/flaky?key=rad&code=503&retry_after=2&date=1"), &rs), HTTP_OK);
+	assert_int_equal(rs.attempts, 2);
+	assert_true(rs.ms >= 900);
+	assert_true(rs.ms < 3500);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_retry_after_capped(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	c.retry_max = 0.2;
+	assert_int_equal(get(&c, url(&plain,
+	    "/flaky?key=racap&code=429&retry_after=30"), &rs), HTTP_OK);
+	assert_int_equal(rs.attempts, 2);
+	assert_true(rs.ms < 1500);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_404_not_retried(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+	struct http_request rq = { .retries = -1 };
+	char want[256], *d;
+
+	conf(&c);
+	rq.url = url(&plain, "/flaky?key=k404&fail=99&code=404");
+	memset(&rs, 0, sizeof rs);
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.status, 404);
+	assert_int_equal(rs.attempts, 1);
+	assert_string_equal(rs.body.p, "fail 1\n");
+	assert_int_equal(server_count("k404"), 1);
+	d = http_describe(&rq, &rs);
+	snprintf(want, sizeof want, "HTTP 404 from http://127.0.0.1:%d/flaky: "
+	    "fail 1", plain.port);
+	assert_string_equal(d, want);
+	free(d);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_5xx_exhausted(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+	struct http_request rq = { .retries = -1 };
+	char *d;
+
+	conf(&c);
+	c.retries = 2;
+	rq.url = url(&plain, "/flaky?key=k503&fail=99&code=503");
+	memset(&rs, 0, sizeof rs);
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.status, 503);
+	assert_int_equal(rs.attempts, 3);
+	assert_int_equal(server_count("k503"), 3);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, ": fail 3 (after 3 attempts)"));
+	free(d);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_request_retries_zero(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+
+	conf(&c);
+	rq.url = url(&plain, "/flaky?key=k0&fail=99&code=500");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.attempts, 1);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_timeout(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	c.timeout = 0.3;
+	c.retries = 1;
+	assert_int_equal(get(&c, url(&plain, "/slow?ms=3000"), &rs),
+	    HTTP_ETRANSPORT);
+	assert_int_equal(rs.attempts, 2);
+	assert_int_equal(rs.status, 0);
+	assert_true(rs.ms < 2000);
+	assert_true(rs.error[0] != '\0');
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_refused(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char u[128];
+
+	conf(&c);
+	c.retries = 2;
+	snprintf(u, sizeof u, "http://127.0.0.1:%d/x", closed_port());
+	assert_int_equal(get(&c, u, &rs), HTTP_ETRANSPORT);
+	assert_int_equal(rs.attempts, 3);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_too_big(void **state)
+{
+	static const char *paths[] = { "/big?bytes=300000",
+	    "/big?bytes=300000&chunked=1" };
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	c.max_response = 100000;
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(get(&c, url(&plain, paths[i]), &rs),
+		    HTTP_ETOOBIG);
+		assert_int_equal(rs.attempts, 1);
+		assert_true(rs.body.len <= 100000);
+		http_response_free(&rs);
+	}
+	/* Exactly at the cap is fine. */
+	assert_int_equal(get(&c, url(&plain, "/big?bytes=100000"), &rs),
+	    HTTP_OK);
+	assert_int_equal(rs.body.len, 100000);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_error_body_capped(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	c.retries = 0;
+	assert_int_equal(get(&c, url(&plain, "/big?bytes=200000&code=500"),
+	    &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.status, 500);
+	assert_int_equal(rs.body.len, HTTP_ERROR_BODY_MAX);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+/* ---- authentication and headers --------------------------------------- */
+
+static void
+test_basic_auth(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	conf(&c);
+	assert_int_equal(http_conf_option(&c, HTTP_OPT_USER, "alice:s3cret"),
+	    1);
+	assert_int_equal(get(&c, url(&plain, "/auth"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "Basic YWxpY2U6czNjcmV0");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_bearer_token_file(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/token", tmpdir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("  tok-123\n\n", fp);
+	fclose(fp);
+	conf(&c);
+	assert_int_equal(http_conf_option(&c, HTTP_OPT_TOKEN_FILE, path), 1);
+	assert_string_equal(c.token, "tok-123");
+	assert_int_equal(get(&c, url(&plain, "/auth"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "Bearer tok-123");
+	http_response_free(&rs);
+	http_conf_option(&c, HTTP_OPT_TOKEN, "direct");
+	assert_int_equal(get(&c, url(&plain, "/auth"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "Bearer direct");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_headers(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = -1 };
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_HEADER, "X-Scope-OrgID: tenant-1");
+	rq.url = url(&plain, "/headers");
+	rq.headers = curl_slist_append(NULL, "X-Extra: two");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_OK);
+	assert_non_null(strstr(rs.body.p, "X-Scope-OrgID: tenant-1\n"));
+	assert_non_null(strstr(rs.body.p, "X-Extra: two\n"));
+	assert_non_null(strstr(rs.body.p,
+	    "User-Agent: opspipe/" OPSPIPE_VERSION "\n"));
+	assert_null(strstr(rs.body.p, "Authorization"));
+	curl_slist_free_all(rq.headers);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_url_userinfo(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+	char u[256], *d;
+
+	/* Credentials in the URL are used but never shown. */
+	conf(&c);
+	snprintf(u, sizeof u, "http://bob:hunter2@127.0.0.1:%d/auth",
+	    plain.port);
+	assert_int_equal(get(&c, u, &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "Basic Ym9iOmh1bnRlcjI=");
+	http_response_free(&rs);
+	snprintf(u, sizeof u, "http://bob:hunter2@127.0.0.1:%d/api?token=abc",
+	    closed_port());
+	rq.url = u;
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ETRANSPORT);
+	d = http_describe(&rq, &rs);
+	assert_null(strstr(d, "hunter2"));
+	assert_null(strstr(d, "abc"));
+	assert_null(strstr(d, "bob"));
+	assert_non_null(strstr(d, "http://127.0.0.1:"));
+	free(d);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+/* ---- bodies ----------------------------------------------------------- */
+
+struct sink {
+	struct buf got;
+	int calls, stop;
+};
+
+static int
+collect(void *ctx, const char *data, size_t len)
+{
+	struct sink *s = ctx;
+
+	buf_add(&s->got, data, len);
+	s->calls++;
+	return s->stop;
+}
+
+static void
+test_stream(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct sink s = { BUF_INIT, 0, 0 };
+	struct http_request rq = { .retries = -1, .on_data = collect,
+	    .ctx = &s };
+
+	conf(&c);
+	rq.url = url(&plain, "/stream?chunks=5&ms=30");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_OK);
+	assert_string_equal(s.got.p,
+	    "chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
+	assert_true(s.calls >= 2);
+	assert_int_equal(rs.body.len, 0);
+	buf_free(&s.got);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_stream_abort(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct sink s = { BUF_INIT, 0, 1 };
+	struct http_request rq = { .retries = -1, .on_data = collect,
+	    .ctx = &s };
+
+	conf(&c);
+	rq.url = url(&plain, "/stream?chunks=5&ms=30");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_EABORTED);
+	assert_int_equal(rs.attempts, 1);
+	assert_int_equal(s.calls, 1);
+	buf_free(&s.got);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_stream_broken_not_retried(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct sink s = { BUF_INIT, 0, 0 };
+	struct http_request rq = { .retries = -1, .on_data = collect,
+	    .ctx = &s };
+
+	conf(&c);
+	rq.url = url(&plain, "/stream?chunks=5&die=2");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ETRANSPORT);
+	assert_int_equal(rs.attempts, 1);
+	assert_string_equal(s.got.p, "chunk 0\nchunk 1\n");
+	buf_free(&s.got);
+	http_response_free(&rs);
+	/* Kept in memory, nothing was handed out yet: retrying is safe. */
+	assert_int_equal(get(&c, rq.url, &rs), HTTP_ETRANSPORT);
+	assert_int_equal(rs.attempts, 4);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_stream_error_body(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct sink s = { BUF_INIT, 0, 0 };
+	struct http_request rq = { .retries = 0, .on_data = collect,
+	    .ctx = &s };
+
+	/* A non-2xx body is never streamed: it stays for the diagnostic. */
+	conf(&c);
+	rq.url = url(&plain, "/nothing-here");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(s.calls, 0);
+	assert_string_equal(rs.body.p, "not found: /nothing-here\n");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_post_form(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct buf form = BUF_INIT;
+	struct http_request rq = { .method = "POST", .retries = -1,
+	    .content_type = "application/x-www-form-urlencoded" };
+
+	http_form_add(&form, "query", "sum(rate(x{a=\"b c\"}[5m]))");
+	http_form_add(&form, "time", "1700000000");
+	conf(&c);
+	rq.url = url(&plain, "/echo");
+	rq.body = form.p;
+	rq.body_len = form.len;
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "application/x-www-form-urlencoded\n"
+	    "query=sum%28rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29%29"
+	    "&time=1700000000");
+	buf_free(&form);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+/* ---- pools ------------------------------------------------------------ */
+
+struct tally {
+	int done, ok;
+	char order[16];
+};
+
+static void
+count_done(void *ctx, const struct http_request *rq, struct http_response *rs)
+{
+	struct tally *t = ctx;
+
+	if (rs->rc == HTTP_OK)
+		t->ok++;
+	if (t->done < (int)sizeof t->order - 1)
+		t->order[t->done] = rq->method ? rq->method[0] : '?';
+	t->done++;
+}
+
+static double
+run_pool(int jobs, int n, const char *path)
+{
+	struct http_conf c;
+	struct http_request rq[8];
+	struct http_response rs[8];
+	struct tally t = { 0 };
+	struct http_pool *p;
+	double t0;
+	int i;
+
+	conf(&c);
+	memset(rs, 0, sizeof rs);
+	p = http_pool_new(&c, jobs);
+	for (i = 0; i < n; i++) {
+		rq[i] = (struct http_request){ .url = url(&plain, path),
+		    .retries = -1 };
+		http_pool_add(p, &rq[i], &rs[i], count_done, &t);
+	}
+	assert_int_equal(http_pool_pending(p), n);
+	t0 = now();
+	while (http_pool_pending(p) > 0)
+		assert_true(http_pool_run(p) >= 1);
+	t0 = now() - t0;
+	assert_int_equal(http_pool_run(p), 0);
+	assert_int_equal(t.done, n);
+	assert_int_equal(t.ok, n);
+	for (i = 0; i < n; i++)
+		http_response_free(&rs[i]);
+	http_pool_free(p);
+	http_conf_free(&c);
+	return t0;
+}
+
+static void
+test_pool_concurrent(void **state)
+{
+	assert_true(run_pool(8, 8, "/slow?ms=200") < 1.0);
+}
+
+static void
+test_pool_jobs_limit(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	/* Four rounds of two. */
+	conf(&c);
+	assert_true(run_pool(2, 8, "/slow?ms=200&group=jobs2") >= 0.8);
+	assert_int_equal(get(&c, url(&plain, "/stats?group=jobs2"), &rs),
+	    HTTP_OK);
+	assert_string_equal(rs.body.p, "max_inflight 2\n");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_pool_retry_does_not_block(void **state)
+{
+	struct http_conf c;
+	struct http_request rq[4];
+	struct http_response rs[4];
+	struct tally t = { 0 };
+	struct http_pool *p;
+	int i;
+
+	/* One slot: the request waiting out Retry-After must let the
+	 * others through, so it completes last. Methods tag the order. */
+	conf(&c);
+	c.retry_max = 5;
+	memset(rs, 0, sizeof rs);
+	p = http_pool_new(&c, 1);
+	rq[0] = (struct http_request){ .method = "GET", .retries = -1,
+	    .url = url(&plain, "/flaky?key=pool&code=503&retry_after=1") };
+	for (i = 1; i < 4; i++)
+		rq[i] = (struct http_request){ .method = "HEAD",
+		    .retries = -1, .url = url(&plain, "/slow?ms=50") };
+	for (i = 0; i < 4; i++)
+		http_pool_add(p, &rq[i], &rs[i], count_done, &t);
+	while (http_pool_pending(p) > 0)
+		http_pool_run(p);
+	assert_string_equal(t.order, "HHHG");
+	assert_int_equal(t.ok, 4);
+	assert_int_equal(rs[0].attempts, 2);
+	for (i = 0; i < 4; i++)
+		http_response_free(&rs[i]);
+	http_pool_free(p);
+	http_conf_free(&c);
+}
+
+struct chain {
+	struct http_pool *pool;
+	struct http_request rq[3];
+	struct http_response rs[3];
+	int n;
+};
+
+static void
+chain_done(void *ctx, const struct http_request *rq, struct http_response *rs)
+{
+	struct chain *ch = ctx;
+
+	assert_int_equal(rs->rc, HTTP_OK);
+	if (++ch->n < 3)
+		http_pool_add(ch->pool, &ch->rq[ch->n], &ch->rs[ch->n],
+		    chain_done, ch);
+}
+
+static void
+test_pool_add_from_done(void **state)
+{
+	struct http_conf c;
+	struct chain ch = { 0 };
+	int i;
+
+	conf(&c);
+	ch.pool = http_pool_new(&c, 2);
+	for (i = 0; i < 3; i++)
+		ch.rq[i] = (struct http_request){ .url = url(&plain, "/ok"),
+		    .retries = -1 };
+	http_pool_add(ch.pool, &ch.rq[0], &ch.rs[0], chain_done, &ch);
+	while (http_pool_pending(ch.pool) > 0)
+		http_pool_run(ch.pool);
+	assert_int_equal(ch.n, 3);
+	for (i = 0; i < 3; i++)
+		http_response_free(&ch.rs[i]);
+	http_pool_free(ch.pool);
+	http_conf_free(&c);
+}
+
+/* ---- TLS -------------------------------------------------------------- */
+
+static void
+test_tls(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	if (!have_tls)
+		skip();
+	conf(&c);
+	assert_int_equal(get(&c, url(&tls, "/ok"), &rs), HTTP_ETRANSPORT);
+	assert_int_equal(rs.attempts, 1);	/* not worth retrying */
+	http_response_free(&rs);
+	http_conf_option(&c, HTTP_OPT_CACERT, cert);
+	assert_int_equal(get(&c, url(&tls, "/ok"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "hello\n");
+	http_response_free(&rs);
+	assert_int_equal(get(&c, url(&tls, "/whoami"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "-\n");
+	http_response_free(&rs);
+	http_conf_option(&c, HTTP_OPT_CERT, ccert);
+	http_conf_option(&c, HTTP_OPT_KEY, ckey);
+	assert_int_equal(get(&c, url(&tls, "/whoami"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "test-client\n");
+	http_response_free(&rs);
+	http_conf_free(&c);
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_INSECURE, NULL);
+	assert_int_equal(get(&c, url(&tls, "/ok"), &rs), HTTP_OK);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+/* ---- configuration and helpers ---------------------------------------- */
+
+static void
+test_conf_defaults(void **state)
+{
+	static const char *const envs[] = { "TEST_HTTP_UNSET", "TEST_HTTP_URL",
+	    NULL };
+	struct http_conf c;
+
+	setenv("TEST_HTTP_URL", "http://from-env:9090", 1);
+	setenv("OPSPIPE_RETRY_BASE", "0.01", 1);
+	http_conf_init(&c, envs, "http://localhost:9090");
+	unsetenv("OPSPIPE_RETRY_BASE");
+	assert_string_equal(c.url, "http://from-env:9090");
+	assert_true(c.retry_base == 0.01);
+	assert_int_equal(c.retries, 3);
+	assert_int_equal(c.max_response, (size_t)1 << 30);
+	http_conf_free(&c);
+	unsetenv("TEST_HTTP_URL");
+	http_conf_init(&c, envs, "http://localhost:9090");
+	assert_string_equal(c.url, "http://localhost:9090");
+	assert_true(c.retry_base == 0.5);
+	assert_int_equal(http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "64K"), 1);
+	assert_int_equal(c.max_response, 65536);
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "2m");
+	assert_int_equal(c.max_response, 2 << 20);
+	http_conf_option(&c, HTTP_OPT_RETRIES, "0");
+	assert_int_equal(c.retries, 0);
+	http_conf_option(&c, HTTP_OPT_TIMEOUT, "2.5");
+	assert_true(c.timeout == 2.5);
+	http_conf_option(&c, HTTP_OPT_URL, "https://x.example/prom");
+	assert_string_equal(c.url, "https://x.example/prom");
+	assert_int_equal(http_conf_option(&c, 'q', "x"), 0);
+	http_conf_free(&c);
+}
+
+static void
+bad_retries(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_RETRIES, "many");
+}
+
+static void
+bad_token_file(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_TOKEN_FILE, "/nonexistent/token");
+}
+
+static void
+empty_token_file(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_TOKEN_FILE, "/dev/null");
+}
+
+static void
+bad_header(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_HEADER, "no colon here");
+}
+
+static void
+bad_env(void)
+{
+	struct http_conf c;
+
+	setenv("OPSPIPE_RETRY_BASE", "fast", 1);
+	conf(&c);
+}
+
+static void
+bad_url(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_URL, "ftp://u:p@host/");
+}
+
+static void
+test_conf_errors_exit_2(void **state)
+{
+	assert_int_equal(exit_status_of(bad_retries), 2);
+	assert_int_equal(exit_status_of(bad_token_file), 2);
+	assert_int_equal(exit_status_of(empty_token_file), 2);
+	assert_int_equal(exit_status_of(bad_header), 2);
+	assert_int_equal(exit_status_of(bad_env), 2);
+	assert_int_equal(exit_status_of(bad_url), 2);
+}
+
+static void
+test_url_redact(void **state)
+{
+	static const char *cases[][2] = {
+		{ "http://user:pass@host:9090/p?q=1", "http://host:9090/p?q=1" },
+		{ "https://tok@host", "https://host" },
+		{ "http://host/a@b", "http://host/a@b" },
+		{ "http://a@b:c@host/", "http://host/" },
+		{ "http://host:80", "http://host:80" },
+		{ "", "" },
+	};
+	char *r;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = http_url_redact(cases[i][0]);
+		assert_string_equal(r, cases[i][1]);
+		free(r);
+	}
+}
+
+static void
+test_url_join(void **state)
+{
+	static const char *cases[][3] = {
+		{ "http://h:9090", "api/v1/query", "http://h:9090/api/v1/query" },
+		{ "http://h:9090/", "/api/v1/query", "http://h:9090/api/v1/query" },
+		{ "http://h/prom//", "//x", "http://h/prom/x" },
+		{ "http://h", "", "http://h/" },
+	};
+	char *r;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = http_url_join(cases[i][0], cases[i][1]);
+		assert_string_equal(r, cases[i][2]);
+		free(r);
+	}
+}
+
+static void
+test_form_add(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	http_form_add(&b, "match[]", "up{job=\"x\"}");
+	http_form_add(&b, "a b", "é&=~._-");
+	assert_string_equal(b.p, "match%5B%5D=up%7Bjob%3D%22x%22%7D"
+	    "&a%20b=%C3%A9%26%3D~._-");
+	buf_free(&b);
+}
+
+static void
+test_read_token(void **state)
+{
+	char path[128];
+	char *t;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/sa-token", tmpdir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("eyJhbGciOi.x.y", fp);	/* no newline, as Kubernetes writes it */
+	fclose(fp);
+	assert_non_null(t = http_read_token(path));
+	assert_string_equal(t, "eyJhbGciOi.x.y");
+	free(t);
+	assert_null(http_read_token("/nonexistent/token"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_url_redact),
+		cmocka_unit_test(test_url_join),
+		cmocka_unit_test(test_form_add),
+		cmocka_unit_test(test_read_token),
+		cmocka_unit_test(test_conf_defaults),
+		cmocka_unit_test(test_conf_errors_exit_2),
+		cmocka_unit_test(test_ok),
+		cmocka_unit_test(test_retry_500_then_200),
+		cmocka_unit_test(test_retry_408),
+		cmocka_unit_test(test_retry_after_seconds),
+		cmocka_unit_test(test_retry_after_date),
+		cmocka_unit_test(test_retry_after_capped),
+		cmocka_unit_test(test_404_not_retried),
+		cmocka_unit_test(test_5xx_exhausted),
+		cmocka_unit_test(test_request_retries_zero),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_error_body_capped),
+		cmocka_unit_test(test_basic_auth),
+		cmocka_unit_test(test_bearer_token_file),
+		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_url_userinfo),
+		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_stream_abort),
+		cmocka_unit_test(test_stream_broken_not_retried),
+		cmocka_unit_test(test_stream_error_body),
+		cmocka_unit_test(test_post_form),
+		cmocka_unit_test(test_pool_concurrent),
+		cmocka_unit_test(test_pool_jobs_limit),
+		cmocka_unit_test(test_pool_retry_does_not_block),
+		cmocka_unit_test(test_pool_add_from_done),
+		cmocka_unit_test(test_tls),
+	};
+
+	msg_init("test_http");
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
