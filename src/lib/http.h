@@ -51,7 +51,8 @@
  * from inside done(). Retries wait on a timer without holding a slot or
  * blocking the other transfers. Connections (and DNS) are reused within
  * one pool; http_do uses a fresh pool per call, so a program making many
- * sequential requests to one server should keep a pool (jobs 1) instead.
+ * sequential requests to one server should keep a pool and call
+ * http_pool_do(p, &rq, &rs) instead (keep-alive, one TLS handshake).
  *
  * Authentication: --user (basic) wins over a token; a token is sent as
  * "Authorization: Bearer" by libcurl itself, which drops it on redirects
@@ -201,6 +202,13 @@ void http_pool_add(struct http_pool *p, const struct http_request *rq,
 /* Returns how many requests completed during the call. */
 int http_pool_run(struct http_pool *p);
 size_t http_pool_pending(const struct http_pool *p);
+/*
+ * One request through p, waiting for it (as http_do, but reusing the
+ * pool's connections). Other requests in p progress meanwhile and their
+ * done callbacks run. Not from inside a done callback.
+ */
+enum http_rc http_pool_do(struct http_pool *p, const struct http_request *rq,
+    struct http_response *rs);
 void http_pool_free(struct http_pool *p);
 
 #endif

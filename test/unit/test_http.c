@@ -862,6 +862,27 @@ test_pool_add_from_done(void **state)
 	http_conf_free(&c);
 }
 
+static void
+test_pool_do_keepalive(void **state)
+{
+	struct http_conf c;
+	struct http_request rq = { .retries = -1 };
+	struct http_response rs[2] = { 0 };
+	struct http_pool *p;
+
+	conf(&c);
+	p = http_pool_new(&c, 1);
+	rq.url = url(&plain, "/peer");
+	assert_int_equal(http_pool_do(p, &rq, &rs[0]), HTTP_OK);
+	assert_int_equal(http_pool_do(p, &rq, &rs[1]), HTTP_OK);
+	/* The same client port: the second request reused the connection. */
+	assert_string_equal(rs[0].body.p, rs[1].body.p);
+	http_response_free(&rs[0]);
+	http_response_free(&rs[1]);
+	http_pool_free(p);
+	http_conf_free(&c);
+}
+
 /* ---- TLS -------------------------------------------------------------- */
 
 static void
@@ -1101,6 +1122,7 @@ main(void)
 		cmocka_unit_test(test_pool_jobs_limit),
 		cmocka_unit_test(test_pool_retry_does_not_block),
 		cmocka_unit_test(test_pool_add_from_done),
+		cmocka_unit_test(test_pool_do_keepalive),
 		cmocka_unit_test(test_tls),
 	};
 
