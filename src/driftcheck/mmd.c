@@ -1,0 +1,406 @@
+/* mmd.c — maximum mean discrepancy with a Gaussian RBF kernel, the
+ * statistic and permutation test of alibi-detect's MMDDrift.
+ *
+ * Statistic (alibi-detect mmd2_from_kernel_matrix, zero diagonal):
+ *   MMD² = ΣK_xx/(n(n-1)) + ΣK_yy/(m(m-1)) - 2·ΣK_xy/(nm)
+ * with k(a,b) = exp(-‖a-b‖²/(2σ²)). σ defaults to alibi's sigma_median on
+ * the reference against itself: √(½·s) where s is the element at index
+ * n + (n²-n)/2 - 1 of all n² sorted squared distances, which is the pair
+ * distance of rank ⌊(P-1)/2⌋ among the P = n(n-1)/2 distinct pairs.
+ *
+ * Speed: the kernel matrix is computed once, in double for the reported
+ * statistic, and kept in single precision for the permutations. A
+ * permutation is a 0/1 mask over the pooled rows, never a copied matrix:
+ * with r_i = Σ_j K_ij z_j, ΣK_yy = Σ_{i∈Y} r_i, ΣK_xy = Σ_{i∈X} r_i and
+ * ΣK_xx = Σ_{i∈X} (R_i - r_i). Rows are taken four at a time against a
+ * column chunk of every mask, so the matrix streams through the cache
+ * once per chunk, on all cores.
+ *
+ * When the matrix would not fit in max_memory, the block estimator
+ * (Zaremba, Gretton & Blaschko 2013) is used instead: both samples are cut
+ * into b matching blocks of about BLOCK_ROWS rows, the unbiased MMD² of
+ * each block pair is averaged, and the p-value is the one-sided normal tail
+ * of mean/(sd/√b). It needs O(rows·features) memory.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drift.h"
+#include "msg.h"
+
+#define SIGMA_MAX_ROWS	4096	/* median over at most this many rows */
+#define BLOCK_ROWS	1000
+#define CHUNK		2048	/* columns per cache block */
+
+uint64_t
+rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t
+rng_below(uint64_t *s, uint64_t bound)
+{
+	uint64_t lim = -bound % bound, r;
+
+	do
+		r = rng_next(s);
+	while (r < lim);
+	return r % bound;
+}
+
+static double
+sqdist(const double *a, const double *b, size_t d)
+{
+	double s = 0, t;
+	size_t k;
+
+	for (k = 0; k < d; k++) {
+		t = a[k] - b[k];
+		s += t * t;
+	}
+	return s;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The k-th smallest of v[0..n) (v is reordered). */
+static double
+select_kth(double *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1, i, j;
+	double pivot, t;
+
+	while (hi > lo + 16) {
+		pivot = v[lo + (hi - lo) / 2];
+		i = lo;
+		j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				t = v[i], v[i] = v[j], v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return v[k];
+	}
+	qsort(v + lo, hi - lo + 1, sizeof *v, cmp_double);
+	return v[k];
+}
+
+static double
+sigma_median(const double *x, size_t n, size_t d, uint64_t seed,
+    const char **from)
+{
+	size_t s = n, i, j, p = 0, np, *rows;
+	double *dist, med;
+	uint64_t st = seed ^ 0x5157u;
+
+	*from = "median";
+	rows = xmalloc(n * sizeof *rows);
+	for (i = 0; i < n; i++)
+		rows[i] = i;
+	if (n > SIGMA_MAX_ROWS) {
+		/* A seeded partial Fisher–Yates picks the subsample. */
+		s = SIGMA_MAX_ROWS;
+		for (i = 0; i < s; i++) {
+			j = i + rng_below(&st, n - i);
+			p = rows[i], rows[i] = rows[j], rows[j] = p;
+		}
+		*from = "median-subsample";
+	}
+	np = s * (s - 1) / 2;
+	if (np == 0) {
+		free(rows);
+		return 1.0;
+	}
+	dist = xmalloc(np * sizeof *dist);
+	p = 0;
+	for (i = 0; i < s; i++)
+		for (j = i + 1; j < s; j++)
+			dist[p++] = sqdist(x + rows[i] * d, x + rows[j] * d, d);
+	med = select_kth(dist, np, (np - 1) / 2);
+	free(dist);
+	free(rows);
+	/* alibi clamps squared distances at 1e-30. */
+	return sqrt(0.5 * (med > 1e-30 ? med : 1e-30));
+}
+
+/* Four rows of K against one mask chunk: the hot loop. */
+__attribute__((target_clones("avx2", "default")))
+static void
+dot4(const float *k0, const float *k1, const float *k2, const float *k3,
+    const float *z, size_t len, double out[4])
+{
+	float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+	size_t j;
+
+#pragma omp simd reduction(+:a0,a1,a2,a3)
+	for (j = 0; j < len; j++) {
+		a0 += k0[j] * z[j];
+		a1 += k1[j] * z[j];
+		a2 += k2[j] * z[j];
+		a3 += k3[j] * z[j];
+	}
+	out[0] += a0;
+	out[1] += a1;
+	out[2] += a2;
+	out[3] += a3;
+}
+
+struct full {
+	float *K;		/* N×N, zero diagonal */
+	double *R;		/* row sums of K (as stored) */
+	float *mask;		/* (P+1)×N: 1 where the row is in Y */
+	size_t N, n, m, P;
+};
+
+/* Fills K and returns the exact double-precision MMD². */
+static double
+kernel_matrix(struct full *f, const double *z, size_t d, double gamma)
+{
+	size_t N = f->N, n = f->n, i;
+	double sxx = 0, syy = 0, sxy = 0;
+
+#pragma omp parallel for schedule(dynamic, 16) reduction(+:sxx,syy,sxy)
+	for (i = 0; i < N; i++) {
+		size_t j;
+		double kv;
+
+		f->K[i * N + i] = 0;
+		for (j = i + 1; j < N; j++) {
+			kv = exp(-gamma * sqdist(z + i * d, z + j * d, d));
+			f->K[i * N + j] = (float)kv;
+			if (j < n)
+				sxx += kv;
+			else if (i >= n)
+				syy += kv;
+			else
+				sxy += kv;
+		}
+	}
+#pragma omp parallel for schedule(static)
+	for (i = 0; i < N; i++) {
+		size_t j;
+		double r = 0;
+
+		for (j = 0; j < i; j++)
+			f->K[i * N + j] = f->K[j * N + i];
+		for (j = 0; j < N; j++)
+			r += f->K[i * N + j];
+		f->R[i] = r;
+	}
+	return 2 * sxx / ((double)n * (n - 1)) + 2 * syy / ((double)f->m *
+	    (f->m - 1)) - 2 * sxy / ((double)n * f->m);
+}
+
+/* Masks 0..P-1 are seeded permutations (alibi's randperm: the last m
+ * positions form Y); mask P is the observed split. */
+static void
+make_masks(struct full *f, uint64_t seed)
+{
+	size_t N = f->N, p, i, j, t, *idx = xmalloc(N * sizeof *idx);
+	uint64_t st = seed;
+
+	f->mask = xcalloc((f->P + 1) * N, sizeof *f->mask);
+	for (p = 0; p < f->P; p++) {
+		for (i = 0; i < N; i++)
+			idx[i] = i;
+		for (i = N - 1; i > 0; i--) {
+			j = rng_below(&st, i + 1);
+			t = idx[i], idx[i] = idx[j], idx[j] = t;
+		}
+		for (i = N - f->m; i < N; i++)
+			f->mask[p * N + idx[i]] = 1;
+	}
+	for (i = f->n; i < N; i++)
+		f->mask[f->P * N + i] = 1;
+	free(idx);
+}
+
+/* MMD² under every mask, from the single-precision matrix. */
+static void
+permuted_stats(const struct full *f, double *out)
+{
+	size_t N = f->N, M = f->P + 1, p;
+	double *sxx = xcalloc(M, sizeof *sxx), *syy = xcalloc(M, sizeof *syy),
+	    *sxy = xcalloc(M, sizeof *sxy);
+	double n = (double)f->n, m = (double)f->m;
+
+#pragma omp parallel
+	{
+		double *lxx = xcalloc(M, sizeof *lxx), *lyy = xcalloc(M, sizeof *lyy),
+		    *lxy = xcalloc(M, sizeof *lxy), *acc = xmalloc(M * 4 *
+		    sizeof *acc);
+		size_t i0, c0, q, r, rows, len;
+
+#pragma omp for schedule(dynamic, 1)
+		for (i0 = 0; i0 < N; i0 += 4) {
+			const float *k[4];
+
+			rows = N - i0 < 4 ? N - i0 : 4;
+			for (r = 0; r < 4; r++)
+				k[r] = f->K + (i0 + (r < rows ? r : 0)) * N;
+			memset(acc, 0, M * 4 * sizeof *acc);
+			for (c0 = 0; c0 < N; c0 += CHUNK) {
+				len = N - c0 < CHUNK ? N - c0 : CHUNK;
+				for (q = 0; q < M; q++)
+					dot4(k[0] + c0, k[1] + c0, k[2] + c0,
+					    k[3] + c0, f->mask + q * N + c0, len,
+					    acc + q * 4);
+			}
+			for (q = 0; q < M; q++)
+				for (r = 0; r < rows; r++) {
+					double ri = acc[q * 4 + r];
+
+					if (f->mask[q * N + i0 + r] != 0)
+						lyy[q] += ri;
+					else {
+						lxy[q] += ri;
+						lxx[q] += f->R[i0 + r] - ri;
+					}
+				}
+		}
+#pragma omp critical
+		for (q = 0; q < M; q++) {
+			sxx[q] += lxx[q];
+			syy[q] += lyy[q];
+			sxy[q] += lxy[q];
+		}
+		free(lxx);
+		free(lyy);
+		free(lxy);
+		free(acc);
+	}
+	for (p = 0; p < M; p++)
+		out[p] = sxx[p] / (n * (n - 1)) + syy[p] / (m * (m - 1)) -
+		    2 * sxy[p] / (n * m);
+	free(sxx);
+	free(syy);
+	free(sxy);
+}
+
+static void
+mmd_full(const double *x, size_t n, const double *y, size_t m, size_t d,
+    const struct mmd_conf *c, struct mmd_result *r)
+{
+	struct full f = { 0 };
+	double *z, *stats, gamma = 1.0 / (2.0 * r->sigma * r->sigma);
+	size_t p, ge = 0;
+
+	f.N = n + m, f.n = n, f.m = m, f.P = (size_t)c->permutations;
+	z = xmalloc(f.N * d * sizeof *z);
+	memcpy(z, x, n * d * sizeof *z);
+	memcpy(z + n * d, y, m * d * sizeof *z);
+	f.K = xmalloc(f.N * f.N * sizeof *f.K);
+	f.R = xmalloc(f.N * sizeof *f.R);
+	r->mmd2 = kernel_matrix(&f, z, d, gamma);
+	free(z);
+	make_masks(&f, c->seed);
+	stats = xmalloc((f.P + 1) * sizeof *stats);
+	permuted_stats(&f, stats);
+	/* alibi: p = mean(mmd2 <= mmd2_permuted), compared like for like. */
+	for (p = 0; p < f.P; p++)
+		ge += stats[f.P] <= stats[p];
+	r->p = f.P ? (double)ge / f.P : 1.0;
+	r->estimator = "full";
+	r->bytes = f.N * f.N * sizeof *f.K + (f.P + 1) * f.N * sizeof *f.mask;
+	free(stats);
+	free(f.K);
+	free(f.R);
+	free(f.mask);
+}
+
+/* Unbiased MMD² of x[xa..xb) against y[ya..yb), straight from the data. */
+static double
+mmd2_direct(const double *x, size_t xa, size_t xb, const double *y,
+    size_t ya, size_t yb, size_t d, double gamma)
+{
+	double sxx = 0, syy = 0, sxy = 0, n = (double)(xb - xa),
+	    m = (double)(yb - ya);
+	size_t i, j;
+
+	for (i = xa; i < xb; i++)
+		for (j = i + 1; j < xb; j++)
+			sxx += exp(-gamma * sqdist(x + i * d, x + j * d, d));
+	for (i = ya; i < yb; i++)
+		for (j = i + 1; j < yb; j++)
+			syy += exp(-gamma * sqdist(y + i * d, y + j * d, d));
+	for (i = xa; i < xb; i++)
+		for (j = ya; j < yb; j++)
+			sxy += exp(-gamma * sqdist(x + i * d, y + j * d, d));
+	return 2 * sxx / (n * (n - 1)) + 2 * syy / (m * (m - 1)) -
+	    2 * sxy / (n * m);
+}
+
+static void
+mmd_block(const double *x, size_t n, const double *y, size_t m, size_t d,
+    struct mmd_result *r)
+{
+	size_t b = (n < m ? n : m) / BLOCK_ROWS, i;
+	double gamma = 1.0 / (2.0 * r->sigma * r->sigma), *eta, mean = 0,
+	    var = 0;
+
+	if (b < 2)
+		b = 2;
+	eta = xmalloc(b * sizeof *eta);
+#pragma omp parallel for schedule(dynamic, 1)
+	for (i = 0; i < b; i++)
+		eta[i] = mmd2_direct(x, i * n / b, (i + 1) * n / b, y, i * m / b,
+		    (i + 1) * m / b, d, gamma);
+	for (i = 0; i < b; i++)
+		mean += eta[i];
+	mean /= b;
+	for (i = 0; i < b; i++)
+		var += (eta[i] - mean) * (eta[i] - mean);
+	var /= b - 1;
+	r->mmd2 = mean;
+	r->z = var > 0 ? mean / sqrt(var / b) : mean > 0 ? INFINITY : 0;
+	r->p = 0.5 * erfc(r->z / M_SQRT2);
+	r->blocks = b;
+	r->estimator = "block";
+	r->bytes = 0;
+	free(eta);
+}
+
+void
+mmd_test(const double *x, size_t n, const double *y, size_t m, size_t d,
+    const struct mmd_conf *c, struct mmd_result *r)
+{
+	double N = (double)(n + m);
+
+	memset(r, 0, sizeof *r);
+	if (c->sigma > 0) {
+		r->sigma = c->sigma;
+		r->sigma_from = "given";
+	} else {
+		r->sigma = sigma_median(x, n, d, c->seed, &r->sigma_from);
+	}
+	if (N * N * sizeof(float) + (c->permutations + 1.0) * N * sizeof(float) +
+	    (N * d + N) * sizeof(double) <= (double)c->max_memory)
+		mmd_full(x, n, y, m, d, c, r);
+	else
+		mmd_block(x, n, y, m, d, r);
+}
