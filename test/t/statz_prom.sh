@@ -1,8 +1,10 @@
+# shellcheck shell=sh
 # statz agrees with the real Prometheus: for every generated series (±Inf,
 # a counter reset, a gap, irregular spacing, a NaN-laced one) and several
 # windows and evaluation times, statz on the raw samples of v[W]@T equals
 # the server's avg/min/max/stddev/count/last_over_time, quantile_over_time,
 # deriv, predict_linear and holt_winters at T, to 1e-9 relative.
+# shellcheck source=/dev/null
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 need_prometheus
 end=$(cat "$OPSPIPE_TEST_PROM/end")
