@@ -80,8 +80,8 @@
 
 struct http_conf {
 	char *url;		/* base URL (owned) */
-	double timeout;		/* total seconds per attempt, 0: none */
-	double connect_timeout;	/* default 10 */
+	double timeout;		/* total seconds per attempt, default 0: none */
+	double connect_timeout;	/* default 10; 0: libcurl's 300 */
 	int retries;		/* extra attempts after the first, default 3 */
 	double retry_base;	/* first backoff in seconds, default 0.5 */
 	double retry_max;	/* cap on one wait, default 30 */

@@ -540,6 +540,27 @@ test_bearer_token_file(void **state)
 }
 
 static void
+test_token_not_sent_to_other_host(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char u[256];
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_TOKEN, "tok-redirect");
+	assert_int_equal(get(&c, url(&plain, "/redirect?to=/auth"), &rs),
+	    HTTP_OK);
+	assert_string_equal(rs.body.p, "Bearer tok-redirect");
+	http_response_free(&rs);
+	snprintf(u, sizeof u, "/redirect?to=http://localhost:%d/auth",
+	    plain.port);
+	assert_int_equal(get(&c, url(&plain, u), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "-");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
 test_headers(void **state)
 {
 	struct http_conf c;
@@ -1111,6 +1132,7 @@ main(void)
 		cmocka_unit_test(test_error_body_capped),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_bearer_token_file),
+		cmocka_unit_test(test_token_not_sent_to_other_host),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_stream),
