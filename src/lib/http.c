@@ -707,7 +707,9 @@ judge(struct job *j, CURLcode cc)
 			return 0;
 		}
 		rs->rc = HTTP_ESTATUS;
-		return more && retryable_status(rs->status);
+		return more && retryable_status(rs->status) &&
+		    (j->rq->may_retry == NULL ||
+		    j->rq->may_retry(j->rq->ctx, rs));
 	}
 	rs->rc = HTTP_ETRANSPORT;
 	snprintf(rs->error, sizeof rs->error, "%s",

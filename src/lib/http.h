@@ -143,6 +143,8 @@ char *http_url_redact(const char *url);
 /* Called with each chunk of a 2xx body; nonzero aborts the transfer. */
 typedef int (*http_data_fn)(void *ctx, const char *data, size_t len);
 
+struct http_response;
+
 struct http_request {
 	const char *method;		/* "GET" (default when NULL), "POST", … */
 	const char *url;		/* absolute */
@@ -153,6 +155,11 @@ struct http_request {
 	http_data_fn on_data;		/* stream a 2xx body instead of keeping it */
 	void *ctx;
 	int retries;			/* -1: conf's; 0: never retry */
+	/* Optional veto on retrying a retryable non-2xx answer (408, 429,
+	 * 5xx), called with rs->status and the error body in rs->body:
+	 * return 0 to give up at once, e.g. on a 429 that says the quota is
+	 * exhausted. NULL: retry as usual. */
+	int (*may_retry)(void *ctx, const struct http_response *rs);
 };
 
 enum http_rc {
