@@ -164,16 +164,86 @@ stats_quantile_sorted(const double *s, size_t n, double q)
 	return s[(size_t)lo] * (1 - weight) + s[(size_t)hi] * weight;
 }
 
-/* Prometheus keeps times as int64 milliseconds. */
+/* Puts the k-th smallest of v[lo..hi) at v[k], smaller ones before it
+ * and larger ones after (Hoare partitioning, as stats_sort). */
+static void
+select_nth(double *v, size_t lo, size_t hi, size_t k)
+{
+	while (hi - lo > 16) {
+		double pivot = median3(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]);
+		double x;
+		size_t i = lo, j = hi - 1;
+
+		for (;;) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i >= j)
+				break;
+			x = v[i];
+			v[i] = v[j];
+			v[j] = x;
+			i++;
+			j--;
+		}
+		if (k <= j)
+			hi = j + 1;
+		else
+			lo = j + 1;
+	}
+	insertion_sort(v + lo, hi - lo);
+}
+
+void
+stats_quantiles(double *v, size_t n, const double *q, size_t nq,
+    double *out)
+{
+	size_t order[64], i, j, from = 0, lo, hi;
+	double rank, weight, vhi;
+
+	/* Ascending q lets each selection work on what the last left. */
+	for (i = 0; i < nq && i < 64; i++) {
+		for (j = i; j > 0 && q[order[j - 1]] > q[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (j = 0; j < nq && j < 64; j++) {
+		i = order[j];
+		if (n == 0 || q[i] < 0 || q[i] > 1) {
+			out[i] = stats_quantile_sorted(v, n, q[i]);
+			continue;
+		}
+		rank = q[i] * ((double)n - 1);
+		lo = (size_t)fmax(0, floor(rank));
+		hi = lo + 1 < n ? lo + 1 : n - 1;
+		weight = rank - floor(rank);
+		select_nth(v, from, n, lo);
+		from = lo;
+		vhi = v[lo];
+		if (hi != lo) {
+			vhi = v[hi];
+			for (size_t k = hi + 1; k < n; k++)
+				if (v[k] < vhi)
+					vhi = v[k];
+		}
+		out[i] = v[lo] * (1 - weight) + vhi * weight;
+	}
+}
+
+/* Prometheus keeps times as int64 milliseconds; llround's libm call
+ * costs more than this (times are never near a half millisecond). */
 static int64_t
 to_ms(double t)
 {
-	return (int64_t)llround(t * 1000);
+	double x = t * 1000;
+
+	return x >= 0 ? (int64_t)(x + 0.5) : -(int64_t)(-x + 0.5);
 }
 
-int
-stats_linfit(const double *t, const double *v, size_t n, double t0,
-    struct linfit *f)
+static int
+linfit(const double *t, const double *v, size_t n, double t0,
+    struct linfit *f, int want_sse)
 {
 	struct ksum sx = { 0, 0 }, sy = { 0, 0 }, sxy = { 0, 0 },
 	    sx2 = { 0, 0 };
@@ -207,7 +277,7 @@ stats_linfit(const double *t, const double *v, size_t n, double t0,
 	varx = f->sxx;
 	f->slope = covxy / varx;
 	f->intercept = (sy.sum + sy.c) / dn - f->slope * (sx.sum + sx.c) / dn;
-	for (i = 0; i < n; i++) {
+	for (i = 0; want_sse && i < n; i++) {
 		x = (double)(to_ms(t[i]) - m0) / 1e3;
 		r = v[i] - (f->intercept + f->slope * x);
 		f->sse += r * r;
@@ -216,12 +286,19 @@ stats_linfit(const double *t, const double *v, size_t n, double t0,
 }
 
 int
+stats_linfit(const double *t, const double *v, size_t n, double t0,
+    struct linfit *f)
+{
+	return linfit(t, v, n, t0, f, 1);
+}
+
+int
 stats_linreg(const double *t, const double *v, size_t n, double t0,
     double *slope, double *intercept)
 {
 	struct linfit f;
 
-	if (stats_linfit(t, v, n, t0, &f) != 0)
+	if (linfit(t, v, n, t0, &f, 0) != 0)
 		return -1;
 	*slope = f.slope;
 	*intercept = f.intercept;

@@ -36,6 +36,12 @@ void stats_sort(double *v, size_t n);
  * n == 0 gives NaN.
  */
 double stats_quantile_sorted(const double *sorted, size_t n, double q);
+/*
+ * The same for each q[i] (nq <= 64) into out[i], by selection instead of
+ * a full sort: v is reordered, not sorted. Same results, bit for bit.
+ */
+void stats_quantiles(double *v, size_t n, const double *q, size_t nq,
+    double *out);
 
 /*
  * Least squares of v over t (Unix seconds, used at millisecond precision

@@ -139,9 +139,9 @@ strip_keys(jv rec)
 	return rec;
 }
 
-/* The sorted copy quantiles need, kept across series to save mallocs. */
+/* The copy quantiles reorder, kept across series to save mallocs. */
 static void
-sort_values(struct data *d)
+copy_values(struct data *d)
 {
 	if (d->scap < d->n) {
 		size_t cap = d->scap;
@@ -152,7 +152,24 @@ sort_values(struct data *d)
 		d->scap = cap;
 	}
 	memcpy(d->sorted, d->v, d->n * sizeof *d->v);
-	stats_sort(d->sorted, d->n);
+}
+
+/* Percentiles by selection, unless the anomalies need the sorted values
+ * anyway (a full sort costs more than a few selections). */
+static void
+percentiles(const struct conf *c, struct data *d, double *out)
+{
+	size_t i;
+
+	copy_values(d);
+	if (c->anomalies && c->method != ANOM_ZSCORE && c->window == 0) {
+		stats_sort(d->sorted, d->n);
+		for (i = 0; i < c->npct; i++)
+			out[i] = stats_quantile_sorted(d->sorted, d->n,
+			    c->pct[i]);
+	} else {
+		stats_quantiles(d->sorted, d->n, c->pct, c->npct, out);
+	}
 }
 
 static void
@@ -177,7 +194,7 @@ int
 summary_add(struct buf *b, const struct conf *c, struct data *d,
     char *why, size_t whylen)
 {
-	double slope, icpt;
+	double slope, icpt, pct[32];
 	size_t i, n = d->n;
 	int rc = 0;
 
@@ -191,14 +208,13 @@ summary_add(struct buf *b, const struct conf *c, struct data *d,
 			put_null(b, "forecast");
 		return 0;
 	}
-	sort_values(d);
+	percentiles(c, d, pct);
 	put_num(b, "min", stats_min(d->v, n));
 	put_num(b, "max", stats_max(d->v, n));
 	put_num(b, "mean", stats_mean(d->v, n));
 	put_num(b, "stddev", stats_stddev(d->v, n));
 	for (i = 0; i < c->npct; i++)
-		put_num(b, c->pct_key[i],
-		    stats_quantile_sorted(d->sorted, n, c->pct[i]));
+		put_num(b, c->pct_key[i], pct[i]);
 	put_num(b, "first", d->v[0]);
 	put_num(b, "last", d->v[n - 1]);
 	put_num(b, "delta", d->v[n - 1] - d->v[0]);
