@@ -1,0 +1,184 @@
+#!/bin/sh
+# The drift flow, bin/opspipe-drift: samples from files and from promq
+# against the test Prometheus, the textfile-collector metrics and their
+# persistent counter, the Pushgateway push (a fixture that records it),
+# --on-drift as argv with the verdict on stdin; and the shipped alerting
+# rule (promtool check and unit test) and CronJob manifest.
+. "${OPSPIPE_TOP:-.}/test/lib.sh"
+
+PY=/usr/bin/python3
+cd "$T_DIR" || exit 2
+
+$PY -c '
+import numpy as np
+rng = np.random.default_rng(9)
+np.save("ref.npy", rng.normal(0, 1, (300, 2)))
+np.save("same.npy", rng.normal(0, 1, (200, 2)))
+np.save("shift.npy", rng.normal(0, 1, (200, 2)) + [1.0, 0])'
+
+# An --on-drift command that records its argv and stdin.
+cat >record.sh <<'EOF'
+#!/bin/sh
+printf '%s\n' "$@" >"$REC_DIR/argv"
+cat >"$REC_DIR/stdin"
+EOF
+chmod +x record.sh
+REC_DIR=$T_DIR
+export REC_DIR
+
+# shellcheck disable=SC2016 # the $(...) must reach the command unexpanded
+opspipe-drift --ref ref.npy --cur shift.npy --name model-a --textfile m.prom \
+    --method ks --on-drift ./record.sh 'a b' '$(touch pwned)' ';' >verdict.json
+expect_eq "drift: exit 1" 1 "$?"
+expect_eq "the verdict goes to stdout" "true 2" "$(jq -r '"\(.drift) \(.features|length)"' verdict.json)"
+expect_eq "--on-drift got its argv word for word" "a b|\$(touch pwned)|;" "$(paste -sd'|' argv)"
+ok_if "and no shell ran it" [ ! -e pwned ]
+ok_if "--on-drift got the verdict on stdin" cmp -s verdict.json stdin
+expect_eq "textfile: detected" 'opspipe_drift_detected{name="model-a"} 1' \
+    "$(grep '^opspipe_drift_detected' m.prom)"
+expect_eq "textfile: p-value per feature and for the verdict" 3 \
+    "$(grep -c '^opspipe_drift_p_value{name="model-a",feature="[a-z0-9]*",method="ks"} [0-9.e-]*$' m.prom)"
+want=$(jq -r '.features[0].statistic' verdict.json)
+expect_eq "textfile: statistic of feature 0" "opspipe_drift_statistic{name=\"model-a\",feature=\"0\",method=\"ks\"} $want" \
+    "$(grep '^opspipe_drift_statistic{name="model-a",feature="0"' m.prom)"
+expect_eq "textfile: counter starts at 1" 'opspipe_drift_events_total{name="model-a"} 1' \
+    "$(grep '^opspipe_drift_events_total' m.prom)"
+expect_eq "no temporary file left next to it" "m.prom" "$(ls m.prom*)"
+
+rm -f argv stdin
+opspipe-drift --ref ref.npy --cur same.npy --name model-a --textfile m.prom \
+    --on-drift ./record.sh >/dev/null
+expect_eq "no drift: exit 0" 0 "$?"
+ok_if "no drift: --on-drift not run" [ ! -e argv ]
+expect_eq "no drift: detected 0" 'opspipe_drift_detected{name="model-a"} 0' \
+    "$(grep '^opspipe_drift_detected' m.prom)"
+expect_eq "no drift: the counter keeps its value" 'opspipe_drift_events_total{name="model-a"} 1' \
+    "$(grep '^opspipe_drift_events_total' m.prom)"
+opspipe-drift --ref ref.npy --name model-a --textfile m.prom <shift.npy >/dev/null
+expect_eq "drift again (current on stdin): the counter persists across runs" \
+    'opspipe_drift_events_total{name="model-a"} 2' "$(grep '^opspipe_drift_events_total' m.prom)"
+
+# The metrics file is valid exposition text: promtool lints it.
+ok_if "promtool check metrics accepts the textfile" sh -c 'promtool check metrics <m.prom'
+
+# mmd and psi verdicts: the multivariate verdict has feature "all";
+# psi has no p-value, so no p-value series.
+opspipe-drift --ref ref.npy --cur shift.npy --name m2 --state st.prom --method mmd --seed 1 >/dev/null
+expect_eq "mmd: one p-value series, feature all" 1 "$(grep -c '^opspipe_drift_p_value{name="m2",feature="all",method="mmd"}' st.prom)"
+opspipe-drift --ref ref.npy --cur shift.npy --name m3 --state st3.prom --method psi >/dev/null
+expect_eq "psi: no p-value series" 0 "$(grep -c '^opspipe_drift_p_value{' st3.prom)"
+expect_eq "psi: statistics for 2 features and the verdict" 3 "$(grep -c '^opspipe_drift_statistic{' st3.prom)"
+
+# Bad input passes driftcheck's status through and writes no metrics.
+printf '[1]\n' >tiny.jsonl
+opspipe-drift --ref ref.npy --cur tiny.jsonl --textfile bad.prom >/dev/null 2>err
+expect_eq "bad input: exit 2" 2 "$?"
+ok_if "bad input: no metrics written" [ ! -e bad.prom ]
+expect_status "usage: --ref is required" 2 opspipe-drift --textfile x.prom
+expect_status "usage: --on-drift needs a command" 2 opspipe-drift --ref ref.npy --on-drift
+expect_status "usage: a bad --name" 2 opspipe-drift --ref ref.npy --name 'a b'
+ok_if "shellcheck clean" shellcheck "$OPSPIPE_TOP/bin/opspipe-drift"
+
+# Pushgateway: a fixture that records each request and answers 200 (or
+# 500 for paths containing "fail").
+cat >pushgw.py <<'EOF'
+import json, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class H(BaseHTTPRequestHandler):
+    def do_any(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[2], "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path,
+                                "type": self.headers.get("Content-Type"),
+                                "body": body.decode()}) + "\n")
+        self.send_response(500 if "fail" in self.path else 200)
+        self.end_headers()
+    do_PUT = do_POST = do_any
+    def log_message(self, *a):
+        pass
+
+HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+port=$(free_port)
+$PY pushgw.py "$port" pushes.jsonl &
+pg_pid=$!
+stop_pushgw() { kill "$pg_pid" 2>/dev/null; }
+at_exit stop_pushgw
+i=0
+until [ -s pushes.jsonl ] || [ "$i" -ge 50 ]; do
+	curl -s -o /dev/null -X PUT -d x "http://127.0.0.1:$port/ping" && break
+	sleep 0.1
+	i=$((i + 1))
+done
+: >pushes.jsonl
+opspipe-drift --ref ref.npy --cur shift.npy --name model-b --state pg.prom \
+    --pushgateway "http://127.0.0.1:$port/" >/dev/null
+expect_eq "pushgateway: drift still exits 1" 1 "$?"
+expect_eq "pushgateway: one PUT to the job/name group" \
+    "PUT /metrics/job/opspipe_drift/name/model-b text/plain; version=0.0.4" \
+    "$(jq -r '"\(.method) \(.path) \(.type)"' pushes.jsonl)"
+ok_if "pushgateway: the body is the metrics text" \
+    sh -c 'jq -j .body pushes.jsonl | cmp -s - pg.prom'
+opspipe-drift --ref ref.npy --cur same.npy --name fail --pushgateway "http://127.0.0.1:$port" >/dev/null 2>err
+expect_eq "pushgateway answering 500: exit 3" 3 "$?"
+expect_eq "and says so" "opspipe-drift: push to the Pushgateway failed" "$(tail -n 1 err)"
+
+# promq queries against the test Prometheus: instance b trends +2.4 per
+# hour, so the last hour against the same hour 3 hours earlier drifts.
+need_prometheus
+opspipe-drift --since 1h --name trend \
+    --ref-query 'opspipe_test_gauge{instance="b"} offset 3h' \
+    --cur-query 'opspipe_test_gauge{instance="b"}' --state q.prom >q.json
+expect_eq "promq queries: a trend drifts" "1 true" "$? $(jq -r .drift q.json)"
+expect_match "promq queries: one feature from the series values" '^[0-9]+ [0-9]+ value$' \
+    "$(jq -r '"\(.n_ref) \(.n_cur) \(.features[0].name)"' q.json)"
+opspipe-drift --since 1h --ref-query 'nonexistent_metric{' --cur q.json >/dev/null 2>err
+expect_eq "a failing promq: exit 3" 3 "$?"
+
+# The alerting rule: promtool lints it, and a unit test proves it fires
+# on a drifting run and not without one.
+rules=$OPSPIPE_TOP/share/opspipe/prometheus/drift-rules.yml
+ok_if "promtool check rules" promtool check rules "$rules"
+cat >rules_test.yml <<EOF
+rule_files:
+  - $rules
+evaluation_interval: 1m
+tests:
+  - interval: 1h
+    input_series:
+      - series: 'opspipe_drift_events_total{name="model-a"}'
+        values: '0 0 1 1 1'
+      - series: 'opspipe_drift_last_run_timestamp_seconds{name="model-a"}'
+        values: '0 3600 7200 10800 14400'
+    alert_rule_test:
+      - eval_time: 1h
+        alertname: OpsPipeDriftDetected
+        exp_alerts: []
+      - eval_time: 2h
+        alertname: OpsPipeDriftDetected
+        exp_alerts:
+          - exp_labels: {severity: warning, name: model-a}
+            exp_annotations:
+              summary: "Input drift detected for model-a"
+              description: "opspipe-drift found drift in model-a (1 drifting run(s) in the last 75 minutes). See opspipe_drift_p_value and opspipe_drift_statistic per feature."
+      - eval_time: 4h
+        alertname: OpsPipeDriftDetected
+        exp_alerts: []
+      - eval_time: 4h
+        alertname: OpsPipeDriftFlowStale
+        exp_alerts: []
+EOF
+ok_if "promtool test rules: fires on a drifting run only" promtool test rules rules_test.yml
+
+# The CronJob manifest: valid YAML, runs the flow with argv, not a shell.
+cj=$OPSPIPE_TOP/share/opspipe/k8s/drift-cronjob.yaml
+expect_eq "cronjob: PVC and CronJob running opspipe-drift" \
+    "PersistentVolumeClaim CronJob opspipe-drift --on-drift" \
+    "$($PY -c '
+import sys, yaml
+d = list(yaml.safe_load_all(open(sys.argv[1])))
+c = d[1]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+print(d[0]["kind"], d[1]["kind"], c["command"][0], [a for a in c["args"] if a == "--on-drift"][0])' "$cj")"
+
+done_testing
