@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "field.h"
 #include "group.h"
 #include "jsonl.h"
@@ -57,9 +58,8 @@ static const struct opt_program statz_prog = {
 struct run {
 	const struct conf *c;
 	struct series s;
-	struct data d;
 	struct groups *gs;
-	struct buf out;
+	struct batch *batch;
 	jq_state *jf, *jt;
 	int warned_order;
 	int bad;
@@ -206,41 +206,12 @@ parse_options(struct conf *c, int argc, char **argv)
 	return first;
 }
 
-/* Drops the comma after "{" when the passed-through record was empty. */
-static void
-fix_first_comma(struct buf *b, size_t start)
-{
-	if (b->len > start + 1 && b->p[start + 1] == ',') {
-		memmove(b->p + start + 1, b->p + start + 2, b->len - start - 1);
-		b->len--;
-	}
-}
-
-static void
-emit_series(struct run *run, struct jsonl *r)
-{
-	struct buf *b = &run->out;
-	char why[160];
-
-	buf_reset(b);
-	jsonl_dump(b, strip_keys(jv_copy(run->s.rec)));
-	b->p[--b->len] = '\0';
-	if (summary_add(b, run->c, &run->d, why, sizeof why) != 0)
-		jsonl_warn(r, "%s", why);
-	if (run->c->keep_values) {
-		buf_adds(b, run->s.instant ? ",\"value\":" : ",\"values\":");
-		series_dump_values(b, &run->s);
-	}
-	buf_addc(b, '}');
-	fix_first_comma(b, 0);
-	buf_addc(b, '\n');
-	fwrite(b->p, 1, b->len, stdout);
-}
-
+/* --by, --all: the series' samples go to its group. */
 static void
 series_line(struct run *run, struct jsonl *r, const char *line, size_t len)
 {
-	struct data *d = &run->d;
+	struct data *d;
+	jv metric;
 	char *err = NULL;
 	size_t i;
 
@@ -253,26 +224,11 @@ series_line(struct run *run, struct jsonl *r, const char *line, size_t len)
 		jsonl_warn(r, "no 'values' or 'value' field");
 		return;
 	}
-	if (run->gs) {
-		jv metric = jv_object_get(jv_copy(run->s.rec),
-		    jv_string("metric"));
-
-		d = groups_add(run->gs, run->c, jv_copy(run->s.rec), metric);
-		jv_free(metric);
-	} else {
-		data_reset(d);
-	}
+	metric = jv_object_get(jv_copy(run->s.rec), jv_string("metric"));
+	d = groups_add(run->gs, run->c, jv_copy(run->s.rec), metric);
+	jv_free(metric);
 	for (i = 0; i < run->s.n; i++)
 		data_push(d, run->s.s[i].t, run->s.s[i].v);
-	if (run->gs)
-		return;
-	if (data_order(d, 1) && !run->warned_order) {
-		msg_warn("%s:%zu: samples out of time order or repeated: "
-		    "sorted, repeats dropped (said once)", jsonl_name(r),
-		    jsonl_lineno(r));
-		run->warned_order = 1;
-	}
-	emit_series(run, r);
 }
 
 static jv
@@ -327,6 +283,11 @@ read_input(struct run *run, struct jsonl *r)
 				field_line(run, r, v);
 		return;
 	}
+	if (run->gs == NULL) {
+		if (batch_run(run->batch, r, &run->warned_order))
+			run->bad = 1;
+		return;
+	}
 	while (jsonl_getline(r, &line, &len))
 		series_line(run, r, line, len);
 }
@@ -351,6 +312,8 @@ main(int argc, char **argv)
 	}
 	if (c.field || c.all || c.nby)
 		run.gs = groups_new();
+	else
+		run.batch = batch_new(&c);
 	for (i = 0; i < nfiles; i++) {
 		if ((r = jsonl_open_path(files[i])) == NULL) {
 			run.bad = 1;
@@ -368,8 +331,8 @@ main(int argc, char **argv)
 	if (run.jt)
 		jq_teardown(&run.jt);
 	series_free(&run.s);
-	data_free(&run.d);
-	buf_free(&run.out);
+	if (run.batch)
+		batch_free(run.batch);
 	for (i = 0; i < (int)c.nby; i++)
 		free(c.by[i]);
 	free(c.by);

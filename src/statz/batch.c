@@ -1,0 +1,177 @@
+/* batch.c — the common case, one stats record per series, on every core.
+ *
+ * Parsing and statistics cost about the same and both are per record, so
+ * while the records of one batch are computed in parallel (OpenMP tasks),
+ * the next batch is read; results and messages are written in input
+ * order, so the output is the same as a sequential run's. Memory: two
+ * batches of BATCH records.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "msg.h"
+#include "series.h"
+
+#define BATCH 64
+
+struct slot {
+	struct buf line;
+	size_t lineno;
+	struct series s;
+	struct data d;
+	struct buf out;
+	char why[200];		/* a problem with this line, or "" */
+	int unsorted;
+};
+
+struct batch {
+	const struct conf *c;
+	struct slot slot[2][BATCH];
+};
+
+struct batch *
+batch_new(const struct conf *c)
+{
+	struct batch *b = xcalloc(1, sizeof *b);
+	size_t i;
+
+	b->c = c;
+	for (i = 0; i < 2 * BATCH; i++)
+		series_init(&b->slot[i / BATCH][i % BATCH].s);
+	return b;
+}
+
+void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < 2 * BATCH; i++) {
+		struct slot *sl = &b->slot[i / BATCH][i % BATCH];
+
+		buf_free(&sl->line);
+		series_free(&sl->s);
+		data_free(&sl->d);
+		buf_free(&sl->out);
+	}
+	free(b);
+}
+
+/* Drops the comma after "{" when the passed-through record was empty. */
+static void
+fix_first_comma(struct buf *b)
+{
+	if (b->len > 1 && b->p[1] == ',') {
+		memmove(b->p + 1, b->p + 2, b->len - 1);
+		b->len--;
+	}
+}
+
+/* One record: runs on any thread, touches only its slot. */
+static void
+compute(const struct conf *c, struct slot *sl)
+{
+	struct buf *b = &sl->out;
+	char *err = NULL;
+	size_t i;
+
+	buf_reset(b);
+	sl->why[0] = '\0';
+	sl->unsorted = 0;
+	if (series_parse(&sl->s, sl->line.p, sl->line.len, &err) != 0) {
+		snprintf(sl->why, sizeof sl->why, "%s", err);
+		free(err);
+		return;
+	}
+	if (!sl->s.has_values) {
+		snprintf(sl->why, sizeof sl->why, "no 'values' or 'value' field");
+		return;
+	}
+	data_reset(&sl->d);
+	for (i = 0; i < sl->s.n; i++)
+		data_push(&sl->d, sl->s.s[i].t, sl->s.s[i].v);
+	sl->unsorted = data_order(&sl->d, 1);
+	jsonl_dump(b, strip_keys(jv_copy(sl->s.rec)));
+	b->p[--b->len] = '\0';		/* reopen the object */
+	summary_add(b, c, &sl->d, sl->why, sizeof sl->why);
+	if (c->keep_values) {
+		buf_adds(b, sl->s.instant ? ",\"value\":" : ",\"values\":");
+		series_dump_values(b, &sl->s);
+	}
+	buf_addc(b, '}');
+	fix_first_comma(b);
+	buf_addc(b, '\n');
+}
+
+/* Writes a computed batch in order; returns how many lines were bad. */
+static unsigned long
+flush(struct slot *slot, size_t n, const char *name, int *warned_order)
+{
+	unsigned long bad = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct slot *sl = &slot[i];
+
+		if (sl->unsorted && !*warned_order) {
+			msg_warn("%s:%zu: samples out of time order or "
+			    "repeated: sorted, repeats dropped (said once)",
+			    name, sl->lineno);
+			*warned_order = 1;
+		}
+		if (sl->why[0]) {
+			msg_warn("%s:%zu: %s", name, sl->lineno, sl->why);
+			bad++;
+		}
+		fwrite(sl->out.p ? sl->out.p : "", 1, sl->out.len, stdout);
+	}
+	return bad;
+}
+
+/* Reads up to BATCH lines into slot; *more goes 0 at the end. */
+static size_t
+fill(struct slot *slot, struct jsonl *r, int *more)
+{
+	const char *line;
+	size_t len, n;
+
+	for (n = 0; n < BATCH && *more; n++) {
+		if (!(*more = jsonl_getline(r, &line, &len)))
+			break;
+		buf_reset(&slot[n].line);
+		buf_add(&slot[n].line, line, len);
+		slot[n].lineno = jsonl_lineno(r);
+	}
+	return n;
+}
+
+unsigned long
+batch_run(struct batch *b, struct jsonl *r, int *warned_order)
+{
+	unsigned long bad = 0;
+
+#pragma omp parallel
+#pragma omp single
+	{
+		struct slot *cur = b->slot[0], *next = b->slot[1], *t;
+		int more = 1;
+		size_t n = fill(cur, r, &more), nnext;
+
+		while (n > 0) {
+			for (size_t i = 0; i < n; i++) {
+#pragma omp task
+				compute(b->c, &cur[i]);
+			}
+			nnext = fill(next, r, &more);
+#pragma omp taskwait
+			bad += flush(cur, n, jsonl_name(r), warned_order);
+			t = cur;
+			cur = next;
+			next = t;
+			n = nnext;
+		}
+	}
+	return bad;
+}
