@@ -106,6 +106,7 @@ struct req {
 	size_t nl, lcap;
 	char *result_type;	/* data.resultType */
 	struct buf vals, hists;	/* one series' samples, transcoded */
+	int hist_instant;	/* "histogram", not "histograms" */
 };
 
 /* job.c */

@@ -132,6 +132,7 @@ series_member(struct req *r, const struct jmember *m, struct buf *extra,
 	}
 	if (jmember_is(m, "histograms") || jmember_is(m, "histogram")) {
 		jv h = piece_jv(r, m->val, m->vlen);
+		r->hist_instant = jmember_is(m, "histogram");
 		if (!jv_is_valid(h))
 			return -1;
 		jsonl_dump(&r->hists, h);
@@ -196,7 +197,7 @@ result_series(struct req *r, const char *text, size_t len)
 		buf_add(b, r->vals.p, r->vals.len);
 	}
 	if (r->hists.len > 0) {
-		rec_key(b, instant ? "histogram" : "histograms");
+		rec_key(b, r->hist_instant ? "histogram" : "histograms");
 		buf_add(b, r->hists.p, r->hists.len);
 	}
 	rec_close(b, j);
@@ -431,8 +432,13 @@ result_error_body(struct req *r)
 		text = jv_get_str(v, "error");
 	}
 	if (type != NULL && text != NULL) {
+		char n[48] = "";
+		if (rs->attempts > 1)
+			snprintf(n, sizeof(n), ", after %d attempts",
+			    rs->attempts);
 		req_fail(r, strcmp(type, "bad_data") == 0 ? EXIT_USAGE :
-		    EXIT_UPSTREAM, "%s: %s (HTTP %ld)", type, text, rs->status);
+		    EXIT_UPSTREAM, "%s: %s (HTTP %ld%s)", type, text, rs->status,
+		    n);
 	} else {
 		d = http_describe(&r->rq, rs);
 		req_fail(r, r->job->pq->loki && rs->status == 400 ? EXIT_USAGE :
