@@ -385,6 +385,14 @@ struct nm {
 	int dim;
 };
 
+/* Bounded so that x stays strictly inside (0, 1), as Prometheus requires
+ * of holt_winters' factors. */
+static double
+expit(double u)
+{
+	return 1 / (1 + exp(-fmin(30, fmax(-30, u))));
+}
+
 static double
 nm_eval(const struct nm *nm, const double *u)
 {
@@ -392,7 +400,7 @@ nm_eval(const struct nm *nm, const double *u)
 	int i;
 
 	for (i = 0; i < nm->dim; i++)
-		x[i] = 1 / (1 + exp(-u[i]));
+		x[i] = expit(u[i]);
 	y = nm->f(x, nm->ctx);
 	return isfinite(y) ? y : HUGE_VAL;
 }
@@ -510,7 +518,7 @@ stats_minimise01(stats_objective f, void *ctx, int dim, double *x)
 	}
 	nm_run(&nm, s, fs);
 	for (i = 0; i < dim; i++)
-		x[i] = 1 / (1 + exp(-s[0][i]));
+		x[i] = expit(s[0][i]);
 	return fs[0];
 }
 
@@ -553,7 +561,12 @@ stats_norm_ppf(double p)
 		    c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) *
 		    q + d[3]) * q + 1);
 	}
-	e = 0.5 * erfc(-x / sqrt(2)) - p;
+	/* Near 1, p − Φ(x) cancels; 1 − p is exact there, so use the
+	 * upper tail. */
+	if (p > 0.5)
+		e = (1 - p) - 0.5 * erfc(x / sqrt(2));
+	else
+		e = 0.5 * erfc(-x / sqrt(2)) - p;
 	u = e * sqrt(2 * M_PI) * exp(x * x / 2);
 	return x - u / (1 + x * u / 2);
 }

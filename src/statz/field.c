@@ -16,10 +16,14 @@ collect_error(void *ctx, jv msg)
 {
 	struct buf *b = ctx;
 
+	const char *s;
+
 	if (jv_get_kind(msg) == JV_KIND_STRING) {
 		if (b->len)
 			buf_adds(b, "; ");
-		buf_adds(b, jv_string_value(msg));
+		/* One diagnostic, one line: jq's messages hold newlines. */
+		for (s = jv_string_value(msg); *s; s++)
+			buf_addc(b, *s == '\n' ? ' ' : *s);
 	}
 	jv_free(msg);
 }
