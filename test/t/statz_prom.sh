@@ -16,12 +16,13 @@ url = os.environ["PROMETHEUS_URL"]
 end, tmp = float(sys.argv[1]), sys.argv[2]
 SEL = ('{__name__=~"opspipe_test_(gauge|requests_total|special|gappy|'
        'irregular|latency_seconds_sum)|up"}')
-n = 0
+n = failed = 0
 
 
 def tap(ok, name, *detail):
-    global n
+    global n, failed
     n += 1
+    failed += not ok
     print("%sok %d - %s" % ("" if ok else "not ", n, name))
     for d in detail if not ok else ():
         print("#   " + d)
@@ -129,5 +130,29 @@ for t, w, horizon in cases:
             (w, t, s["nan"]), json.dumps(s)[:300])
 tap(seen_inf > 0, "±Inf results were compared (%d)" % seen_inf)
 tap(seen_nan == len(cases), "the NaN series was checked in every case")
-print("1..%d" % n)
+with open(tmp + "/py.count", "w") as f:
+    f.write("%d %d\n" % (n, failed))
 PY
+# lib.sh's counters continue from the script's TAP lines.
+# shellcheck disable=SC2034
+read -r T_COUNT T_FAILED <"$T_DIR/py.count" || not_ok "the comparison script ran"
+
+# The user's pipeline, promq into statz, equals the server to the last bit.
+promq --time "$end" 'opspipe_test_gauge[1h]' |
+    statz -p 99 --forecast 30m --at "$end" >"$T_DIR/stats" ||
+    not_ok "promq | statz exits 0"
+promq --time "$end" 'avg_over_time(opspipe_test_gauge[1h])' \
+    'quantile_over_time(0.99, opspipe_test_gauge[1h])' \
+    'deriv(opspipe_test_gauge[1h])' \
+    'predict_linear(opspipe_test_gauge[1h], 1800)' >"$T_DIR/server" ||
+    not_ok "promq functions exit 0"
+for pair in mean:avg_over_time p99:quantile_over_time slope:deriv \
+    forecast.value:predict_linear; do
+	field=${pair%%:*}
+	fn=${pair#*:}
+	got=$(jq -c "[.metric.instance, .$field]" "$T_DIR/stats" | sort)
+	want=$(jq -c --arg fn "$fn" 'select(.query | startswith($fn)) |
+	    [.metric.instance, (.value[1] | tonumber)]' "$T_DIR/server" | sort)
+	expect_eq "promq | statz: $field equals $fn exactly" "$want" "$got"
+done
+done_testing
