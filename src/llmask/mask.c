@@ -10,9 +10,11 @@
  */
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonl.h"
 #include "mask.h"
 #include "msg.h"
 
@@ -21,7 +23,7 @@ struct entry {
 };
 
 struct counter {
-	const char *prefix;
+	char *prefix;
 	unsigned long n;
 };
 
@@ -135,12 +137,12 @@ counter(struct mask *m, const char *prefix)
 			return &m->counters[i].n;
 	m->counters = xrealloc(m->counters,
 	    (m->ncounters + 1) * sizeof *m->counters);
-	m->counters[m->ncounters].prefix = prefix;
+	m->counters[m->ncounters].prefix = xstrdup(prefix);
 	m->counters[m->ncounters].n = 0;
 	return &m->counters[m->ncounters++].n;
 }
 
-/* The placeholder for s, made on first sight. prefix is a literal. */
+/* The placeholder for s, made on first sight. */
 static const char *
 learn(struct mask *m, const char *s, size_t n, const char *prefix)
 {
@@ -185,6 +187,8 @@ mask_free(struct mask *m)
 		free(m->e[i].orig);
 		free(m->e[i].ph);
 	}
+	for (size_t i = 0; i < m->ncounters; i++)
+		free(m->counters[i].prefix);
 	free(m->e);
 	free(m->by_orig);
 	free(m->by_ph);
@@ -292,10 +296,26 @@ learn_value(struct mask *m, const char *s, const char *prefix)
 		learn(m, s, n, prefix);
 }
 
+/* "name" next to "kind":"Pod" is a pod: the placeholder says so. */
+static void
+kind_prefix(jv obj, char *out, size_t len)
+{
+	const char *kind = jv_get_str(obj, "kind");
+	size_t n = 0;
+
+	for (; kind && *kind && n + 1 < len && n < 24; kind++)
+		if (isalpha((unsigned char)*kind))
+			out[n++] = (char)tolower((unsigned char)*kind);
+	if (n == 0)
+		n = (size_t)snprintf(out, len, "name");
+	out[n] = '\0';
+}
+
 void
 mask_learn(struct mask *m, jv v)
 {
 	jv_kind k = jv_get_kind(v);
+	char kind[32];
 	size_t i;
 
 	if (k == JV_KIND_ARRAY) {
@@ -307,13 +327,15 @@ mask_learn(struct mask *m, jv v)
 	}
 	if (k != JV_KIND_OBJECT)
 		return;
+	kind_prefix(v, kind, sizeof kind);
 	jv_object_foreach(v, key, val) {
 		if (jv_get_kind(val) == JV_KIND_STRING) {
 			for (i = 0; i < sizeof name_keys / sizeof *name_keys; i++)
 				if (strcmp(name_keys[i].key,
 				    jv_string_value(key)) == 0) {
 					learn_value(m, jv_string_value(val),
-					    name_keys[i].prefix);
+					    strcmp(name_keys[i].prefix, "name") ?
+					    name_keys[i].prefix : kind);
 					break;
 				}
 		} else {

@@ -415,7 +415,9 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 		if (s2)
 			return 0;
 	}
-	if (end <= j + skip + sw || has_prefix(t, j + skip + sw, REDACTED))
+	/* Already redacted, perhaps by another matcher: leave it. */
+	if (end <= j + skip + sw || memmem(t->s + j + skip + sw,
+	    end - j - skip - sw, REDACTED, sizeof REDACTED - 2) != NULL)
 		return 0;
 	buf_add(out, t->s + i, j + skip + sw - i);
 	buf_adds(out, REDACTED);
