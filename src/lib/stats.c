@@ -8,8 +8,11 @@
 #include "msg.h"
 #include "stats.h"
 
-void
-ksum_add(struct ksum *k, double x)
+/* The accumulators are inline steps, so stats_describe can run them all
+ * in one pass over the data with exactly the arithmetic of the separate
+ * functions. */
+static inline void
+kadd(struct ksum *k, double x)
 {
 	double t = k->sum + x;
 
@@ -21,48 +24,80 @@ ksum_add(struct ksum *k, double x)
 	k->sum = t;
 }
 
+void
+ksum_add(struct ksum *k, double x)
+{
+	kadd(k, x);
+}
+
 double
 ksum_value(const struct ksum *k)
 {
 	return isinf(k->sum) ? k->sum : k->sum + k->c;
 }
 
+struct mean_acc {
+	struct ksum k;
+	double count;
+};
+
+static inline void
+mean_step(struct mean_acc *a, double x)
+{
+	a->count++;
+	if (isinf(a->k.sum)) {
+		/* Inf − Inf would turn a correct infinite mean into NaN;
+		 * Prometheus keeps the mean instead. */
+		if (isinf(x) && (a->k.sum > 0) == (x > 0))
+			return;
+		if (!isinf(x) && !isnan(x))
+			return;
+	}
+	kadd(&a->k, x / a->count - a->k.sum / a->count);
+}
+
 double
 stats_mean(const double *v, size_t n)
 {
-	struct ksum k = { 0, 0 };
-	double count = 0;
+	struct mean_acc a = { { 0, 0 }, 0 };
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		count++;
-		if (isinf(k.sum)) {
-			/* Inf − Inf would turn a correct infinite mean into
-			 * NaN; Prometheus keeps the mean instead. */
-			if (isinf(v[i]) && (k.sum > 0) == (v[i] > 0))
-				continue;
-			if (!isinf(v[i]) && !isnan(v[i]))
-				continue;
-		}
-		ksum_add(&k, v[i] / count - k.sum / count);
-	}
-	return ksum_value(&k);
+	for (i = 0; i < n; i++)
+		mean_step(&a, v[i]);
+	return ksum_value(&a.k);
+}
+
+struct sd_acc {
+	struct ksum mean, aux;
+	double count;
+};
+
+static inline void
+sd_step(struct sd_acc *a, double x)
+{
+	double delta;
+
+	a->count++;
+	delta = x - (a->mean.sum + a->mean.c);
+	kadd(&a->mean, delta / a->count);
+	kadd(&a->aux, delta * (x - (a->mean.sum + a->mean.c)));
+}
+
+static double
+sd_value(const struct sd_acc *a)
+{
+	return sqrt((a->aux.sum + a->aux.c) / a->count);
 }
 
 double
 stats_stddev(const double *v, size_t n)
 {
-	struct ksum mean = { 0, 0 }, aux = { 0, 0 };
-	double count = 0, delta;
+	struct sd_acc a = { { 0, 0 }, { 0, 0 }, 0 };
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		count++;
-		delta = v[i] - (mean.sum + mean.c);
-		ksum_add(&mean, delta / count);
-		ksum_add(&aux, delta * (v[i] - (mean.sum + mean.c)));
-	}
-	return sqrt((aux.sum + aux.c) / count);
+	for (i = 0; i < n; i++)
+		sd_step(&a, v[i]);
+	return sd_value(&a);
 }
 
 double
@@ -241,48 +276,113 @@ to_ms(double t)
 	return x >= 0 ? (int64_t)(x + 0.5) : -(int64_t)(-x + 0.5);
 }
 
+struct lin_acc {
+	struct ksum sx, sy, sxy, sx2;
+	double dn, v0;
+	int64_t m0;
+	int consty;
+};
+
+static void
+lin_init(struct lin_acc *a, double t0, double v0)
+{
+	memset(a, 0, sizeof *a);
+	a->m0 = to_ms(t0);
+	a->v0 = v0;
+	a->consty = 1;
+}
+
+static inline void
+lin_step(struct lin_acc *a, double t, double v)
+{
+	double x = (double)(to_ms(t) - a->m0) / 1e3;
+
+	if (v != a->v0)
+		a->consty = 0;
+	a->dn += 1.0;
+	kadd(&a->sx, x);
+	kadd(&a->sy, v);
+	kadd(&a->sxy, x * v);
+	kadd(&a->sx2, x * x);
+}
+
+/* Prometheus' linearRegression from the sums. */
+static void
+lin_finish(const struct lin_acc *a, struct linfit *f)
+{
+	double sx = a->sx.sum + a->sx.c, sy = a->sy.sum + a->sy.c;
+	double sxy = a->sxy.sum + a->sxy.c, sx2 = a->sx2.sum + a->sx2.c;
+	double covxy;
+
+	f->xmean = sx / a->dn;
+	f->sxx = sx2 - sx * sx / a->dn;
+	if (a->consty) {
+		f->slope = isinf(a->v0) ? NAN : 0;
+		f->intercept = isinf(a->v0) ? NAN : a->v0;
+		return;
+	}
+	covxy = sxy - sx * sy / a->dn;
+	f->slope = covxy / f->sxx;
+	f->intercept = sy / a->dn - f->slope * sx / a->dn;
+}
+
 static int
 linfit(const double *t, const double *v, size_t n, double t0,
     struct linfit *f, int want_sse)
 {
-	struct ksum sx = { 0, 0 }, sy = { 0, 0 }, sxy = { 0, 0 },
-	    sx2 = { 0, 0 };
-	int64_t m0 = to_ms(t0);
-	double dn = 0, x, covxy, varx, r;
-	int consty = 1;
+	struct lin_acc a;
+	double x, r;
 	size_t i;
 
 	memset(f, 0, sizeof *f);
 	if (n < 2)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if (i > 0 && v[i] != v[0])
-			consty = 0;
-		dn += 1.0;
-		x = (double)(to_ms(t[i]) - m0) / 1e3;
-		ksum_add(&sx, x);
-		ksum_add(&sy, v[i]);
-		ksum_add(&sxy, x * v[i]);
-		ksum_add(&sx2, x * x);
-	}
+	lin_init(&a, t0, v[0]);
+	for (i = 0; i < n; i++)
+		lin_step(&a, t[i], v[i]);
 	f->n = n;
-	f->xmean = (sx.sum + sx.c) / dn;
-	f->sxx = (sx2.sum + sx2.c) - (sx.sum + sx.c) * (sx.sum + sx.c) / dn;
-	if (consty) {
-		f->slope = isinf(v[0]) ? NAN : 0;
-		f->intercept = isinf(v[0]) ? NAN : v[0];
+	lin_finish(&a, f);
+	if (a.consty)
 		return 0;
-	}
-	covxy = (sxy.sum + sxy.c) - (sx.sum + sx.c) * (sy.sum + sy.c) / dn;
-	varx = f->sxx;
-	f->slope = covxy / varx;
-	f->intercept = (sy.sum + sy.c) / dn - f->slope * (sx.sum + sx.c) / dn;
 	for (i = 0; want_sse && i < n; i++) {
-		x = (double)(to_ms(t[i]) - m0) / 1e3;
+		x = (double)(to_ms(t[i]) - a.m0) / 1e3;
 		r = v[i] - (f->intercept + f->slope * x);
 		f->sse += r * r;
 	}
 	return 0;
+}
+
+void
+stats_describe(const double *t, const double *v, size_t n,
+    struct describe *d)
+{
+	struct mean_acc m = { { 0, 0 }, 0 };
+	struct sd_acc sd = { { 0, 0 }, { 0, 0 }, 0 };
+	struct lin_acc lin;
+	struct linfit f;
+	double lo = n ? v[0] : NAN, hi = lo;
+	size_t i;
+
+	lin_init(&lin, n ? t[0] : 0, lo);
+	for (i = 0; i < n; i++) {
+		if (v[i] < lo)
+			lo = v[i];
+		if (v[i] > hi)
+			hi = v[i];
+		mean_step(&m, v[i]);
+		sd_step(&sd, v[i]);
+		lin_step(&lin, t[i], v[i]);
+	}
+	d->min = lo;
+	d->max = hi;
+	d->mean = ksum_value(&m.k);
+	d->stddev = sd_value(&sd);
+	d->has_slope = n >= 2;
+	d->slope = NAN;
+	if (d->has_slope) {
+		lin_finish(&lin, &f);
+		d->slope = f.slope;
+	}
 }
 
 int

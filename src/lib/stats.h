@@ -54,6 +54,18 @@ void stats_quantiles(double *v, size_t n, const double *q, size_t nq,
 int stats_linreg(const double *t, const double *v, size_t n, double t0,
     double *slope, double *intercept);
 
+/*
+ * min, max, mean (stats_mean), stddev (stats_stddev) and the deriv()
+ * slope (t0 the first time; has_slope 0 below two samples) in one pass,
+ * with results identical to the separate functions'.
+ */
+struct describe {
+	double min, max, mean, stddev, slope;
+	int has_slope;
+};
+void stats_describe(const double *t, const double *v, size_t n,
+    struct describe *d);
+
 /* The numbers a prediction interval for a linear fit needs. */
 struct linfit {
 	double slope, intercept;	/* intercept at t0 */

@@ -194,7 +194,8 @@ int
 summary_add(struct buf *b, const struct conf *c, struct data *d,
     char *why, size_t whylen)
 {
-	double slope, icpt, pct[32];
+	struct describe ds;
+	double pct[32];
 	size_t i, n = d->n;
 	int rc = 0;
 
@@ -209,19 +210,18 @@ summary_add(struct buf *b, const struct conf *c, struct data *d,
 		return 0;
 	}
 	percentiles(c, d, pct);
-	put_num(b, "min", stats_min(d->v, n));
-	put_num(b, "max", stats_max(d->v, n));
-	put_num(b, "mean", stats_mean(d->v, n));
-	put_num(b, "stddev", stats_stddev(d->v, n));
+	stats_describe(d->t, d->v, n, &ds);
+	put_num(b, "min", ds.min);
+	put_num(b, "max", ds.max);
+	put_num(b, "mean", ds.mean);
+	put_num(b, "stddev", ds.stddev);
 	for (i = 0; i < c->npct; i++)
 		put_num(b, c->pct_key[i], pct[i]);
 	put_num(b, "first", d->v[0]);
 	put_num(b, "last", d->v[n - 1]);
 	put_num(b, "delta", d->v[n - 1] - d->v[0]);
-	/* deriv(): the intercept time is the first sample's, which keeps
-	 * the x values small. */
-	if (stats_linreg(d->t, d->v, n, d->t[0], &slope, &icpt) == 0)
-		put_num(b, "slope", slope);
+	if (ds.has_slope)
+		put_num(b, "slope", ds.slope);
 	else
 		put_null(b, "slope");
 	put_time(b, "start", d->t[0]);

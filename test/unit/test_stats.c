@@ -225,6 +225,37 @@ test_hw(void **state)
 	assert_int_equal(stats_hw(v, 11, 6, 0.3, 0.1, 0.2, &h), -1);
 }
 
+/* The one-pass summary gives the separate functions' bits. */
+static void
+test_describe(void **state)
+{
+	double t[300], v[300], slope, icpt;
+	struct describe d;
+	uint64_t seed = 7;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		t[i] = 1795320000 + (double)i * 15.001;
+		v[i] = (double)(int64_t)(next_rand(&seed) >> 20) / 997;
+	}
+	v[150] = INFINITY;
+	for (n = 0; n <= 300; n += 149) {
+		stats_describe(t, v, n, &d);
+		if (n == 0) {
+			assert_true(isnan(d.min) && !d.has_slope);
+			continue;
+		}
+		assert_true(d.min == stats_min(v, n) && d.max == stats_max(v, n));
+		assert_memory_equal(&d.mean, &(double){ stats_mean(v, n) },
+		    sizeof(double));
+		assert_memory_equal(&d.stddev, &(double){ stats_stddev(v, n) },
+		    sizeof(double));
+		assert_int_equal(stats_linreg(t, v, n, t[0], &slope, &icpt), 0);
+		assert_memory_equal(&d.slope, &slope, sizeof slope);
+	}
+}
+
 static double
 bowl(const double *x, void *ctx)
 {
@@ -307,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_quantile_sorted),
 		cmocka_unit_test(test_sort_and_select),
 		cmocka_unit_test(test_linreg),
+		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_holt),
 		cmocka_unit_test(test_hw),
 		cmocka_unit_test(test_minimise),
