@@ -146,28 +146,38 @@ median3(double a, double b, double c)
 	return a < c ? a : (b < c ? c : b);
 }
 
+/* Hoare partition of v[lo..hi) around the median of three: returns j
+ * with v[lo..j] <= pivot <= v[j+1..hi). */
+static size_t
+partition(double *v, size_t lo, size_t hi)
+{
+	double pivot = median3(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]), x;
+	size_t i = lo, j = hi - 1;
+
+	for (;;) {
+		while (v[i] < pivot)
+			i++;
+		while (v[j] > pivot)
+			j--;
+		if (i >= j)
+			return j;
+		x = v[i];
+		v[i] = v[j];
+		v[j] = x;
+		i++;
+		j--;
+	}
+}
+
 /* Quicksort with inline comparisons: qsort's callback per comparison
  * costs more than the comparison, and statz sorts every series. */
 void
 stats_sort(double *v, size_t n)
 {
-	while (n > 24) {
-		double pivot = median3(v[0], v[n / 2], v[n - 1]), x;
-		size_t i = 0, j = n - 1;
+	size_t j;
 
-		for (;;) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i >= j)
-				break;
-			x = v[i];
-			v[i] = v[j];
-			v[j] = x;
-			i++;
-			j--;
-		}
+	while (n > 24) {
+		j = partition(v, 0, n);
 		/* Recurse into the smaller half, loop on the larger. */
 		if (j + 1 < n - j - 1) {
 			stats_sort(v, j + 1);
@@ -204,24 +214,10 @@ stats_quantile_sorted(const double *s, size_t n, double q)
 static void
 select_nth(double *v, size_t lo, size_t hi, size_t k)
 {
-	while (hi - lo > 16) {
-		double pivot = median3(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]);
-		double x;
-		size_t i = lo, j = hi - 1;
+	size_t j;
 
-		for (;;) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i >= j)
-				break;
-			x = v[i];
-			v[i] = v[j];
-			v[j] = x;
-			i++;
-			j--;
-		}
+	while (hi - lo > 16) {
+		j = partition(v, lo, hi);
 		if (k <= j)
 			hi = j + 1;
 		else
