@@ -93,7 +93,7 @@ compute(const struct conf *c, struct slot *sl)
 	for (i = 0; i < sl->s.n; i++)
 		data_push(&sl->d, sl->s.s[i].t, sl->s.s[i].v);
 	sl->unsorted = data_order(&sl->d, 1);
-	jsonl_dump(b, strip_keys(jv_copy(sl->s.rec)));
+	jsonl_dump(b, strip_keys(jv_copy(sl->s.rec), c));
 	b->p[--b->len] = '\0';		/* reopen the object */
 	summary_add(b, c, &sl->d, sl->why, sizeof sl->why);
 	if (c->keep_values) {

@@ -119,7 +119,7 @@ groups_flush(struct groups *gs, const struct conf *c)
 
 		buf_reset(&b);
 		data_order(&g->d, 0);
-		jsonl_dump(&b, strip_keys(g->rec));
+		jsonl_dump(&b, strip_keys(g->rec, c));
 		g->rec = jv_invalid();
 		b.p[--b.len] = '\0';	/* reopen the object */
 		buf_printf(&b, "%s\"series\":%zu", b.len > 1 ? "," : "",

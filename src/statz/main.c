@@ -82,6 +82,9 @@ parse_percentiles(struct conf *c, const char *list)
 		c->pct[c->npct] = strtod(text, NULL);
 		snprintf(c->pct_key[c->npct], sizeof c->pct_key[0], "p%.10g",
 		    pct);
+		for (size_t i = 0; i < c->npct; i++)
+			if (strcmp(c->pct_key[i], c->pct_key[c->npct]) == 0)
+				opt_usage_error("--percentiles: %s twice", p);
 		c->npct++;
 	}
 	free(copy);

@@ -76,6 +76,6 @@ void put_time(struct buf *b, const char *key, double t);
 void data_dump_values(struct buf *b, const struct data *d);
 
 /* The keys statz writes, removed from a passed-through record first. */
-jv strip_keys(jv rec);
+jv strip_keys(jv rec, const struct conf *c);
 
 #endif

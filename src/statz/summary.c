@@ -125,17 +125,20 @@ put_time(struct buf *b, const char *key, double t)
 }
 
 jv
-strip_keys(jv rec)
+strip_keys(jv rec, const struct conf *c)
 {
 	static const char *const keys[] = { "count", "min", "max", "mean",
 	    "stddev", "first", "last", "delta", "slope", "start", "end", "nan",
 	    "series", "anomalies", "anomaly_count", "forecast", NULL };
 	const char *const *k;
+	size_t i;
 
 	if (jv_get_kind(rec) != JV_KIND_OBJECT)
 		return rec;
 	for (k = keys; *k; k++)
 		rec = jv_object_delete(rec, jv_string(*k));
+	for (i = 0; i < c->npct; i++)
+		rec = jv_object_delete(rec, jv_string(c->pct_key[i]));
 	return rec;
 }
 

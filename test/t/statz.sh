@@ -17,7 +17,8 @@ expect_eq "one series: every field, in order, unknown fields first" \
     '{"query":"q","metric":{"pod":"a"},"tag":7,"count":4,"min":1,"max":8,"mean":3.75,"stddev":2.680951323690902,"p50":3,"p90":6.800000000000001,"p95":7.399999999999999,"p99":7.879999999999999,"first":1,"last":8,"delta":7,"slope":1.6,"start":1,"end":5,"nan":1}' \
     "$(cat "$T_DIR/out")"
 expect_status "stats of stats: statz replaces its own fields" 0 sh -c 'statz --keep-values one.jsonl | statz'
-expect_eq "re-run keeps one count" '1' "$(grep -o '"count"' "$T_DIR/out" | wc -l | tr -d ' ')"
+expect_eq "re-run: each statistic once" '1 1 1' "$(for k in count p50 nan; do grep -o "\"$k\"" "$T_DIR/out" | wc -l; done | tr '\n' ' ' | sed 's/ *$//')"
+expect_status "--percentiles twice the same: usage error" 2 statz -p 50,50.0 one.jsonl
 
 printf '%s\n' '{"values":[[1795320000,0.25],[1795320060,"+Inf"],[1795320120,"-Inf"]]}' '{"values":[]}' '{"value":[1795320000,"3.5"]}' >special.jsonl
 statz special.jsonl >out
