@@ -88,19 +88,21 @@ bytes_arg(const char *s)
 static void
 features_arg(struct conf *c, const char *s)
 {
-	char *copy = xstrdup(s), *tok, *save = NULL;
+	char *copy = xstrdup(s), *tok, *save = NULL, **f = NULL;
+	size_t n = 0, cap = 0;
 
+	if (c->ref_rc.features != NULL)
+		opt_usage_error("--features given twice");
 	for (tok = strtok_r(copy, ",", &save); tok;
 	    tok = strtok_r(NULL, ",", &save)) {
-		xgrow((void **)&c->ref_rc.features, &c->ref_rc.nfeatures,
-		    c->cur_rc.nfeatures + 1, sizeof *c->ref_rc.features);
-		c->ref_rc.features[c->cur_rc.nfeatures++] = xstrdup(tok);
+		xgrow((void **)&f, &cap, n + 1, sizeof *f);
+		f[n++] = xstrdup(tok);
 	}
 	free(copy);
-	if (c->cur_rc.nfeatures == 0)
+	if (n == 0)
 		opt_usage_error("--features names no feature");
-	c->ref_rc.nfeatures = c->cur_rc.nfeatures;
-	c->cur_rc.features = c->ref_rc.features;
+	c->ref_rc.features = c->cur_rc.features = f;
+	c->ref_rc.nfeatures = c->cur_rc.nfeatures = n;
 }
 
 static enum method
@@ -261,6 +263,8 @@ out:
 	sample_free(&cur);
 out_ref:
 	sample_free(&ref);
+	while (c.ref_rc.nfeatures > 0)
+		free(c.ref_rc.features[--c.ref_rc.nfeatures]);
 	free(c.ref_rc.features);
 	return rc;
 }

@@ -57,13 +57,12 @@ rng_below(uint64_t *s, uint64_t bound)
 static double
 sqdist(const double *a, const double *b, size_t d)
 {
-	double s = 0, t;
+	double s = 0;
 	size_t k;
 
-	for (k = 0; k < d; k++) {
-		t = a[k] - b[k];
-		s += t * t;
-	}
+#pragma omp simd reduction(+:s)
+	for (k = 0; k < d; k++)
+		s += (a[k] - b[k]) * (a[k] - b[k]);
 	return s;
 }
 

@@ -243,10 +243,11 @@ verdict(const struct vconf *vc, const struct table *ref,
 	size_t i, k = ref->ncol, np = 0;
 	enum method first = M_AUTO, m;
 	int any_p = 0, mixed = 0;
-	jv o, feats = jv_array();
+	jv o, feats;
 
 	if (vc->method == M_MMD)
 		return verdict_mmd(vc, ref, cur, drift);
+	feats = jv_array();
 	res = xcalloc(k, sizeof *res);
 	p = xcalloc(k, sizeof *p);
 	for (i = 0; i < k; i++) {
