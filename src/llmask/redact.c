@@ -280,7 +280,10 @@ m_userinfo(const struct text *t, size_t i, struct buf *out)
 	}
 	if (j >= t->len || t->s[j] != '@' || colon == 0 || colon + 1 == j)
 		return 0;
-	buf_add(out, t->s + i, colon + 1 - i);
+	/* The user name may itself be a token ("https://ghp_…:x@"). */
+	buf_adds(out, "://");
+	redact(out, t->s + i + 3, colon - i - 3);
+	buf_addc(out, ':');
 	buf_adds(out, REDACTED);
 	buf_addc(out, '@');
 	return j + 1 - i;
