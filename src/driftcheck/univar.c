@@ -5,29 +5,7 @@
 
 #include "drift.h"
 #include "msg.h"
-
-/* Neumaier's compensated sum. */
-struct csum {
-	double s, c;
-};
-
-static void
-csum_add(struct csum *k, double x)
-{
-	double t = k->s + x;
-
-	if (fabs(k->s) >= fabs(x))
-		k->c += (k->s - t) + x;
-	else
-		k->c += (x - t) + k->s;
-	k->s = t;
-}
-
-static double
-csum_value(const struct csum *k)
-{
-	return k->s + k->c;
-}
+#include "stats.h"
 
 /* numpy.quantile's default (linear) on sorted data. */
 static double
@@ -65,7 +43,7 @@ double
 psi(const double *a, size_t n1, const double *b, size_t n2, int bins)
 {
 	double *e = xcalloc((size_t)bins, sizeof *e), *ca, *cb, pa, pb;
-	struct csum sum = { 0, 0 };
+	struct ksum sum = { 0, 0 };
 	size_t ne = 0, i;
 	int k;
 
@@ -88,33 +66,33 @@ psi(const double *a, size_t n1, const double *b, size_t n2, int bins)
 			pa = PSI_EPS;
 		if (pb == 0)
 			pb = PSI_EPS;
-		csum_add(&sum, (pb - pa) * log(pb / pa));
+		ksum_add(&sum, (pb - pa) * log(pb / pa));
 	}
 	free(e);
 	free(ca);
 	free(cb);
-	return csum_value(&sum);
+	return ksum_value(&sum);
 }
 
 static double
 stddev_pop(const double *a, size_t n)
 {
-	struct csum s = { 0, 0 }, ss = { 0, 0 };
+	struct ksum s = { 0, 0 }, ss = { 0, 0 };
 	double mean;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		csum_add(&s, a[i]);
-	mean = csum_value(&s) / n;
+		ksum_add(&s, a[i]);
+	mean = ksum_value(&s) / n;
 	for (i = 0; i < n; i++)
-		csum_add(&ss, (a[i] - mean) * (a[i] - mean));
-	return sqrt(csum_value(&ss) / n);
+		ksum_add(&ss, (a[i] - mean) * (a[i] - mean));
+	return sqrt(ksum_value(&ss) / n);
 }
 
 double
 wasserstein_norm(const double *a, size_t n1, const double *b, size_t n2)
 {
-	struct csum w = { 0, 0 };
+	struct ksum w = { 0, 0 };
 	size_t i = 0, j = 0;
 	double v, next, sd;
 
@@ -128,10 +106,10 @@ wasserstein_norm(const double *a, size_t n1, const double *b, size_t n2)
 		if (i >= n1 && j >= n2)
 			break;
 		next = j >= n2 || (i < n1 && a[i] <= b[j]) ? a[i] : b[j];
-		csum_add(&w, (next - v) * fabs((double)i / n1 - (double)j / n2));
+		ksum_add(&w, (next - v) * fabs((double)i / n1 - (double)j / n2));
 	}
 	sd = stddev_pop(a, n1);
-	return csum_value(&w) / (sd > WASS_MIN_STD ? sd : WASS_MIN_STD);
+	return ksum_value(&w) / (sd > WASS_MIN_STD ? sd : WASS_MIN_STD);
 }
 
 void
@@ -253,7 +231,7 @@ chi2_2xk(const double *ref, const double *cur, size_t k, double *stat,
     double *p, int *dof)
 {
 	double nr = 0, nc = 0, tot, colsum, o, e, diff;
-	struct csum s = { 0, 0 };
+	struct ksum s = { 0, 0 };
 	size_t i;
 	int row;
 
@@ -278,9 +256,9 @@ chi2_2xk(const double *ref, const double *cur, size_t k, double *stat,
 				o += (diff > 0 ? 1 : diff < 0 ? -1 : 0) *
 				    fmin(0.5, fabs(diff));
 			}
-			csum_add(&s, (o - e) * (o - e) / e);
+			ksum_add(&s, (o - e) * (o - e) / e);
 		}
 	}
-	*stat = csum_value(&s);
+	*stat = ksum_value(&s);
 	*p = gamma_q(*dof / 2.0, *stat / 2.0);
 }
