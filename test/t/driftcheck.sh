@@ -142,6 +142,61 @@ driftcheck --ref r.npy --method mmd --sigma 0.7 <eq.npy >out.json
 ref=$($PY mmdref.py r.npy eq.npy 0.7)
 ok_if "mmd statistic with --sigma (${ref% *})" close "${ref% *}" "$(jq -r .statistic out.json)" 1e-6
 expect_eq "mmd: same distribution, no drift" false "$(jq -r .drift out.json)"
+# The permutation p-value: the same seeded permutations (splitmix64,
+# Fisher–Yates, the last m positions are the current sample, as alibi's
+# randperm split) computed in double precision with NumPy give the same
+# p-value as driftcheck's single-precision kernel matrix.
+cat >mmdperm.py <<'EOF'
+import sys
+import numpy as np
+exec(open("mmdref.py").read().split("sig = ")[0])
+M = (1 << 64) - 1
+class Rng:
+    def __init__(self, seed):
+        self.s = seed
+    def next(self):
+        self.s = (self.s + 0x9e3779b97f4a7c15) & M
+        z = self.s
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+        return z ^ (z >> 31)
+    def below(self, bound):
+        lim = ((1 << 64) - bound) % bound
+        r = self.next()
+        while r < lim:
+            r = self.next()
+        return r % bound
+x_ref, x = np.load(sys.argv[1]), np.load(sys.argv[2])
+seed, perms = int(sys.argv[3]), int(sys.argv[4])
+n, m = len(x_ref), len(x)
+N = n + m
+sigma = sigma_median(x_ref, x_ref, sqd(x_ref, x_ref))
+z = np.concatenate([x_ref, x])
+K = np.exp(-sqd(z, z) / (2 * sigma ** 2))
+np.fill_diagonal(K, 0)
+def stat(y):
+    y = y.astype(float)
+    return (((1 - y) @ K @ (1 - y)) / (n * (n - 1)) + (y @ K @ y) / (m * (m - 1))
+            - 2 * ((1 - y) @ K @ y) / (n * m))
+obs = stat(np.arange(N) >= n)
+rng = Rng(seed)
+ge = 0
+for p in range(perms):
+    idx = list(range(N))
+    for i in range(N - 1, 0, -1):
+        j = rng.below(i + 1)
+        idx[i], idx[j] = idx[j], idx[i]
+    y = np.zeros(N, bool)
+    y[idx[N - m:]] = True
+    ge += obs <= stat(y)
+print(ge / perms)
+EOF
+for seed in 3 4; do
+	want=$($PY mmdperm.py r.npy eq.npy "$seed" 100)
+	got=$(driftcheck --ref r.npy --method mmd --seed "$seed" <eq.npy | jq -r .p_value)
+	ok_if "mmd permutation p-value equals NumPy in double precision (seed $seed: $want)" \
+	    close "$want" "$got" 0
+done
 driftcheck --ref r.npy --method mmd --seed 3 <eq.npy | jq -c 'del(.memory)' >a.json
 driftcheck --ref r.npy --method mmd --seed 3 <eq.npy | jq -c 'del(.memory)' >b.json
 ok_if "mmd: --seed makes the p-value reproducible" cmp -s a.json b.json
