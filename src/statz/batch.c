@@ -1,11 +1,17 @@
 /* batch.c — the common case, one stats record per series, on every core.
  *
  * Parsing and statistics cost about the same and both are per record, so
- * while the records of one batch are computed in parallel (OpenMP tasks),
- * the next batch is read; results and messages are written in input
- * order, so the output is the same as a sequential run's. Memory: two
- * batches of BATCH records.
+ * while worker threads (one per usable CPU but one) compute the records of
+ * one batch, the main thread reads the next and then helps; results and
+ * messages are written in input order, so the output is the same as a
+ * sequential run's. Memory: two batches of BATCH records.
+ *
+ * Plain threads that sleep on condition variables, not OpenMP: OpenMP's
+ * spinning waits made statz slower than one thread as soon as another
+ * process wanted the same cores (a pipeline, a CPU-limited pod).
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +35,57 @@ struct slot {
 struct batch {
 	const struct conf *c;
 	struct slot slot[2][BATCH];
+	/* The work on offer, under mu: slots[next..n) are still to do. */
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct slot *slots;
+	size_t n, next, finished;
+	int quit;
+	pthread_t tid[15];
+	int nthreads;
 };
+
+static void compute(const struct conf *c, struct slot *sl);
+
+/* Takes slots while there are any; returns with mu held. */
+static void
+work_locked(struct batch *b)
+{
+	while (b->next < b->n) {
+		struct slot *sl = &b->slots[b->next++];
+
+		pthread_mutex_unlock(&b->mu);
+		compute(b->c, sl);
+		pthread_mutex_lock(&b->mu);
+		if (++b->finished == b->n)
+			pthread_cond_signal(&b->done);
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	struct batch *b = arg;
+
+	pthread_mutex_lock(&b->mu);
+	while (!b->quit) {
+		work_locked(b);
+		if (!b->quit)
+			pthread_cond_wait(&b->work, &b->mu);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+static int
+usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	return CPU_COUNT(&set);
+}
 
 struct batch *
 batch_new(const struct conf *c)
@@ -40,6 +96,16 @@ batch_new(const struct conf *c)
 	b->c = c;
 	for (i = 0; i < 2 * BATCH; i++)
 		series_init(&b->slot[i / BATCH][i % BATCH].s);
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->work, NULL);
+	pthread_cond_init(&b->done, NULL);
+	b->nthreads = usable_cpus() - 1;
+	if (b->nthreads > (int)(sizeof b->tid / sizeof b->tid[0]))
+		b->nthreads = (int)(sizeof b->tid / sizeof b->tid[0]);
+	for (i = 0; (int)i < b->nthreads; i++)
+		if (pthread_create(&b->tid[i], NULL, worker, b) != 0)
+			break;		/* fewer helpers, same results */
+	b->nthreads = (int)i;
 	return b;
 }
 
@@ -48,6 +114,15 @@ batch_free(struct batch *b)
 {
 	size_t i;
 
+	pthread_mutex_lock(&b->mu);
+	b->quit = 1;
+	pthread_cond_broadcast(&b->work);
+	pthread_mutex_unlock(&b->mu);
+	for (i = 0; (int)i < b->nthreads; i++)
+		pthread_join(b->tid[i], NULL);
+	pthread_cond_destroy(&b->work);
+	pthread_cond_destroy(&b->done);
+	pthread_mutex_destroy(&b->mu);
 	for (i = 0; i < 2 * BATCH; i++) {
 		struct slot *sl = &b->slot[i / BATCH][i % BATCH];
 
@@ -147,31 +222,45 @@ fill(struct slot *slot, struct jsonl *r, int *more)
 	return n;
 }
 
+static void
+offer(struct batch *b, struct slot *slots, size_t n)
+{
+	pthread_mutex_lock(&b->mu);
+	b->slots = slots;
+	b->n = n;
+	b->next = b->finished = 0;
+	pthread_cond_broadcast(&b->work);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* Helps with what is left of the batch on offer, then waits for it. */
+static void
+finish(struct batch *b)
+{
+	pthread_mutex_lock(&b->mu);
+	work_locked(b);
+	while (b->finished < b->n)
+		pthread_cond_wait(&b->done, &b->mu);
+	pthread_mutex_unlock(&b->mu);
+}
+
 unsigned long
 batch_run(struct batch *b, struct jsonl *r, int *warned_order)
 {
+	struct slot *cur = b->slot[0], *next = b->slot[1], *t;
 	unsigned long bad = 0;
+	int more = 1;
+	size_t n = fill(cur, r, &more), nnext;
 
-#pragma omp parallel
-#pragma omp single
-	{
-		struct slot *cur = b->slot[0], *next = b->slot[1], *t;
-		int more = 1;
-		size_t n = fill(cur, r, &more), nnext;
-
-		while (n > 0) {
-			for (size_t i = 0; i < n; i++) {
-#pragma omp task
-				compute(b->c, &cur[i]);
-			}
-			nnext = fill(next, r, &more);
-#pragma omp taskwait
-			bad += flush(cur, n, jsonl_name(r), warned_order);
-			t = cur;
-			cur = next;
-			next = t;
-			n = nnext;
-		}
+	while (n > 0) {
+		offer(b, cur, n);
+		nnext = fill(next, r, &more);
+		finish(b);
+		bad += flush(cur, n, jsonl_name(r), warned_order);
+		t = cur;
+		cur = next;
+		next = t;
+		n = nnext;
 	}
 	return bad;
 }
