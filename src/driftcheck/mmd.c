@@ -32,6 +32,7 @@
 #define SIGMA_MAX_ROWS	4096	/* median over at most this many rows */
 #define BLOCK_ROWS	1000
 #define CHUNK		2048	/* columns per cache block */
+#define TILE		64	/* transpose tile */
 
 uint64_t
 rng_next(uint64_t *s)
@@ -136,10 +137,13 @@ sigma_median(const double *x, size_t n, size_t d, uint64_t seed,
 		return 1.0;
 	}
 	dist = xmalloc(np * sizeof *dist);
-	p = 0;
-	for (i = 0; i < s; i++)
-		for (j = i + 1; j < s; j++)
-			dist[p++] = sqdist(x + rows[i] * d, x + rows[j] * d, d);
+#pragma omp parallel for schedule(dynamic, 16)
+	for (i = 0; i < s; i++) {
+		size_t jj, q = i * s - i * (i + 1) / 2;	/* pairs before row i */
+
+		for (jj = i + 1; jj < s; jj++)
+			dist[q++] = sqdist(x + rows[i] * d, x + rows[jj] * d, d);
+	}
 	med = select_kth(dist, np, (np - 1) / 2);
 	free(dist);
 	free(rows);
@@ -176,37 +180,49 @@ struct full {
 	size_t N, n, m, P;
 };
 
-/* Fills K and returns the exact double-precision MMD². */
+/* Fills K and returns the exact double-precision MMD². Per-row sums are
+ * added up in row order, so the statistic does not depend on how the
+ * threads were scheduled. */
 static double
 kernel_matrix(struct full *f, const double *z, size_t d, double gamma)
 {
 	size_t N = f->N, n = f->n, i;
-	double sxx = 0, syy = 0, sxy = 0;
+	double sxx = 0, syy = 0, sxy = 0, *rs = xcalloc(3 * N, sizeof *rs);
 
-#pragma omp parallel for schedule(dynamic, 16) reduction(+:sxx,syy,sxy)
+#pragma omp parallel for schedule(dynamic, 16)
 	for (i = 0; i < N; i++) {
 		size_t j;
-		double kv;
+		double kv, *r = rs + 3 * i;
 
 		f->K[i * N + i] = 0;
 		for (j = i + 1; j < N; j++) {
 			kv = exp(-gamma * sqdist(z + i * d, z + j * d, d));
 			f->K[i * N + j] = (float)kv;
-			if (j < n)
-				sxx += kv;
-			else if (i >= n)
-				syy += kv;
-			else
-				sxy += kv;
+			r[j < n ? 0 : i >= n ? 1 : 2] += kv;
 		}
+	}
+	for (i = 0; i < N; i++) {
+		sxx += rs[3 * i];
+		syy += rs[3 * i + 1];
+		sxy += rs[3 * i + 2];
+	}
+	free(rs);
+	/* Mirror the upper triangle tile by tile: a plain column walk would
+	 * miss the cache on every element. */
+#pragma omp parallel for schedule(dynamic, 1)
+	for (i = 0; i < N; i += TILE) {
+		size_t j0, ii, j, iend = i + TILE < N ? i + TILE : N;
+
+		for (j0 = 0; j0 <= i; j0 += TILE)
+			for (ii = i; ii < iend; ii++)
+				for (j = j0; j < j0 + TILE && j < ii; j++)
+					f->K[ii * N + j] = f->K[j * N + ii];
 	}
 #pragma omp parallel for schedule(static)
 	for (i = 0; i < N; i++) {
 		size_t j;
 		double r = 0;
 
-		for (j = 0; j < i; j++)
-			f->K[i * N + j] = f->K[j * N + i];
 		for (j = 0; j < N; j++)
 			r += f->K[i * N + j];
 		f->R[i] = r;
@@ -239,25 +255,25 @@ make_masks(struct full *f, uint64_t seed)
 	free(idx);
 }
 
-/* MMD² under every mask, from the single-precision matrix. */
+/* MMD² under every mask, from the single-precision matrix. Each block
+ * of four rows leaves its sums in its own slot, added up in order at the
+ * end: the result does not depend on thread scheduling. */
 static void
 permuted_stats(const struct full *f, double *out)
 {
-	size_t N = f->N, M = f->P + 1, p;
-	double *sxx = xcalloc(M, sizeof *sxx), *syy = xcalloc(M, sizeof *syy),
-	    *sxy = xcalloc(M, sizeof *sxy);
+	size_t N = f->N, M = f->P + 1, nb = (N + 3) / 4, p, b;
+	double *blk = xcalloc(nb * M * 3, sizeof *blk), sxx, syy, sxy;
 	double n = (double)f->n, m = (double)f->m;
 
 #pragma omp parallel
 	{
-		double *lxx = xcalloc(M, sizeof *lxx), *lyy = xcalloc(M, sizeof *lyy),
-		    *lxy = xcalloc(M, sizeof *lxy), *acc = xmalloc(M * 4 *
-		    sizeof *acc);
+		double *acc = xmalloc(M * 4 * sizeof *acc);
 		size_t i0, c0, q, r, rows, len;
 
 #pragma omp for schedule(dynamic, 1)
 		for (i0 = 0; i0 < N; i0 += 4) {
 			const float *k[4];
+			double *o = blk + (i0 / 4) * M * 3;
 
 			rows = N - i0 < 4 ? N - i0 : 4;
 			for (r = 0; r < 4; r++)
@@ -275,30 +291,26 @@ permuted_stats(const struct full *f, double *out)
 					double ri = acc[q * 4 + r];
 
 					if (f->mask[q * N + i0 + r] != 0)
-						lyy[q] += ri;
+						o[q * 3 + 1] += ri;
 					else {
-						lxy[q] += ri;
-						lxx[q] += f->R[i0 + r] - ri;
+						o[q * 3 + 2] += ri;
+						o[q * 3] += f->R[i0 + r] - ri;
 					}
 				}
 		}
-#pragma omp critical
-		for (q = 0; q < M; q++) {
-			sxx[q] += lxx[q];
-			syy[q] += lyy[q];
-			sxy[q] += lxy[q];
-		}
-		free(lxx);
-		free(lyy);
-		free(lxy);
 		free(acc);
 	}
-	for (p = 0; p < M; p++)
-		out[p] = sxx[p] / (n * (n - 1)) + syy[p] / (m * (m - 1)) -
-		    2 * sxy[p] / (n * m);
-	free(sxx);
-	free(syy);
-	free(sxy);
+	for (p = 0; p < M; p++) {
+		sxx = syy = sxy = 0;
+		for (b = 0; b < nb; b++) {
+			sxx += blk[(b * M + p) * 3];
+			syy += blk[(b * M + p) * 3 + 1];
+			sxy += blk[(b * M + p) * 3 + 2];
+		}
+		out[p] = sxx / (n * (n - 1)) + syy / (m * (m - 1)) -
+		    2 * sxy / (n * m);
+	}
+	free(blk);
 }
 
 static void
