@@ -107,12 +107,24 @@ groups_add(struct groups *gs, const struct conf *c, jv rec, jv labels)
 }
 
 int
-groups_flush(struct groups *gs, const struct conf *c)
+groups_flush(struct groups *gs, const struct conf *c, jv empty)
 {
 	struct buf b = BUF_INIT;
 	char why[160];
 	size_t i;
 	int bad = 0;
+
+	/* "Everything pooled" is one record even when everything is
+	 * nothing: count 0 says so plainly downstream. */
+	if (gs->n == 0 && c->nby == 0) {
+		xgrow((void **)&gs->g, &gs->cap, 1, sizeof *gs->g);
+		memset(&gs->g[0], 0, sizeof gs->g[0]);
+		gs->g[0].key = xstrdup("{}");
+		gs->g[0].rec = empty;
+		gs->n = 1;
+	} else {
+		jv_free(empty);
+	}
 
 	for (i = 0; i < gs->n; i++) {
 		struct group *g = &gs->g[i];
@@ -122,8 +134,10 @@ groups_flush(struct groups *gs, const struct conf *c)
 		jsonl_dump(&b, strip_keys(g->rec, c));
 		g->rec = jv_invalid();
 		b.p[--b.len] = '\0';	/* reopen the object */
-		buf_printf(&b, "%s\"series\":%zu", b.len > 1 ? "," : "",
-		    g->series);
+		/* With --field a member is a line, not a series. */
+		if (!c->field)
+			buf_printf(&b, "%s\"series\":%zu", b.len > 1 ? "," :
+			    "", g->series);
 		if (summary_add(&b, c, &g->d, why, sizeof why) != 0) {
 			msg_warn("group %s: %s", g->key, why);
 			bad = 1;

@@ -17,7 +17,8 @@ struct groups *groups_new(void);
 struct data *groups_add(struct groups *gs, const struct conf *c, jv rec,
     jv labels);
 /* Writes one stats record per group, in order of first appearance, and
- * frees everything. Returns nonzero if a group's record was incomplete. */
-int groups_flush(struct groups *gs, const struct conf *c);
+ * frees everything. Without --by, no input at all still makes one record,
+ * from empty (consumed). Returns nonzero if a record was incomplete. */
+int groups_flush(struct groups *gs, const struct conf *c, jv empty);
 
 #endif

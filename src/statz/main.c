@@ -327,7 +327,8 @@ main(int argc, char **argv)
 			run.bad = 1;
 		jsonl_close(r);
 	}
-	if (run.gs && groups_flush(run.gs, &c) != 0)
+	if (run.gs && groups_flush(run.gs, &c, c.field ? field_record(&c) :
+	    jv_object()) != 0)
 		run.bad = 1;
 	if (run.jf)
 		jq_teardown(&run.jf);

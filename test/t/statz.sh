@@ -69,6 +69,10 @@ expect_eq "--by: common fields pass through" '"q"' "$(sed -n 1p out | jq -c .que
 statz --all multi.jsonl >out
 expect_eq "--all: one record with a series count" '[3,4,1,10,"q",{"__name__":"m"}]' "$(s '[.series,.count,.nan,.max,.query,.metric]')"
 expect_status "--all and --by together: usage error" 2 statz --all --by ns multi.jsonl
+statz --all </dev/null >out
+expect_eq "--all on no input: one record, count 0" '[0,0,null]' "$(s '[.series,.count,.mean]')"
+statz --field .x </dev/null >out
+expect_eq "--field on no input: one record, count 0, no series" '[".x",0,null]' "$(s '[.field,.count,.series]')"
 
 # --field / --time over any JSON lines.
 printf '%s\n' '{"ts":"2026-11-22T05:00:00Z","latency_ms":10,"svc":"a"}' \
