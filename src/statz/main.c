@@ -79,7 +79,8 @@ parse_percentiles(struct conf *c, const char *list)
 		/* "99.9e-2" reads as the double nearest 0.999, the same
 		 * number Prometheus parses from quantile_over_time(0.999). */
 		snprintf(text, sizeof text, "%se-2", p);
-		c->pct[c->npct] = strtod(text, NULL);
+		c->pct[c->npct] = strspn(p, "0123456789.") == strlen(p) ?
+		    strtod(text, NULL) : pct / 100;
 		snprintf(c->pct_key[c->npct], sizeof c->pct_key[0], "p%.10g",
 		    pct);
 		for (size_t i = 0; i < c->npct; i++)

@@ -29,6 +29,8 @@ expect_eq "instant sample: count 1, slope null" '[1,3.5,3.5,0,null,1795320000]' 
 statz -p 50,99.9,0,100 one.jsonl >out
 expect_eq "--percentiles chooses the keys" '["p50","p99.9","p0","p100"]' "$(s '[keys_unsorted[] | select(startswith("p") and . != "pod")]')"
 expect_eq "--percentiles values (rank p(n-1), linear)" '[3,7.9879999999999995,1,8]' "$(s '[.p50,."p99.9",.p0,.p100]')"
+statz -p 5e1,1e2 one.jsonl >out
+expect_eq "--percentiles in exponent form" '[3,8]' "$(s '[.p50,.p100]')"
 expect_status "--percentiles 101 is a usage error" 2 statz -p 101 one.jsonl
 expect_match "and names the option" "^statz: invalid --percentiles '101': too large" "$(head -n 1 "$T_DIR/err")"
 
