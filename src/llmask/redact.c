@@ -436,7 +436,7 @@ redact(struct buf *out, const char *s, size_t len)
 	static const matcher at_word[] = { m_jwt, m_token, m_auth_scheme,
 	    m_pair };
 	struct text t = { s, len };
-	size_t i = 0, run = 0, n, count = 0, k;
+	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1;
 
 	while (i < len) {
 		n = 0;
@@ -446,7 +446,9 @@ redact(struct buf *out, const char *s, size_t len)
 				run = i;
 				n = anywhere[k](&t, i, out);
 			}
-		if (n == 0 && is_alnum(s[i]) && word_start(&t, i)) {
+		/* Right after a replacement counts as a word start: the
+		 * replacement ends in ']', as it will when redacted again. */
+		if (n == 0 && is_alnum(s[i]) && (word_start(&t, i) || i == last)) {
 			buf_add(out, s + run, i - run);
 			run = i;
 			for (k = 0; n == 0 && k < sizeof at_word / sizeof *at_word;
@@ -455,7 +457,7 @@ redact(struct buf *out, const char *s, size_t len)
 		}
 		if (n > 0) {
 			i += n;
-			run = i;
+			run = last = i;
 			count++;
 		} else {
 			i++;
