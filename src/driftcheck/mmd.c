@@ -9,12 +9,11 @@
  * distance of rank ⌊(P-1)/2⌋ among the P = n(n-1)/2 distinct pairs.
  *
  * Speed: the kernel matrix is computed once, in double for the reported
- * statistic, and kept in single precision for the permutations. A
- * permutation is a 0/1 mask over the pooled rows, never a copied matrix:
- * with r_i = Σ_j K_ij z_j, ΣK_yy = Σ_{i∈Y} r_i, ΣK_xy = Σ_{i∈X} r_i and
- * ΣK_xx = Σ_{i∈X} (R_i - r_i). Rows are taken four at a time against a
- * column chunk of every mask, so the matrix streams through the cache
- * once per chunk, on all cores.
+ * statistic, and kept in single precision for the permutations: only its
+ * upper triangle, packed, 2(n+m)² bytes. A permutation is a 0/1 mask over
+ * the pooled rows, never a copied matrix (see permuted_stats). Rows are
+ * taken four at a time against a column chunk of every mask, so the
+ * matrix streams through the cache once per chunk, on all cores.
  *
  * When the matrix would not fit in max_memory, the block estimator
  * (Zaremba, Gretton & Blaschko 2013) is used instead: both samples are cut
@@ -55,6 +54,7 @@ rng_below(uint64_t *s, uint64_t bound)
 	return r % bound;
 }
 
+__attribute__((target_clones("avx2", "default")))
 static double
 sqdist(const double *a, const double *b, size_t d)
 {
@@ -174,11 +174,19 @@ dot4(const float *k0, const float *k1, const float *k2, const float *k3,
 }
 
 struct full {
-	float *K;		/* N×N, zero diagonal */
-	double *R;		/* row sums of K (as stored) */
+	float *K;		/* upper triangle, packed by rows: K_ij, j > i */
+	double *R;		/* row sums of K without the diagonal (as stored) */
+	double T;		/* sum of K_ij over i < j */
 	float *mask;		/* (P+1)×N: 1 where the row is in Y */
 	size_t N, n, m, P;
 };
+
+/* Where row i's entries K_i,i+1 … K_i,N-1 start in the packed triangle. */
+static size_t
+rowptr(size_t N, size_t i)
+{
+	return i * N - i * (i + 1) / 2;
+}
 
 /* Fills K and returns the exact double-precision MMD². Per-row sums are
  * added up in row order, so the statistic does not depend on how the
@@ -186,47 +194,36 @@ struct full {
 static double
 kernel_matrix(struct full *f, const double *z, size_t d, double gamma)
 {
-	size_t N = f->N, n = f->n, i;
+	size_t N = f->N, n = f->n, i, j;
 	double sxx = 0, syy = 0, sxy = 0, *rs = xcalloc(3 * N, sizeof *rs);
 
 #pragma omp parallel for schedule(dynamic, 16)
 	for (i = 0; i < N; i++) {
-		size_t j;
-		double kv, *r = rs + 3 * i;
+		size_t jj;
+		double kv, *r = rs + 3 * i, up = 0;
+		float *row = f->K + rowptr(N, i);	/* row[0] is K_i,i+1 */
 
-		f->K[i * N + i] = 0;
-		for (j = i + 1; j < N; j++) {
-			kv = exp(-gamma * sqdist(z + i * d, z + j * d, d));
-			f->K[i * N + j] = (float)kv;
-			r[j < n ? 0 : i >= n ? 1 : 2] += kv;
+		for (jj = i + 1; jj < N; jj++) {
+			kv = exp(-gamma * sqdist(z + i * d, z + jj * d, d));
+			row[jj - i - 1] = (float)kv;
+			up += row[jj - i - 1];
+			r[jj < n ? 0 : i >= n ? 1 : 2] += kv;
 		}
+		f->R[i] = up;
 	}
+	/* Column parts of the row sums, in a fixed order. */
+	f->T = 0;
 	for (i = 0; i < N; i++) {
+		const float *row = f->K + rowptr(N, i);
+
+		f->T += f->R[i];
+		for (j = i + 1; j < N; j++)
+			f->R[j] += row[j - i - 1];
 		sxx += rs[3 * i];
 		syy += rs[3 * i + 1];
 		sxy += rs[3 * i + 2];
 	}
 	free(rs);
-	/* Mirror the upper triangle tile by tile: a plain column walk would
-	 * miss the cache on every element. */
-#pragma omp parallel for schedule(dynamic, 1)
-	for (i = 0; i < N; i += TILE) {
-		size_t j0, ii, j, iend = i + TILE < N ? i + TILE : N;
-
-		for (j0 = 0; j0 <= i; j0 += TILE)
-			for (ii = i; ii < iend; ii++)
-				for (j = j0; j < j0 + TILE && j < ii; j++)
-					f->K[ii * N + j] = f->K[j * N + ii];
-	}
-#pragma omp parallel for schedule(static)
-	for (i = 0; i < N; i++) {
-		size_t j;
-		double r = 0;
-
-		for (j = 0; j < N; j++)
-			r += f->K[i * N + j];
-		f->R[i] = r;
-	}
 	return 2 * sxx / ((double)n * (n - 1)) + 2 * syy / ((double)f->m *
 	    (f->m - 1)) - 2 * sxy / ((double)n * f->m);
 }
@@ -255,60 +252,77 @@ make_masks(struct full *f, uint64_t seed)
 	free(idx);
 }
 
-/* MMD² under every mask, from the single-precision matrix. Each block
- * of four rows leaves its sums in its own slot, added up in order at the
- * end: the result does not depend on thread scheduling. */
+/*
+ * MMD² under every mask, from the single-precision triangle. With
+ * u_i = Σ_{j>i} K_ij z_j, the Y pairs sum to A = Σ z_i u_i, the cross
+ * pairs to C = Σ z_i R_i - 2A and the X pairs to B = T - A - C, so one
+ * pass over the triangle per mask does it. Each block of four rows keeps
+ * its sums in its own slot, added in order at the end: the result does
+ * not depend on thread scheduling.
+ */
 static void
 permuted_stats(const struct full *f, double *out)
 {
 	size_t N = f->N, M = f->P + 1, nb = (N + 3) / 4, p, b;
-	double *blk = xcalloc(nb * M * 3, sizeof *blk), sxx, syy, sxy;
+	double *blk = xcalloc(nb * M * 2, sizeof *blk), A, zR, B, C;
 	double n = (double)f->n, m = (double)f->m;
 
 #pragma omp parallel
 	{
 		double *acc = xmalloc(M * 4 * sizeof *acc);
-		size_t i0, c0, q, r, rows, len;
+		size_t i0, c0, q, r, j, rows, len, L;
 
 #pragma omp for schedule(dynamic, 1)
 		for (i0 = 0; i0 < N; i0 += 4) {
-			const float *k[4];
-			double *o = blk + (i0 / 4) * M * 3;
+			const float *k[4], *row;
+			double *o = blk + (i0 / 4) * M * 2;
+			const float *zq;
 
 			rows = N - i0 < 4 ? N - i0 : 4;
-			for (r = 0; r < 4; r++)
-				k[r] = f->K + (i0 + (r < rows ? r : 0)) * N;
+			/* Columns from i0 + 4 on are common to the four rows. */
+			L = N > i0 + 4 ? N - (i0 + 4) : 0;
+			for (r = 0; r < 4; r++) {
+				size_t i = i0 + (r < rows ? r : 0);
+
+				k[r] = f->K + rowptr(N, i) + (i0 + 3 - i);
+			}
 			memset(acc, 0, M * 4 * sizeof *acc);
-			for (c0 = 0; c0 < N; c0 += CHUNK) {
-				len = N - c0 < CHUNK ? N - c0 : CHUNK;
+			for (c0 = 0; c0 < L; c0 += CHUNK) {
+				len = L - c0 < CHUNK ? L - c0 : CHUNK;
 				for (q = 0; q < M; q++)
 					dot4(k[0] + c0, k[1] + c0, k[2] + c0,
-					    k[3] + c0, f->mask + q * N + c0, len,
-					    acc + q * 4);
+					    k[3] + c0, f->mask + q * N + i0 + 4 + c0,
+					    len, acc + q * 4);
 			}
-			for (q = 0; q < M; q++)
+			for (q = 0; q < M; q++) {
+				zq = f->mask + q * N;
 				for (r = 0; r < rows; r++) {
-					double ri = acc[q * 4 + r];
+					size_t i = i0 + r;
+					double u = acc[q * 4 + r];
 
-					if (f->mask[q * N + i0 + r] != 0)
-						o[q * 3 + 1] += ri;
-					else {
-						o[q * 3 + 2] += ri;
-						o[q * 3] += f->R[i0 + r] - ri;
+					/* The corner of the block, j in (i, i0+4). */
+					row = f->K + rowptr(N, i);
+					for (j = i + 1; j < i0 + 4 && j < N; j++)
+						u += (double)row[j - i - 1] * zq[j];
+					if (zq[i] != 0) {
+						o[q * 2] += u;
+						o[q * 2 + 1] += f->R[i];
 					}
 				}
+			}
 		}
 		free(acc);
 	}
 	for (p = 0; p < M; p++) {
-		sxx = syy = sxy = 0;
+		A = zR = 0;
 		for (b = 0; b < nb; b++) {
-			sxx += blk[(b * M + p) * 3];
-			syy += blk[(b * M + p) * 3 + 1];
-			sxy += blk[(b * M + p) * 3 + 2];
+			A += blk[(b * M + p) * 2];
+			zR += blk[(b * M + p) * 2 + 1];
 		}
-		out[p] = sxx / (n * (n - 1)) + syy / (m * (m - 1)) -
-		    2 * sxy / (n * m);
+		C = zR - 2 * A;
+		B = f->T - A - C;
+		out[p] = 2 * B / (n * (n - 1)) + 2 * A / (m * (m - 1)) -
+		    2 * C / (n * m);
 	}
 	free(blk);
 }
@@ -325,7 +339,7 @@ mmd_full(const double *x, size_t n, const double *y, size_t m, size_t d,
 	z = xmalloc(f.N * d * sizeof *z);
 	memcpy(z, x, n * d * sizeof *z);
 	memcpy(z + n * d, y, m * d * sizeof *z);
-	f.K = xmalloc(f.N * f.N * sizeof *f.K);
+	f.K = xmalloc((f.N * (f.N - 1) / 2 + 1) * sizeof *f.K);
 	f.R = xmalloc(f.N * sizeof *f.R);
 	r->mmd2 = kernel_matrix(&f, z, d, gamma);
 	free(z);
@@ -337,7 +351,8 @@ mmd_full(const double *x, size_t n, const double *y, size_t m, size_t d,
 		ge += stats[f.P] <= stats[p];
 	r->p = f.P ? (double)ge / f.P : 1.0;
 	r->estimator = "full";
-	r->bytes = f.N * f.N * sizeof *f.K + (f.P + 1) * f.N * sizeof *f.mask;
+	r->bytes = f.N * (f.N - 1) / 2 * sizeof *f.K +
+	    (f.P + 1) * f.N * sizeof *f.mask;
 	free(stats);
 	free(f.K);
 	free(f.R);
@@ -409,7 +424,8 @@ mmd_test(const double *x, size_t n, const double *y, size_t m, size_t d,
 	} else {
 		r->sigma = sigma_median(x, n, d, c->seed, &r->sigma_from);
 	}
-	if (N * N * sizeof(float) + (c->permutations + 1.0) * N * sizeof(float) +
+	if (N * (N - 1) / 2 * sizeof(float) +
+	    (c->permutations + 1.0) * N * sizeof(float) +
 	    (N * d + N) * sizeof(double) <= (double)c->max_memory)
 		mmd_full(x, n, y, m, d, c, r);
 	else
