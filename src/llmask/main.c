@@ -78,6 +78,10 @@ net_opts_init(void)
 		if (strcmp(o->name, "key") == 0)
 			net_opts[n++] = (struct opt){ "cert-key", O_CERT_KEY,
 			    "FILE", o->help };
+		else if (strcmp(o->name, "timeout") == 0)
+			net_opts[n++] = (struct opt){ o->name, o->key,
+			    o->metavar, "give up an attempt after SEC seconds "
+			    "(default 900, 0: never)" };
 		else
 			net_opts[n++] = *o;
 		if (n + 1 >= sizeof net_opts / sizeof *net_opts)

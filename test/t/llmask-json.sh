@@ -118,6 +118,14 @@ check "minimum" '{"severity":"low","pods":[{"name":"a","restarts":-1}]}' '$.pods
 check "additionalProperties" '{"severity":"low","pods":[],"extra":1}' '$: unexpected property "extra"'
 check "not an object" '[1]' '$: expected object, got an array'
 
+for api in ollama openai; do
+	if [ "$api" = ollama ]; then set -- --url "$llm"; else set -- --url "$llm/v1" -m m; fi
+	expect_status "$api: the shipped triage schema" 0 llmask "$@" -p x --no-input \
+	    --schema "$OPSPIPE_TOP/share/opspipe/schemas/triage.json"
+	expect_eq "$api: triage answer" '{"severity":"info","category":"crashloop","summary":"fixture","action":"fixture","needs_human":true}' \
+	    "$(jq -c .answer "$T_DIR/out")"
+done
+
 printf '{"type": 5}' >"$T_DIR/bad-schema.json"
 expect_status "a schema with a bad type is a usage error" 2 llmask --url "$llm" --schema "$T_DIR/bad-schema.json" -p x --no-input
 printf '{"type": ' >"$T_DIR/broken.json"
