@@ -108,7 +108,6 @@ void
 req_fail(struct req *r, int status, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
 	char *msg;
 	int n;
 
@@ -125,7 +124,6 @@ req_fail(struct req *r, int status, const char *fmt, ...)
 	} else {
 		free(msg);
 	}
-	buf_free(&b);
 }
 
 /* Prometheus times: seconds with milliseconds, no float rounding. */
@@ -254,7 +252,8 @@ add_request(struct job *j, int part, long long s, long long e,
 	}
 	r->url = http_url_join(pq->http.url, path);
 	buf_free(&tmp);
-	if (r->form.len > GET_MAX) {
+	/* Loki documents GET only for its queries. */
+	if (r->form.len > GET_MAX && !pq->loki) {
 		r->rq.method = "POST";
 		r->rq.content_type = "application/x-www-form-urlencoded";
 		r->rq.body = r->form.p;

@@ -184,6 +184,10 @@ check_usage(struct promq *pq, int nargs, char **args)
 	case M_QUERY:
 		if (nargs == 0)
 			opt_usage_error("no query given");
+		for (int i = 0; nargs > 1 && i < nargs; i++)
+			if (strcmp(args[i], "-") == 0)
+				opt_usage_error("'-' (requests from stdin) must "
+				    "be the only operand");
 		break;
 	case M_SERIES:
 		if (nargs == 0)

@@ -83,6 +83,47 @@ expect_eq "--targets: every active target is a record" "up down" \
 expect_match "--targets: the down target is named on stderr" \
 	"^promq: target 'http://b/metrics' is down: connection refused" "$(cat "$T_DIR/err")"
 
+promq --jobs 3 slow1 slow2 slow3 slow4 slow5 slow6 >"$O"
+expect_eq "--jobs 3: three queries at once" '{"max_inflight":3}' \
+	"$(curl -s "$PROMETHEUS_URL/stats" | jq -c .)"
+expect_eq "--jobs 3: output in argument order" "slow1 slow2 slow3 slow4 slow5 slow6" \
+	"$(jq -r .query "$O" | paste -sd' ' -)"
+
+# Memory is bounded by one series, not by the response: 2,000 series of
+# 600 points (about 30 MB of JSON) must not need 30 MB. (Not under ASan,
+# whose shadow memory says nothing about ours.)
+case $OPSPIPE_BUILD in
+*asan*) ;;
+*)
+	/usr/bin/python3 - "$T_DIR/big.json" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write('{"status":"success","data":{"resultType":"matrix","result":[')
+    for s in range(2000):
+        vals = ",".join('[%d,"%d.%03d"]' % (1795320000 + 60 * k, s, k) for k in range(600))
+        f.write('%s{"metric":{"__name__":"big","pod":"pod-%04d"},"values":[%s]}'
+                % ("," if s else "", s, vals))
+    f.write("]}}")
+PY
+	/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/prom.py" --body "$T_DIR/big.json" >"$T_DIR/port2" &
+	big=$!
+	stop_big() { kill "$big" 2>/dev/null; }
+	at_exit stop_big
+	i=0
+	while [ ! -s "$T_DIR/port2" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	/usr/bin/time -f '%M' -o "$T_DIR/rss" promq --url "http://127.0.0.1:$(head -n 1 "$T_DIR/port2")" \
+		--since 10h big >"$O"
+	expect_eq "a 30 MB answer: every series and sample" "2000 1200000" \
+		"$(jq -s '"\(length) \([.[].values | length] | add)"' -r "$O")"
+	expect_eq "a 30 MB answer: values transcoded exactly" '[1795320060,1999.001]' \
+		"$(tail -n 1 "$O" | jq -c '.values[1]')"
+	ok_if "a 30 MB answer in less than 20 MB of memory ($(cat "$T_DIR/rss") KB)" \
+		[ "$(cat "$T_DIR/rss")" -lt 20480 ]
+	;;
+esac
+
+expect_status "'-' must be the only operand" 2 promq up -
+
 promq --header 'X-Scope-OrgID: tenant1' --token s3cret --retries 0 down 2>"$T_DIR/err"
 expect_eq "secrets stay out of messages" "" "$(grep -c s3cret "$T_DIR/err" | grep -v '^0$')"
 done_testing
