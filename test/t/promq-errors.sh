@@ -92,7 +92,7 @@ expect_eq "--jobs 3: output in argument order" "slow1 slow2 slow3 slow4 slow5 sl
 # Memory is bounded by one series, not by the response: 2,000 series of
 # 600 points (about 30 MB of JSON) must not need 30 MB. (Not under ASan,
 # whose shadow memory says nothing about ours.)
-case $OPSPIPE_BUILD in
+case ${OPSPIPE_BUILD:-} in
 *asan*) ;;
 *)
 	/usr/bin/python3 - "$T_DIR/big.json" <<'PY'
