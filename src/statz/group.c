@@ -10,6 +10,7 @@
 
 struct group {
 	char *key;		/* the group's label values, as JSON text */
+	jv by;			/* the same as an object */
 	jv rec;			/* fields equal in every member */
 	struct data d;
 	size_t series;
@@ -71,6 +72,29 @@ intersect(jv a, jv b, int deep)
 	return out;
 }
 
+/* A --by group's metric has its labels even where members had no metric
+ * object to intersect. by is consumed, rec too. */
+static jv
+with_by_labels(jv rec, jv by)
+{
+	jv m = jv_object_get(jv_copy(rec), jv_string("metric"));
+
+	if (jv_get_kind(m) != JV_KIND_OBJECT) {
+		jv_free(m);
+		m = jv_object();
+	}
+	jv_object_foreach(by, k, v) {
+		if (jv_get_kind(v) == JV_KIND_NULL) {
+			jv_free(k);
+			jv_free(v);
+		} else {
+			m = jv_object_set(m, k, v);
+		}
+	}
+	jv_free(by);
+	return jv_object_set(rec, jv_string("metric"), m);
+}
+
 static struct group *
 find(struct groups *gs, const char *key)
 {
@@ -95,6 +119,7 @@ groups_add(struct groups *gs, const struct conf *c, jv rec, jv labels)
 		g = &gs->g[gs->n++];
 		memset(g, 0, sizeof *g);
 		g->key = xstrdup(jv_string_value(text));
+		g->by = jv_copy(key);
 		g->rec = rec;
 	} else {
 		g->rec = intersect(g->rec, rec, 1);
@@ -120,6 +145,7 @@ groups_flush(struct groups *gs, const struct conf *c, jv empty)
 		xgrow((void **)&gs->g, &gs->cap, 1, sizeof *gs->g);
 		memset(&gs->g[0], 0, sizeof gs->g[0]);
 		gs->g[0].key = xstrdup("{}");
+		gs->g[0].by = jv_object();
 		gs->g[0].rec = empty;
 		gs->n = 1;
 	} else {
@@ -131,6 +157,9 @@ groups_flush(struct groups *gs, const struct conf *c, jv empty)
 
 		buf_reset(&b);
 		data_order(&g->d, 0);
+		if (c->nby && !c->field)
+			g->rec = with_by_labels(g->rec, jv_copy(g->by));
+		jv_free(g->by);
 		jsonl_dump(&b, strip_keys(g->rec, c));
 		g->rec = jv_invalid();
 		b.p[--b.len] = '\0';	/* reopen the object */
