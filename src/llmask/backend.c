@@ -115,6 +115,7 @@ answer_free(struct answer *a)
 	memset(a, 0, sizeof *a);
 }
 
+/* Keeps the first error the server reported; consumes err. */
 static void
 set_error(struct answer *a, jv err)
 {
@@ -126,6 +127,7 @@ set_error(struct answer *a, jv err)
 		s = jv_get_str(err, "message");
 	if (a->error == NULL)
 		a->error = xstrdup(s ? s : "unknown error");
+	jv_free(err);
 }
 
 static void
