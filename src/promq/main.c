@@ -239,9 +239,10 @@ field_dur(jv rec, const char *key, double *out, int *has)
 	jv v = jv_object_get(jv_copy(rec), jv_string(key));
 	int rc = 0;
 
-	if (jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) > 0) {
+	if (jv_get_kind(v) == JV_KIND_NUMBER) {
 		*out = jv_number_value(v);
 		*has = 1;
+		rc = *out > 0 ? 0 : -1;
 	} else if (jv_get_kind(v) == JV_KIND_STRING) {
 		rc = dur_parse(jv_string_value(v), out);
 		*has = rc == 0;
