@@ -11,6 +11,7 @@
 import json, math, random, subprocess, sys
 import numpy as np
 from scipy.optimize import minimize
+from scipy.stats import norm
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from statsmodels.tsa.exponential_smoothing.initialization import (
     _initialization_simple)
@@ -109,6 +110,28 @@ tap(abs(fc["value"] - truth(n - 1 + h)) < 1.5 and
     fc["lower"] < truth(n - 1 + h) < fc["upper"],
     "fitted forecast lands on the true continuation (%.3f vs %.3f)" %
     (fc["value"], truth(n - 1 + h)), fc)
+
+# The linear model's interval, computed independently: numpy's least
+# squares and scipy's normal quantile, x in seconds from the anchor.
+ts = np.array([t0 + step * k for k in range(n)], dtype=float)
+anchor, horizon = ts[-1] - 600, 3600
+p = subprocess.run(["statz", "--forecast", "1h", "--at", "%d" % anchor,
+                    "--level", "0.9", path], capture_output=True, text=True)
+fc = json.loads(p.stdout)["forecast"]
+x = ts - anchor
+A = np.vstack([x, np.ones(n)]).T
+(slope, icpt), res, _, _ = np.linalg.lstsq(A, arr, rcond=None)
+s2 = res[0] / (n - 2)
+se = math.sqrt(s2 * (1 + 1 / n + (horizon - x.mean()) ** 2 /
+                     ((x - x.mean()) ** 2).sum()))
+z = norm.ppf(0.95)
+want = slope * horizon + icpt
+tap(close(fc["value"], want, 1e-9) and close(fc["slope"], slope, 1e-9),
+    "linear: value and slope equal numpy's least squares", fc, want)
+tap(close(fc["lower"], want - z * se, 1e-9) and
+    close(fc["upper"], want + z * se, 1e-9) and fc["interval"] == 0.9,
+    "linear: the 90%% interval is value ± z·s·sqrt(1 + 1/n + "
+    "(x − x̄)²/Sxx)", fc, (want - z * se, want + z * se))
 
 # Fewer than two seasons: said clearly, record still written, exit 2.
 with open(tmp + "/short.jsonl", "w") as f:
