@@ -3,7 +3,8 @@
 # ExponentialSmoothing (Debian's python3-statsmodels) on a generated
 # seasonal series, with fixed parameters (equal to 1e-9) and fitted ones
 # (statz's one-step-ahead SSE, computed by statsmodels, no worse than what
-# scipy's L-BFGS-B finds minimising that same statsmodels SSE).
+# scipy's L-BFGS-B finds minimising that same statsmodels SSE); and the
+# linear model's prediction interval against numpy and scipy.
 # shellcheck source=/dev/null
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 
