@@ -128,10 +128,13 @@ expect_eq "... now with the LLM's answer" "null" "$(jq .fallback "$T_DIR/out")"
 
 # Five requests at once for one key: one computation, the rest wait for it.
 control '{"reset": true, "latency_ms": 1500}'
+pids=""
 for n in 1 2 3 4 5; do
 	opspipe-summary --cache-dir "$c" --minutes 7 up >"$T_DIR/con.$n" 2>&1 &
+	pids="$pids $!"
 done
-wait
+# Only these: a bare wait would also wait for the servers.
+for pid in $pids; do wait "$pid"; done
 control '{"latency_ms": 0}'
 expect_eq "5 concurrent requests: 1 LLM request" 1 "$(nchats)"
 expect_eq "... all 5 got the summary" 5 "$(cat "$T_DIR"/con.? | jq -r .summary | grep -c 'node-b flaps')"
