@@ -65,6 +65,8 @@ $(BUILD)/lib:
 $(LIB): $(LIB_OBJ)
 	rm -f $@.tmp && ar rcs $@.tmp $^ && mv -f $@.tmp $@
 
+# Keep program objects: make would otherwise delete them as intermediates.
+.SECONDARY:
 .SECONDEXPANSION:
 bin/%: $$(subst .c,.o,$$(subst src/,$(BUILD)/,$$(wildcard src/%/*.c))) $(LIB) $(MODE_STAMP)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB) $(LDLIBS) && mv -f $@.tmp $@
