@@ -49,15 +49,15 @@ get /healthz
 expect_eq "/healthz answers 200 ok" '200 {"status":"ok"}' "$(cat "$T_DIR/code") $(cat "$T_DIR/body")"
 
 # --- the seed call ------------------------------------------------------------------
-want='{"summary":"Both node targets are up; node-b flaps.","query":"up","minutes":30,"stats_count":2}'
+seed='{"summary":"Both node targets are up; node-b flaps.","query":"up","minutes":30,"stats_count":2}'
 get '/summary?query=up&minutes=30'
 expect_eq "GET /summary?query=up&minutes=30 is 200" 200 "$(cat "$T_DIR/code")"
 expect_eq "... application/json" "application/json" "$(cat "$T_DIR/ctype")"
-expect_eq "... the seed's record, exactly" "$want" "$(cat "$T_DIR/body")"
+expect_eq "... the seed's record, exactly" "$seed" "$(cat "$T_DIR/body")"
 n=$(nchats)
 get '/summary?query=up&minutes=30'
 expect_eq "the second call is served from the cache" "$n true" "$(nchats) $(jq .cached "$T_DIR/body")"
-expect_eq "... the same four fields" "$want" "$(jq -c '{summary, query, minutes, stats_count}' "$T_DIR/body")"
+expect_eq "... the same four fields" "$seed" "$(jq -c '{summary, query, minutes, stats_count}' "$T_DIR/body")"
 get '/summary?query=up'
 expect_eq "minutes defaults to 30" "200 30" "$(cat "$T_DIR/code") $(jq .minutes "$T_DIR/body")"
 get '/summary?foo=bar&minutes=030&query=up&query=other&minutes=5'

@@ -26,11 +26,11 @@ chats() { curl -fs "$llm/_requests" | jq '[.[] | select(.path == "/api/chat")]';
 nchats() { chats | jq length; }
 last_sent_has() { chats | jq -r '.[-1].body.messages[].content' | grep -q -- "$1"; }
 core='{summary, query, minutes, stats_count}'
-want='{"summary":"Both node targets are up; node-b flaps.","query":"up","minutes":30,"stats_count":2}'
+seed='{"summary":"Both node targets are up; node-b flaps.","query":"up","minutes":30,"stats_count":2}'
 
 # --- the record -------------------------------------------------------------
 expect_status "up over 30 minutes exits 0" 0 opspipe-summary --minutes 30 up
-expect_eq "the seed's record, exactly" "$want" "$(cat "$T_DIR/out")"
+expect_eq "the seed's record, exactly" "$seed" "$(cat "$T_DIR/out")"
 chats >"$T_DIR/chats"
 expect_eq "one request to the LLM" 1 "$(jq length "$T_DIR/chats")"
 expect_eq "the default model is phi3:mini" "phi3:mini" "$(jq -r '.[0].body.model' "$T_DIR/chats")"
@@ -101,10 +101,10 @@ before=$(nchats)
 expect_status "cached: the first request computes" 0 opspipe-summary --cache-dir "$c" up
 expect_eq "... one LLM request" $((before + 1)) "$(nchats)"
 ok_if "... stored under sha256(minutes, query)" test -f "$c/$key.json"
-expect_eq "... the stored record is the record" "$want" "$(cat "$c/$key.json")"
+expect_eq "... the stored record is the record" "$seed" "$(cat "$c/$key.json")"
 expect_status "a fresh entry is served" 0 opspipe-summary --cache-dir "$c" up
 expect_eq "... without asking the LLM" $((before + 1)) "$(nchats)"
-expect_eq "... the same four fields" "$want" "$(jq -c "$core" "$T_DIR/out")"
+expect_eq "... the same four fields" "$seed" "$(jq -c "$core" "$T_DIR/out")"
 expect_match "... marked cached, with its age" '^true [0-9]+$' "$(jq -r '"\(.cached) \(.age)"' "$T_DIR/out")"
 expect_status "OPSPIPE_SUMMARY_DIR works like --cache-dir" 0 env OPSPIPE_SUMMARY_DIR="$c" opspipe-summary up
 expect_eq "... (served from the cache)" "true" "$(jq .cached "$T_DIR/out")"
