@@ -146,9 +146,21 @@ cap_start(struct jstream *js, char c, int elem)
  * Scans d[i..len) for the end of the current piece. Returns the index just
  * past it, or len when the chunk ends first (*done 0).
  */
+/* Bytes that matter outside strings, and inside them. */
+static const unsigned char structural[256] = {
+	['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1
+};
+static const unsigned char in_string[256] = { ['"'] = 1, ['\\'] = 1 };
+
+/*
+ * Scans d[i..len) for the end of the current piece. Returns the index just
+ * past it, or len when the chunk ends first (*done 0). The tables let the
+ * loops skip digits, commas and letters without a branch per kind.
+ */
 static size_t
 cap_scan(struct jstream *js, const char *d, size_t i, size_t len, int *done)
 {
+	const unsigned char *u = (const unsigned char *)d;
 	int depth = js->cap_depth, instr = js->cap_instr, esc = js->cap_esc;
 
 	*done = 0;
@@ -168,23 +180,33 @@ cap_scan(struct jstream *js, const char *d, size_t i, size_t len, int *done)
 		depth = -1;	/* marks "a bare string": ends with its quote */
 		i++;
 	}
-	for (; i < len; i++) {
-		char c = d[i];
+	while (i < len) {
 		if (instr) {
-			if (esc)
+			if (esc) {
 				esc = 0;
-			else if (c == '\\')
+				i++;
+				continue;
+			}
+			while (i < len && !in_string[u[i]])
+				i++;
+			if (i >= len)
+				break;
+			if (u[i++] == '\\') {
 				esc = 1;
-			else if (c == '"') {
-				instr = 0;
-				if (depth == -1) {
-					*done = 1;
-					return i + 1;
-				}
+				continue;
+			}
+			instr = 0;
+			if (depth == -1) {
+				*done = 1;
+				return i;
 			}
 			continue;
 		}
-		switch (c) {
+		while (i < len && !structural[u[i]])
+			i++;
+		if (i >= len)
+			break;
+		switch (u[i++]) {
 		case '"':
 			instr = 1;
 			break;
@@ -192,15 +214,12 @@ cap_scan(struct jstream *js, const char *d, size_t i, size_t len, int *done)
 		case '[':
 			depth++;
 			break;
-		case '}':
-		case ']':
+		default:	/* '}' or ']' */
 			if (--depth == 0) {
 				js->cap_depth = 0;
 				*done = 1;
-				return i + 1;
+				return i;
 			}
-			break;
-		default:
 			break;
 		}
 	}
@@ -477,7 +496,7 @@ jobj_begin(struct jobj_iter *it, const char *text, size_t len)
 }
 
 int
-jobj_next(struct jobj_iter *it, struct jmember *m)
+jobj_next_key(struct jobj_iter *it, struct jmember *m)
 {
 	const char *p = skip_ws(it->p, it->end), *q;
 
@@ -497,13 +516,31 @@ jobj_next(struct jobj_iter *it, struct jmember *m)
 	p = skip_ws(q, it->end);
 	if (p >= it->end || *p != ':')
 		return -1;
-	p = skip_ws(p + 1, it->end);
-	if ((q = jvalue_end(p, it->end)) == NULL || q == p)
-		return -1;
-	m->val = p;
-	m->vlen = (size_t)(q - p);
-	it->p = q;
+	m->val = skip_ws(p + 1, it->end);
+	m->vlen = 0;
+	it->p = m->val;
 	it->n++;
+	return 1;
+}
+
+void
+jobj_skip_to(struct jobj_iter *it, const char *after)
+{
+	it->p = after;
+}
+
+int
+jobj_next(struct jobj_iter *it, struct jmember *m)
+{
+	const char *q;
+	int rc = jobj_next_key(it, m);
+
+	if (rc != 1)
+		return rc;
+	if ((q = jvalue_end(m->val, it->end)) == NULL || q == m->val)
+		return -1;
+	m->vlen = (size_t)(q - m->val);
+	it->p = q;
 	return 1;
 }
 

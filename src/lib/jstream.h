@@ -67,6 +67,12 @@ struct jmember {
 int jobj_begin(struct jobj_iter *it, const char *text, size_t len);
 /* 1 with *m set, 0 after the last member, -1 on a syntax error. */
 int jobj_next(struct jobj_iter *it, struct jmember *m);
+/*
+ * The same, but the value is left unscanned (m->vlen 0) for a caller that
+ * parses it itself and then says where it ended with jobj_skip_to.
+ */
+int jobj_next_key(struct jobj_iter *it, struct jmember *m);
+void jobj_skip_to(struct jobj_iter *it, const char *after);
 /* Does the raw key equal s? */
 int jmember_is(const struct jmember *m, const char *s);
 

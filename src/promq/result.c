@@ -101,48 +101,63 @@ inner(const struct buf *b, const char **p, size_t *len)
 	*len = b->len >= 2 ? b->len - 2 : 0;
 }
 
-/* Samples of one series element into r->vals / r->hists. */
-static int
-series_member(struct req *r, const struct jmember *m, struct buf *extra,
-    jv *metric)
+/* Samples of one series element straight from the text into r->vals. */
+static const char *
+series_samples(struct req *r, const struct jmember *m, const char *end,
+    int instant)
 {
-	const char *err = NULL;
+	const char *err = NULL, *q;
 	size_t count;
 	double first, last;
-	int instant = jmember_is(m, "value");
 
-	if (instant || jmember_is(m, "values")) {
-		if (series_transcode(&r->vals, m->val, m->val + m->vlen,
-		    instant, &count, &first, &last, &err) == NULL) {
-			req_fail(r, EXIT_UPSTREAM, "invalid response: field "
-			    "'%s': %s", instant ? "value" : "values", err);
-			return -1;
-		}
-		return 0;
+	q = series_transcode(&r->vals, m->val, end, instant, &count, &first,
+	    &last, &err);
+	if (q == NULL)
+		req_fail(r, EXIT_UPSTREAM, "invalid response: field '%s': %s",
+		    instant ? "value" : "values", err);
+	return q;
+}
+
+/*
+ * One member of a series element (its value not yet scanned). Returns
+ * where the value ends, or NULL after req_fail.
+ */
+static const char *
+series_member(struct req *r, struct jmember *m, const char *end,
+    struct buf *extra, jv *metric)
+{
+	const char *q;
+
+	if (jmember_is(m, "value") || jmember_is(m, "values"))
+		return series_samples(r, m, end, jmember_is(m, "value"));
+	if ((q = jvalue_end(m->val, end)) == NULL || q == m->val) {
+		req_fail(r, EXIT_UPSTREAM, "invalid response: a malformed result");
+		return NULL;
 	}
+	m->vlen = (size_t)(q - m->val);
 	if (jmember_is(m, "metric")) {
 		jv_free(*metric);
 		*metric = piece_jv(r, m->val, m->vlen);
 		if (jv_get_kind(*metric) != JV_KIND_OBJECT) {
 			req_fail(r, EXIT_UPSTREAM,
 			    "invalid response: field 'metric' is not an object");
-			return -1;
+			return NULL;
 		}
-		return 0;
+		return q;
 	}
 	if (jmember_is(m, "histograms") || jmember_is(m, "histogram")) {
 		jv h = piece_jv(r, m->val, m->vlen);
 		r->hist_instant = jmember_is(m, "histogram");
 		if (!jv_is_valid(h))
-			return -1;
+			return NULL;
 		jsonl_dump(&r->hists, h);
-		return 0;
+		return q;
 	}
 	/* anything else passes through */
 	buf_addc(extra, ',');
 	buf_add(extra, m->key - 1, m->klen + 2);
 	buf_addc(extra, ':');
-	return add_value(r, extra, m->val, m->vlen);
+	return add_value(r, extra, m->val, m->vlen) == 0 ? q : NULL;
 }
 
 int
@@ -155,7 +170,7 @@ result_series(struct req *r, const char *text, size_t len)
 	struct buf *b = &r->rec;
 	jv metric = jv_object();
 	int rc, instant = 0, has_vals = 0;
-	const char *vp, *hp;
+	const char *vp, *hp, *after;
 	size_t vl, hl;
 
 	buf_reset(&r->vals);
@@ -166,15 +181,15 @@ result_series(struct req *r, const char *text, size_t len)
 		rc = -1;
 		goto out;
 	}
-	while ((rc = jobj_next(&it, &m)) == 1) {
-		if (jmember_is(&m, "value"))
-			instant = 1;
-		if (instant || jmember_is(&m, "values"))
-			has_vals = 1;
-		if (series_member(r, &m, &extra, &metric) != 0) {
+	while ((rc = jobj_next_key(&it, &m)) == 1) {
+		instant |= jmember_is(&m, "value");
+		has_vals |= jmember_is(&m, "value") || jmember_is(&m, "values");
+		if ((after = series_member(r, &m, it.end, &extra, &metric)) ==
+		    NULL) {
 			rc = -1;
 			goto out;
 		}
+		jobj_skip_to(&it, after);
 	}
 	if (rc < 0) {
 		req_fail(r, EXIT_UPSTREAM, "invalid response: a malformed result");
