@@ -187,6 +187,27 @@ test_object_iter(void **state)
 	assert_ptr_equal(jvalue_end(t, t + strlen(t)), t + 6);
 }
 
+static void
+test_object_lazy(void **state)
+{
+	const char *t = "{\"values\":[[1,\"2\"]], \"n\":1}";
+	struct jobj_iter it;
+	struct jmember m;
+
+	(void)state;
+	assert_int_equal(jobj_begin(&it, t, strlen(t)), 0);
+	assert_int_equal(jobj_next_key(&it, &m), 1);
+	assert_true(jmember_is(&m, "values"));
+	assert_int_equal(m.vlen, 0);
+	assert_int_equal(*m.val, '[');
+	/* the caller parsed the value itself and says where it ended */
+	jobj_skip_to(&it, jvalue_end(m.val, it.end));
+	assert_int_equal(jobj_next(&it, &m), 1);
+	assert_true(jmember_is(&m, "n"));
+	assert_memory_equal(m.val, "1", m.vlen);
+	assert_int_equal(jobj_next_key(&it, &m), 0);
+}
+
 int
 main(void)
 {
@@ -197,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_object_iter),
+		cmocka_unit_test(test_object_lazy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
