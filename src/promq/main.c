@@ -162,10 +162,10 @@ parse_options(struct promq *pq, int argc, char **argv)
 	}
 	first = opt_index(p);
 	opt_end(p);
+	/* --url wins wherever it stood; else Loki's own variable */
 	if (url == NULL && pq->loki) {
 		http_conf_init(&tmp, loki_env, "http://localhost:3100");
-		url = tmp.url;
-		pq->http.url = (free(pq->http.url), xstrdup(url));
+		http_conf_option(&pq->http, HTTP_OPT_URL, tmp.url);
 		http_conf_free(&tmp);
 	} else if (url != NULL) {
 		http_conf_option(&pq->http, HTTP_OPT_URL, url);
