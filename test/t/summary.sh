@@ -38,7 +38,7 @@ jq -r '.[0].body.messages | map(.content) | join("\n")' "$T_DIR/chats" >"$T_DIR/
 ok_if "the prompt is sent" grep -q "site reliability engineer" "$T_DIR/sent"
 grep '^{' "$T_DIR/sent" >"$T_DIR/data"
 expect_eq "the data block: a header line and one line per series" 3 "$(wc -l <"$T_DIR/data")"
-expect_eq "the header names the query and window" '{"query":"up","minutes":30,"series":2,"shown":2}' \
+expect_eq "the header names the query and window" '{"series":2,"shown":2,"query":"up","minutes":30}' \
     "$(head -n 1 "$T_DIR/data")"
 expect_eq "the flapping series comes first" "node-b:9100" "$(sed -n 2p "$T_DIR/data" | jq -r .metric.instance)"
 expect_eq "node-b's statistics: min 0, max 1, last of the window" "0 1 true" \
@@ -96,7 +96,7 @@ control '{"reset": true}'
 
 # --- the cache ------------------------------------------------------------------
 c=$T_DIR/cache
-key=$(printf '30\nup' | sha256sum | cut -d' ' -f1)
+key=$(printf '30\nup\n' | sha256sum | cut -d' ' -f1)
 before=$(nchats)
 expect_status "cached: the first request computes" 0 opspipe-summary --cache-dir "$c" up
 expect_eq "... one LLM request" $((before + 1)) "$(nchats)"
@@ -122,7 +122,7 @@ expect_eq "no temporary files are left" "" "$(find "$c" -name '*.tmp')"
 expect_status "a fallback is cached" 3 opspipe-summary --cache-dir "$c" --minutes 20 --model missing-model up
 expect_status "... and served while fresh (exit 3 still)" 3 opspipe-summary --cache-dir "$c" --minutes 20 up
 expect_eq "... marked cached and fallback" "true true" "$(jq -r '"\(.cached) \(.fallback)"' "$T_DIR/out")"
-touch -d '61 seconds ago' "$c/$(printf '20\nup' | sha256sum | cut -d' ' -f1).json"
+touch -d '61 seconds ago' "$c/$(printf '20\nup\n' | sha256sum | cut -d' ' -f1).json"
 expect_status "... and asked again after 60 s, max-age 300 notwithstanding" 0 opspipe-summary --cache-dir "$c" --minutes 20 up
 expect_eq "... now with the LLM's answer" "null" "$(jq .fallback "$T_DIR/out")"
 
