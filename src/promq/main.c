@@ -360,21 +360,27 @@ next_job(struct source *src, int *end)
 	return j;
 }
 
+/*
+ * Starts jobs while fewer than --jobs are running, and while the jobs
+ * waiting for their turn to print stay few: a slow first job must not
+ * let thousands of finished ones pile up in temporary files.
+ */
 static int
 run(struct source *src)
 {
 	struct promq *pq = src->pq;
 	struct job *head = NULL, **tail = &head, *j;
-	int status = 0, active = 0, end = 0;
+	int status = 0, active = 0, queued = 0, end = 0;
 
 	for (;;) {
-		while (!end && active < pq->jobs) {
+		while (!end && active < pq->jobs && queued < 4 * pq->jobs + 16) {
 			if ((j = next_job(src, &end)) == NULL)
 				break;
 			*tail = j;
 			tail = &j->next;
 			job_start(j);
 			active++;
+			queued++;
 		}
 		while (head != NULL && out_head(head)) {
 			j = head;
@@ -383,7 +389,7 @@ run(struct source *src)
 			if ((head = j->next) == NULL)
 				tail = &head;
 			job_free(j);
-			active--;
+			queued--;
 		}
 		if (head == NULL && end)
 			break;
