@@ -77,6 +77,16 @@ expect_eq "33,001 points at 1s: 3 chunks that meet exactly" \
 	'0.000-10999.000 11000.000-21999.000 22000.000-32999.000 33000.000-33000.000' \
 	"$(jq -r '"\(.params.start[0])-\(.params.end[0])"' "$log" | sort -n | paste -sd' ' -)"
 
+: >"$log"
+promq --series --start 0 --end 60 up '{job="a"}' 2>/dev/null
+expect_eq "--series: match[] per selector, with the range" \
+	'/api/v1/series ["up","{job=\"a\"}"] 0.000 60.000' \
+	"$(jq -r '"\(.path) \(.params["match[]"] | tojson) \(.params.start[0]) \(.params.end[0])"' "$log")"
+: >"$log"
+promq --label-values 'a b/c' 2>/dev/null
+expect_eq "--label-values: the name is escaped into the path" '/api/v1/label/a%20b%2Fc/values' \
+	"$(jq -r .path "$log")"
+
 expect_status "--targets: a target down exits 1" 1 promq --targets
 expect_eq "--targets: every active target is a record" "up down" \
 	"$(jq -r .health "$O" | paste -sd' ' -)"
