@@ -105,7 +105,7 @@ expect_eq "... the stored record is the record" "$seed" "$(cat "$c/$key.json")"
 expect_status "a fresh entry is served" 0 opspipe-summary --cache-dir "$c" up
 expect_eq "... without asking the LLM" $((before + 1)) "$(nchats)"
 expect_eq "... the same four fields" "$seed" "$(jq -c "$core" "$T_DIR/out")"
-expect_match "... marked cached, with its age" '^true [0-9]+$' "$(jq -r '"\(.cached) \(.age)"' "$T_DIR/out")"
+expect_eq "... marked cached" true "$(jq .cached "$T_DIR/out")"
 expect_status "OPSPIPE_SUMMARY_DIR works like --cache-dir" 0 env OPSPIPE_SUMMARY_DIR="$c" opspipe-summary up
 expect_eq "... (served from the cache)" "true" "$(jq .cached "$T_DIR/out")"
 touch -d '10 minutes ago' "$c/$key.json"
