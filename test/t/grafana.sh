@@ -5,8 +5,9 @@
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 
 g=$OPSPIPE_TOP/share/opspipe/grafana
+is_json_object() { jq -e 'type == "object"' "$1" >/dev/null 2>&1; }
 for f in "$g"/dashboards/*.json; do
-	ok_if "$(basename "$f") is valid JSON" jq -e 'type == "object"' "$f" >/dev/null
+	ok_if "$(basename "$f") is valid JSON" is_json_object "$f"
 done
 
 # The checks are data walks; Python with PyYAML reads both formats. Each
