@@ -477,6 +477,24 @@ copy_number(struct buf *out, const char *p, const char *end, double *v)
 	return q;
 }
 
+/* Prometheus writes milliseconds as ".620"; we write the shortest form
+ * (".62"), as fmt_time does, so both spellings of a time compare equal. */
+static void
+trim_fraction(struct buf *out)
+{
+	size_t i = out->len;
+
+	while (i > 0 && out->p[i - 1] >= '0' && out->p[i - 1] <= '9')
+		i--;
+	if (i == 0 || out->p[i - 1] != '.')
+		return;
+	while (out->len > i && out->p[out->len - 1] == '0')
+		out->len--;
+	if (out->len == i)
+		out->len--;
+	out->p[out->len] = '\0';
+}
+
 static void
 add_value(struct buf *out, double v)
 {
@@ -534,6 +552,7 @@ transcode_sample(struct buf *out, const char *p, const char *end,
 		*err = "timestamp is not a number";
 		return NULL;
 	}
+	trim_fraction(out);
 	p = skip_ws(p, end);
 	if (p >= end || *p != ',')
 		goto pair;

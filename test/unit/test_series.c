@@ -192,8 +192,8 @@ test_format(void **state)
 static void
 test_transcode(void **state)
 {
-	const char *in = "[[1795320000,\"0.25\"],[1795320015.5,\"NaN\"],"
-	    "[1795320030,\"+Inf\"],[1795320045,\".5\"],[1795320060,\"1e+06\"]]";
+	const char *in = "[[1795320000,\"0.25\"],[1795320015.500,\"NaN\"],"
+	    "[1795320030,\"+Inf\"],[1795320045.020,\".5\"],[1795320060,\"1e+06\"]]";
 	struct buf out = BUF_INIT;
 	const char *err = NULL, *end;
 	double first = 0, last = 0;
@@ -205,7 +205,7 @@ test_transcode(void **state)
 	assert_int_equal(n, 5);
 	assert_true(first == 1795320000 && last == 1795320060);
 	assert_string_equal(out.p, "[[1795320000,0.25],[1795320015.5,\"NaN\"],"
-	    "[1795320030,\"+Inf\"],[1795320045,0.5],[1795320060,1e+06]]");
+	    "[1795320030,\"+Inf\"],[1795320045.02,0.5],[1795320060,1e+06]]");
 	buf_reset(&out);
 	in = "[[1,\"abc\"]]";
 	assert_null(series_transcode(&out, in, in + strlen(in), 0, &n, &first, &last, &err));
