@@ -158,6 +158,10 @@ expect_match "... with a JSON error" '^\{"error":".+"\}$' "$(printf '%s\n' "$r" 
 r=$(cgi_run 'query=up&minutes=12' OLLAMA_HOST="$dead")
 expect_eq "the LLM down: 200 with the fallback record" "Status: 200 OK true 2" \
     "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq -r '"\(.fallback) \(.stats_count)"')"
+r=$(cgi_run 'query=up' OPSPIPE_SUMMARY_DIR=/proc/opspipe-no-such-dir)
+expect_eq "an unwritable cache is the server's fault: 500" "Status: 500 Internal Server Error" \
+    "$(printf '%s\n' "$r" | head -n 1)"
+expect_match "... saying so" "cannot write to the cache directory" "$(printf '%s\n' "$r" | tail -n 1)"
 for qs in 'query=a%zz' 'query=up%' 'query=up%4' 'q%zz=1&query=up'; do
 	r=$(cgi_run "$qs")
 	expect_eq "malformed escape '$qs' is 400" "Status: 400 Bad Request|malformed percent-encoding in the query string" \

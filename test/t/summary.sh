@@ -206,4 +206,8 @@ cp -R "$OPSPIPE_TOP/share/opspipe" "$p/share/"
 printf 'Installed prompt.\n' >"$p/share/opspipe/prompts/summarize.txt"
 expect_status "an installed copy runs" 0 "$p/bin/opspipe-summary" up
 ok_if "... with PREFIX/share/opspipe's prompt" last_sent_has "Installed prompt"
+r=$(env QUERY_STRING='query=up&minutes=3' REQUEST_METHOD=GET OPSPIPE_SUMMARY_DIR="$T_DIR/pc" \
+    "$p/share/opspipe/cgi/summary" 2>/dev/null | tr -d '\r')
+expect_eq "the installed CGI runs PREFIX/bin/opspipe-summary" "Status: 200 OK" "$(printf '%s\n' "$r" | head -n 1)"
+ok_if "... which reads PREFIX/share/opspipe" last_sent_has "Installed prompt"
 done_testing
