@@ -1,5 +1,5 @@
 /* llmask.h — what llmask's files share: the parsed options, the two chat
- * APIs, the streamed-answer parser and the question engine. */
+ * APIs, the streamed-answer parser, the prompt and the question engine. */
 #ifndef LLMASK_H
 #define LLMASK_H
 
@@ -72,6 +72,29 @@ char *backend_error(const struct llm *o, const struct http_request *rq,
     const struct http_response *rs, int *fatal);
 /* http_request.may_retry: no retry when the quota is exhausted. */
 int backend_may_retry(void *ctx, const struct http_response *rs);
+
+/* ---- prompt.c: the user message ---------------------------------------- */
+
+/* The instruction, then data (NULL: none) in the data block, or as
+ * rendered when o->template; omitted records are said to be missing. */
+void prompt_compose(const struct llm *o, struct buf *u,
+    const struct buf *data, size_t omitted);
+/* Characters (UTF-8 code points), which --max-input counts. */
+size_t prompt_chars(const char *s, size_t n);
+/* "input is N characters, more than --max-input …" with the hint. */
+void prompt_too_big(const struct llm *o, size_t have);
+/* Applies --max-input to text: 0 when it fits (cut with --truncate), -1
+ * after a message (naming the input line when lineno > 0). */
+int prompt_fit(const struct llm *o, struct buf *text, size_t lineno);
+
+/* A --template program, compiled once (exits 2 when it does not). */
+struct template;
+struct template *template_new(const char *program);
+void template_free(struct template *t);
+/* Renders input (consumed) into out: string outputs as they are, others
+ * as JSON, one per line; 0, or -1 with the message in *err (free it). */
+int template_render(struct template *t, jv input, struct buf *out,
+    char **err);
 
 /* ---- run.c: asking the questions -------------------------------------- */
 
