@@ -116,7 +116,8 @@ expect_status "--max-age 0 always recomputes" 0 opspipe-summary --cache-dir "$c"
 expect_eq "... by the LLM" $((before + 3)) "$(nchats)"
 expect_status "another window is another entry" 0 opspipe-summary --cache-dir "$c" --minutes 15 up
 expect_eq "... computed" $((before + 4)) "$(nchats)"
-expect_eq "no temporary files are left" "" "$(find "$c" -name '*.tmp')"
+expect_eq "only entries and locks are left in the cache" "" \
+    "$(find "$c" -type f ! -name '*.json' ! -name '*.lock')"
 
 # A fallback is cached too, but for at most 60 s.
 expect_status "a fallback is cached" 3 opspipe-summary --cache-dir "$c" --minutes 20 --model missing-model up
