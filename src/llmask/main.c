@@ -90,6 +90,12 @@ net_opts_init(void)
 	net_opts[n] = (struct opt){ NULL, 0, NULL, NULL };
 }
 
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static char *
 slurp(const char *opt, const char *path)
 {
@@ -107,7 +113,7 @@ slurp(const char *opt, const char *path)
 		opt_usage_error("cannot read --%s '%s': %s", opt, path,
 		    strerror(errno));
 	fclose(fp);
-	while (b.len > 0 && strchr(" \t\r\n", b.p[b.len - 1]))
+	while (b.len > 0 && is_space(b.p[b.len - 1]))
 		b.p[--b.len] = '\0';
 	if (b.p == NULL)
 		buf_add(&b, "", 0);

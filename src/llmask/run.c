@@ -67,6 +67,20 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Not strchr(" \t\r\n", c): that matches the NUL too. */
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The answer text, NULs and all. */
+static jv
+content_string(const struct answer *a)
+{
+	return jv_string_sized(a->content.p, (int)a->content.len);
+}
+
 /* What leaves the machine: redacted, then masked. */
 static char *
 outgoing(struct engine *e, const char *s, size_t n)
@@ -125,9 +139,9 @@ submit(struct engine *e, struct job *j)
 static jv
 parse_json_answer(const char *s, size_t n)
 {
-	while (n > 0 && strchr(" \t\r\n", *s))
+	while (n > 0 && is_space(*s))
 		s++, n--;
-	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+	while (n > 0 && is_space(s[n - 1]))
 		n--;
 	if (n >= 6 && memcmp(s, "```", 3) == 0 && memcmp(s + n - 3, "```", 3)
 	    == 0) {
@@ -153,9 +167,9 @@ accept_answer(struct engine *e, const char *content, size_t n)
 	size_t a = 0;
 
 	if (!e->o->json) {
-		while (a < n && strchr(" \t\r\n", content[a]))
+		while (a < n && is_space(content[a]))
 			a++;
-		while (n > a && strchr(" \t\r\n", content[n - 1]))
+		while (n > a && is_space(content[n - 1]))
 			n--;
 		v = jv_string_sized(content + a, (int)(n - a));
 		return e->mask ? mask_restore(e->mask, v) : v;
@@ -212,7 +226,7 @@ remember(struct engine *e, struct job *j)
 
 	if (e->o->cache_dir == NULL)
 		return;
-	entry = JV_OBJECT(jv_string("content"), jv_string(j->ans.content.p),
+	entry = JV_OBJECT(jv_string("content"), content_string(&j->ans),
 	    jv_string("model"), jv_string(j->model),
 	    jv_string("prompt_tokens"), jv_number(j->prompt_tokens),
 	    jv_string("completion_tokens"), jv_number(j->completion_tokens));
@@ -237,7 +251,7 @@ ask_again(struct engine *e, struct job *j, jv why)
 	}
 	j->messages = jv_array_append(j->messages, JV_OBJECT(
 	    jv_string("role"), jv_string("assistant"),
-	    jv_string("content"), jv_string(j->ans.content.p)));
+	    jv_string("content"), content_string(&j->ans)));
 	j->messages = jv_array_append(j->messages, JV_OBJECT(
 	    jv_string("role"), jv_string("user"),
 	    jv_string("content"), jv_string_fmt("That answer was not "
