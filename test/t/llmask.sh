@@ -156,6 +156,13 @@ expect_match "a wrong key: OpenAI's message" 'HTTP 401 .*Incorrect API key' "$(c
 ok_if "a wrong key: the key is never printed" sh -c '! grep -q "0123456789abcdef" "$1"' - "$T_DIR/err"
 expect_eq "a wrong key: no retry" 3 "$(sent length)"
 
+reset
+expect_status "--no-input does not read stdin" 0 sh -c 'printf "not json\n" | llmask --url "$1" -p x --no-input' - "$llm"
+expect_status "--header and --user" 0 llmask --url "$llm" -p x --no-input --header 'X-Org: ops' --user 'bob:pw'
+expect_eq "--header and --user reach the server" '["ops","Basic Ym9iOnB3"]' \
+    "$(sent '[.[-1].headers["x-org"], .[-1].headers.authorization]')"
+ok_if "--header: the user agent is opspipe's" sh -c '[ "$(curl -fs "$1/_requests" | jq -r ".[-1].headers[\"user-agent\"]")" = "opspipe/0.1.0" ]' - "$llm"
+
 # --- usage errors and bad input ------------------------------------------------
 reset
 expect_status "--all with --each" 2 llmask --url "$llm" -p x --all --each
