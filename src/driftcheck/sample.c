@@ -287,13 +287,14 @@ looks_like_series(const char *line, size_t len)
 }
 
 /* A series record: its values (NaN ones dropped: Prometheus' gaps) are
- * rows of one feature, "value". */
+ * rows of one feature, "value". An infinite sample is reported, but the
+ * samples after it are still read: one +Inf must not lose the series. */
 static int
 read_series_line(struct table *s, struct series *se, const char *line,
     size_t len, const struct read_conf *conf, char *err, size_t errlen)
 {
-	char *e = NULL;
-	size_t i;
+	char *e = NULL, first[256] = "";
+	size_t i, nbad = 0;
 	struct row r = { 0 };
 	char *names[1] = { "value" };
 	int rc = 0;
@@ -308,14 +309,20 @@ read_series_line(struct table *s, struct series *se, const char *line,
 	if (s->col == NULL)
 		make_columns(s, 1, names);
 	s->series++;
-	for (i = 0; i < se->n && rc == 0; i++) {
+	for (i = 0; i < se->n; i++) {
 		if (isnan(se->s[i].v)) {
 			s->dropped++;
 			continue;
 		}
 		row_add(&r)->v = se->s[i].v;
-		rc = row_commit(s, &r, conf, err, errlen);
+		if (row_commit(s, &r, conf, err, errlen) < 0 && nbad++ == 0)
+			snprintf(first, sizeof first, "%.200s", err);
 		row_reset(&r);
+	}
+	if (nbad > 0) {
+		snprintf(err, errlen, "%.200s (%zu of %zu samples)", first, nbad,
+		    se->n);
+		rc = -1;
 	}
 	free(r.c);
 	series_clear(se);
