@@ -399,9 +399,29 @@ read_jsonl(struct table *s, FILE *fp, const struct read_conf *conf)
 	return 0;
 }
 
+/* Every field of a record is a number: data, not a header. */
+static int
+all_numbers(char **f, size_t nf)
+{
+	double v;
+	size_t i;
+
+	for (i = 0; i < nf; i++)
+		if (text_number(f[i], &v) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * guessed: the format was sniffed from the content, not given or
+ * implied by a .csv name. Then a first line of numbers is refused rather
+ * than taken as the header: it is far more likely one value per line
+ * (jq -r output) than columns named "0.25", and taking it as names would
+ * silently drop a data row.
+ */
 static int
 read_csv(struct table *s, const char *p, size_t len,
-    const struct read_conf *conf)
+    const struct read_conf *conf, int guessed)
 {
 	struct csv c;
 	struct row r = { 0 };
@@ -415,6 +435,14 @@ read_csv(struct table *s, const char *p, size_t len,
 			msg_warn("%s:%zu: %s", s->src, c.line, err);
 		else
 			msg_warn("%s: no CSV header", s->src);
+		s->bad++;
+		csv_free(&c);
+		return 0;
+	}
+	if (guessed && all_numbers(f, nf)) {
+		msg_warn("%s:%zu: the first line is numbers, not a CSV header: "
+		    "add a header naming the columns, or give the format csv",
+		    s->src, c.line);
 		s->bad++;
 		csv_free(&c);
 		return 0;
@@ -520,16 +548,24 @@ slurp(FILE *fp, struct buf *b)
 	return ferror(fp) ? -1 : 0;
 }
 
+static int
+has_suffix(const char *path, const char *ext)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot != NULL && strcmp(dot, ext) == 0;
+}
+
 static enum fmt
 sniff(const char *path, const struct buf *b)
 {
-	const char *dot = strrchr(path, '.'), *p;
+	const char *p;
 
 	if (b->len >= 6 && memcmp(b->p, "\x93NUMPY", 6) == 0)
 		return FMT_NPY;
-	if (dot && strcmp(dot, ".npy") == 0)
+	if (has_suffix(path, ".npy"))
 		return FMT_NPY;
-	if (dot && strcmp(dot, ".csv") == 0)
+	if (has_suffix(path, ".csv"))
 		return FMT_CSV;
 	for (p = b->p; p < b->p + b->len && strchr(" \t\r\n", *p); p++)
 		;
@@ -557,11 +593,18 @@ sample_read(struct table *s, const char *path, const struct read_conf *conf)
 		goto out;
 	}
 	buf_reserve(&b, 1);
+	/* Excel and Notepad start UTF-8 text with a byte order mark; it
+	 * would become part of the first column's name or hide a '['. */
+	if (b.len >= 3 && memcmp(b.p, "\xEF\xBB\xBF", 3) == 0) {
+		memmove(b.p, b.p + 3, b.len - 3 + 1);
+		b.len -= 3;
+	}
 	f = conf->fmt != FMT_AUTO ? conf->fmt : sniff(path, &b);
 	if (f == FMT_NPY) {
 		rc = read_npy(s, (const unsigned char *)b.p, b.len, conf);
 	} else if (f == FMT_CSV) {
-		rc = read_csv(s, b.p, b.len, conf);
+		rc = read_csv(s, b.p, b.len, conf, conf->fmt == FMT_AUTO &&
+		    !has_suffix(path, ".csv"));
 	} else {
 		FILE *mf = fmemopen(b.p, b.len ? b.len : 1, "r");
 

@@ -17,4 +17,31 @@ expect_eq "the samples after the +Inf are still read" 4 "$(jq -r .n_cur "$T_DIR/
 expect_eq "the line, field and count are reported" \
     "driftcheck: stdin:1: field 'value': infinite value (1 of 5 samples)" "$(cat "$T_DIR/err")"
 
+# CSV saved by Excel starts with a UTF-8 byte order mark; JSON lines may too.
+printf 'a,b\n1,2\n2,3\n3,4\n4,5\n' >ref.csv
+printf '\357\273\277a,b\r\n1,2\r\n"2",3\r\n3,"4"\r\n4,5\r\n' >bom.csv
+expect_status "csv with a byte order mark: its first column matches by name" 0 \
+    sh -c 'driftcheck --ref ref.csv <bom.csv'
+expect_eq "and is named without the mark" "a b" "$(jq -r '[.features[].name]|join(" ")' "$T_DIR/out")"
+printf '\357\273\277[1]\n[2]\n[3]\n' >bom.jsonl
+expect_status "JSON lines with a byte order mark are still JSON lines" 0 \
+    sh -c 'driftcheck --ref r5.jsonl <bom.jsonl'
+expect_eq "all three rows read" 3 "$(jq -r .n_cur "$T_DIR/out")"
+
+# One number per line (jq -r output) used to be read as CSV whose header
+# was the first value: one row silently gone.
+seq 1 10 >bare.txt
+expect_status "bare numbers, format guessed: refused, exit 2" 2 \
+    sh -c 'driftcheck --ref r5.jsonl <bare.txt'
+expect_eq "the message says why and what to do" \
+    "driftcheck: stdin:1: the first line is numbers, not a CSV header: add a header naming the columns, or give the format csv" \
+    "$(sed -n 1p "$T_DIR/err")"
+expect_status "with --format csv a numeric header is the user's choice" 0 \
+    sh -c 'driftcheck --ref r5.jsonl --format csv <bare.txt'
+expect_eq "and names the column" 9 "$(jq -r .n_cur "$T_DIR/out")"
+printf '0,1\n1,2\n3,4\n5,6\n' >pandas.csv
+expect_status "a .csv file with integer column names (pandas) is still read" 0 \
+    sh -c 'driftcheck --ref pandas.csv --format csv <pandas.csv'
+expect_eq "with its 3 rows" 3 "$(jq -r .n_ref "$T_DIR/out")"
+
 done_testing
