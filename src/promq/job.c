@@ -59,6 +59,20 @@ job_free(struct job *j)
 	free(j);
 }
 
+/*
+ * Times and steps beyond year 9999 are refused: past it, milliseconds
+ * overflow llround() and the chunk arithmetic below (a --step of 1e23
+ * seconds used to wrap to 1 ms and fetch millions of points).
+ */
+#define MIN_SEC (-62135596800.0)	/* 0001-01-01T00:00:00Z */
+#define MAX_SEC 253402300799.0		/* 9999-12-31T23:59:59Z */
+
+static int
+sane_sec(double sec)
+{
+	return sec >= MIN_SEC && sec <= MAX_SEC;
+}
+
 static long long
 to_ms(double sec)
 {
@@ -80,12 +94,20 @@ job_set_when(struct job *j, const struct when *w, char **err)
 			*err = xstrdup("--end and --step need --since or --start");
 			return -1;
 		}
+		if (w->has_time && !sane_sec(w->time)) {
+			*err = xstrdup("the time is out of range (years 1 to 9999)");
+			return -1;
+		}
 		j->has_time = w->has_time;
 		j->time_ms = to_ms(w->time);
 		return 0;
 	}
 	end = w->has_end ? w->end : j->pq->now;
 	start = w->has_start ? w->start : end - w->since;
+	if (!sane_sec(start) || !sane_sec(end)) {
+		*err = xstrdup("the range reaches beyond the years 1 to 9999");
+		return -1;
+	}
 	if (!(end > start)) {
 		*err = xstrdup("the range ends before it starts");
 		return -1;
@@ -95,6 +117,10 @@ job_set_when(struct job *j, const struct when *w, char **err)
 	step = w->has_step ? w->step : fmax(1, round(range / 250));
 	if (!(step > 0)) {
 		*err = xstrdup("the step must be positive");
+		return -1;
+	}
+	if (step > MAX_SEC) {
+		*err = xstrdup("the step is too large");
 		return -1;
 	}
 	j->range = 1;

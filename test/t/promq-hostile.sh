@@ -1,0 +1,34 @@
+#!/bin/sh
+# promq against hostile numbers found in review: times and steps so large
+# that milliseconds overflow. They used to wrap silently (a huge --step
+# became 1 ms and fetched millions of points); now they are usage errors
+# or bad request records, before any request is sent.
+. "${OPSPIPE_TOP:-.}/test/lib.sh"
+
+cd "$T_DIR" || exit 2
+# Nothing listens here: a request would exit 3, not 2.
+dead=http://127.0.0.1:1
+
+expect_status "a step of 1e23 seconds: usage error" 2 \
+    promq --url "$dead" --retries 0 --since 1h --step 99999999999999999999999 up
+expect_eq "says so" "promq: the step is too large" "$(sed -n 1p "$T_DIR/err")"
+expect_status "a start in the year 1e292: usage error" 2 \
+    promq --url "$dead" --retries 0 --start 1e300 --end 2e300 up
+expect_eq "says so" "promq: the range reaches beyond the years 1 to 9999" \
+    "$(sed -n 1p "$T_DIR/err")"
+expect_status "--time 1e300: usage error" 2 promq --url "$dead" --retries 0 --time 1e300 up
+expect_eq "says so" "promq: the time is out of range (years 1 to 9999)" \
+    "$(sed -n 1p "$T_DIR/err")"
+expect_status "--minutes near LLONG_MAX/60: usage error" 2 \
+    promq --url "$dead" --retries 0 --minutes 99999999999999 up
+expect_status "the largest sane range still goes out (exit 3 here)" 3 \
+    promq --url "$dead" --retries 0 --start 0001-01-01T00:00:00Z --end 9999-12-31T00:00:00Z up
+
+printf '%s\n' '{"query":"up","step":1e30,"since":"1h"}' '{"query":"up","time":1e30}' >req.jsonl
+expect_status "request records with such numbers: bad input" 2 \
+    sh -c "promq --url '$dead' --retries 0 - <req.jsonl"
+expect_eq "each named by its line" \
+    "promq: stdin:1: the step is too large|promq: stdin:2: the time is out of range (years 1 to 9999)" \
+    "$(paste -sd'|' "$T_DIR/err")"
+
+done_testing
