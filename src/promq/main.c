@@ -94,10 +94,16 @@ option(struct promq *pq, int key, const char *arg)
 		w->time = time_arg("time", arg, pq->now);
 		break;
 	case 's':
+		if (pq->since_by == 'm')
+			opt_usage_error("--since and --minutes exclude each other");
+		pq->since_by = 's';
 		w->has_since = 1;
 		w->since = opt_duration_arg("since", arg);
 		break;
 	case 'm':
+		if (pq->since_by == 's')
+			opt_usage_error("--since and --minutes exclude each other");
+		pq->since_by = 'm';
 		w->has_since = 1;
 		w->since = 60.0 * (double)opt_long_arg("minutes", arg, 1,
 		    LLONG_MAX / 60);
@@ -253,7 +259,29 @@ field_dur(jv rec, const char *key, double *out, int *has)
 	return rc;
 }
 
-/* The request's own times override the command line's. */
+#define BAD_FIELD(f) "field '" f "' is not a valid time or duration"
+
+/* "minutes": a count, as a number or digits; "5m" would be read as 300
+ * minutes by field_dur. */
+static int
+field_minutes(jv rec, double *out, int *has)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string("minutes"));
+	const char *s;
+	int unit = 0;
+
+	if (jv_get_kind(v) == JV_KIND_STRING) {
+		s = jv_string_value(v);
+		unit = strspn(s, "0123456789.") != strlen(s);
+	}
+	jv_free(v);
+	if (unit)
+		return -1;
+	return field_dur(rec, "minutes", out, has);
+}
+
+/* The request's own times override the command line's. Returns NULL or
+ * what is wrong with the record. */
 static const char *
 request_when(jv rec, const struct promq *pq, struct when *w)
 {
@@ -262,17 +290,21 @@ request_when(jv rec, const struct promq *pq, struct when *w)
 	int has_min = 0;
 
 	if (field_time(rec, "time", pq->now, &r.time, &r.has_time))
-		return "time";
+		return BAD_FIELD("time");
 	if (field_dur(rec, "since", &r.since, &r.has_since))
-		return "since";
-	if (field_dur(rec, "minutes", &min, &has_min))
-		return "minutes";
+		return BAD_FIELD("since");
+	if (field_minutes(rec, &min, &has_min))
+		return BAD_FIELD("minutes");
 	if (field_time(rec, "start", pq->now, &r.start, &r.has_start))
-		return "start";
+		return BAD_FIELD("start");
 	if (field_time(rec, "end", pq->now, &r.end, &r.has_end))
-		return "end";
+		return BAD_FIELD("end");
 	if (field_dur(rec, "step", &r.step, &r.has_step))
-		return "step";
+		return BAD_FIELD("step");
+	/* the same combinations check_usage refuses on the command line */
+	if (r.has_time + r.has_since + has_min + r.has_start > 1)
+		return "fields 'time', 'since', 'minutes' and 'start' exclude "
+		    "each other";
 	if (has_min) {
 		r.since = min * 60;
 		r.has_since = 1;
@@ -304,7 +336,7 @@ request_job(struct promq *pq, struct jsonl *in, jv rec)
 		return NULL;
 	}
 	if ((bad = request_when(rec, pq, &w)) != NULL) {
-		jsonl_warn(in, "field '%s' is not a valid time or duration", bad);
+		jsonl_warn(in, "%s", bad);
 		jv_free(rec);
 		return NULL;
 	}

@@ -41,6 +41,7 @@ struct promq {
 	enum mode mode;
 	const char *label;	/* --label-values NAME */
 	struct when when;	/* from the command line */
+	char since_by;		/* 's' --since or 'm' --minutes set it */
 	int jobs, stats, loki, lines;
 	long long limit, batch;	/* Loki: lines in all, lines per request */
 	double now;

@@ -31,4 +31,17 @@ expect_eq "each named by its line" \
     "promq: stdin:1: the step is too large|promq: stdin:2: the time is out of range (years 1 to 9999)" \
     "$(paste -sd'|' "$T_DIR/err")"
 
+# Conflicting ranges: the command line refused --since with --start but
+# let --minutes silently replace --since; request records took any mix.
+expect_status "--since with --minutes: usage error" 2 \
+    promq --url "$dead" --retries 0 --since 1h --minutes 5 up
+expect_eq "says so" "promq: --since and --minutes exclude each other" "$(sed -n 1p "$T_DIR/err")"
+printf '%s\n' '{"query":"up","since":"1h","start":"now-2h"}' \
+    '{"query":"up","time":"now","minutes":5}' '{"query":"up","minutes":"5m"}' >mix.jsonl
+expect_status "request records with conflicting or unit-spelled fields: bad input" 2 \
+    sh -c "promq --url '$dead' --retries 0 - <mix.jsonl"
+expect_eq "each named by its line" \
+    "promq: stdin:1: fields 'time', 'since', 'minutes' and 'start' exclude each other|promq: stdin:2: fields 'time', 'since', 'minutes' and 'start' exclude each other|promq: stdin:3: field 'minutes' is not a valid time or duration" \
+    "$(paste -sd'|' "$T_DIR/err")"
+
 done_testing
