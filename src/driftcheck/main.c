@@ -95,6 +95,10 @@ features_arg(struct conf *c, const char *s)
 		opt_usage_error("--features given twice");
 	for (tok = strtok_r(copy, ",", &save); tok;
 	    tok = strtok_r(NULL, ",", &save)) {
+		/* a feature tested twice would also tighten the correction */
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(f[i], tok) == 0)
+				opt_usage_error("--features names '%s' twice", tok);
 		xgrow((void **)&f, &cap, n + 1, sizeof *f);
 		f[n++] = xstrdup(tok);
 	}

@@ -44,4 +44,10 @@ expect_status "a .csv file with integer column names (pandas) is still read" 0 \
     sh -c 'driftcheck --ref pandas.csv --format csv <pandas.csv'
 expect_eq "with its 3 rows" 3 "$(jq -r .n_ref "$T_DIR/out")"
 
+# A feature named twice was tested twice, and its duplicate halved the
+# Bonferroni threshold of every feature.
+expect_status "--features a,b,a: usage error" 2 \
+    sh -c 'driftcheck --ref ref.csv --features a,b,a <ref.csv'
+expect_eq "says which" "driftcheck: --features names 'a' twice" "$(sed -n 1p "$T_DIR/err")"
+
 done_testing
