@@ -1,0 +1,25 @@
+#!/bin/sh
+# opspipe-drift's error paths found in review: a query promq refuses is
+# the caller's mistake (exit 2), not an upstream failure (3); an
+# unreadable --cur is reported in the program's own words.
+. "${OPSPIPE_TOP:-.}/test/lib.sh"
+
+cd "$T_DIR" || exit 2
+printf '[1]\n[2]\n[3]\n' >r.jsonl
+# Nothing listens here: reaching it would be exit 3.
+PROMETHEUS_URL=http://127.0.0.1:1
+export PROMETHEUS_URL
+
+expect_status "a --since promq refuses: exit 2" 2 \
+    opspipe-drift --ref-query up --cur-query up --since bogus
+expect_eq "names the query promq refused" "opspipe-drift: promq refused the reference query" \
+    "$(tail -n 1 "$T_DIR/err")"
+expect_status "an unreachable Prometheus: exit 3" 3 \
+    opspipe-drift --ref r.jsonl --cur-query up --since 5m
+expect_eq "names the failing query" "opspipe-drift: promq failed for the current query" \
+    "$(tail -n 1 "$T_DIR/err")"
+expect_status "an unreadable --cur: exit 2" 2 opspipe-drift --ref r.jsonl --cur ./nonexistent
+expect_eq "in the program's words" "opspipe-drift: cannot read --cur './nonexistent'" \
+    "$(cat "$T_DIR/err")"
+
+done_testing
