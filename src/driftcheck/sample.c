@@ -18,6 +18,8 @@
 #include "sample.h"
 #include "series.h"
 
+#define MAX_FEATURES 1000000
+
 struct cell {
 	double v;
 	char *s;		/* text of a non-numeric string, else NULL */
@@ -510,6 +512,14 @@ read_npy(struct table *s, const unsigned char *p, size_t len,
 
 	if (npy_read(p, len, &a, err, sizeof err) < 0) {
 		msg_warn("%s: %s", s->src, err);
+		return -1;
+	}
+	/* An empty array's column count costs no data bytes: a 100-byte
+	 * file could otherwise ask for 10^12 columns. */
+	if (a.cols > MAX_FEATURES) {
+		msg_warn("%s: npy: %zu columns; at most %d features", s->src,
+		    a.cols, MAX_FEATURES);
+		npy_free(&a);
 		return -1;
 	}
 	if (conf->features != NULL && conf->nfeatures != a.cols) {

@@ -50,4 +50,16 @@ expect_status "--features a,b,a: usage error" 2 \
     sh -c 'driftcheck --ref ref.csv --features a,b,a <ref.csv'
 expect_eq "says which" "driftcheck: --features names 'a' twice" "$(sed -n 1p "$T_DIR/err")"
 
+# A .npy of shape (0, 10^12) is 128 bytes: its column count must not be
+# believed (it used to end in "out of memory").
+/usr/bin/python3 - <<'PYEOF'
+h = b"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 1000000000000), }"
+h += b" " * (117 - len(h)) + b"\n"
+open("wide.npy", "wb").write(b"\x93NUMPY\x01\x00" + bytes([len(h), 0]) + h)
+PYEOF
+expect_status "npy with 10^12 columns and no rows: bad input" 2 \
+    sh -c 'driftcheck --ref wide.npy <r5.jsonl'
+expect_eq "says so" "driftcheck: wide.npy: npy: 1000000000000 columns; at most 1000000 features" \
+    "$(cat "$T_DIR/err")"
+
 done_testing
