@@ -1,8 +1,9 @@
 #!/bin/sh
 # driftcheck against sloppy input found in review: a series record with an
 # infinite sample, CSV from Excel (UTF-8 byte order mark), bare numbers
-# that auto-detection would take for a CSV header, repeated --features.
-# Nothing may vanish silently.
+# that auto-detection would take for a CSV header, repeated --features,
+# a .npy claiming 10^12 columns. Nothing may vanish silently. Also options
+# no other test would miss: --p-val, --ref-format.
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 
 cd "$T_DIR" || exit 2
@@ -61,5 +62,18 @@ expect_status "npy with 10^12 columns and no rows: bad input" 2 \
     sh -c 'driftcheck --ref wide.npy <r5.jsonl'
 expect_eq "says so" "driftcheck: wide.npy: npy: 1000000000000 columns; at most 1000000 features" \
     "$(cat "$T_DIR/err")"
+
+# --p-val decides: KS of [1..5] against three zeros has p = 1/28.
+printf '[0]\n[0]\n[0]\n' >zeros.jsonl
+expect_status "p = 0.0357 is drift at the default --p-val 0.05" 1 \
+    sh -c 'driftcheck --ref r5.jsonl <zeros.jsonl'
+expect_status "and not at --p-val 0.01" 0 sh -c 'driftcheck --ref r5.jsonl --p-val 0.01 <zeros.jsonl'
+expect_eq "which the record shows as the threshold" 0.01 "$(jq -r .threshold "$T_DIR/out")"
+
+# --ref-format beats the file name: JSON lines saved as .csv.
+cp r5.jsonl misnamed.csv
+expect_status "with --ref-format jsonl: read as JSON lines" 0 \
+    sh -c 'driftcheck --ref misnamed.csv --ref-format jsonl <r5.jsonl'
+expect_eq "all 5 rows, numeric (ks)" "5 ks" "$(jq -r '"\(.n_ref) \(.method)"' "$T_DIR/out")"
 
 done_testing

@@ -197,6 +197,12 @@ for seed in 3 4; do
 	ok_if "mmd permutation p-value equals NumPy in double precision (seed $seed: $want)" \
 	    close "$want" "$got" 0
 done
+# --permutations N: N splits, not the default 100 (a p-value in 37ths).
+want=$($PY mmdperm.py r.npy eq.npy 5 37)
+driftcheck --ref r.npy --method mmd --seed 5 --permutations 37 <eq.npy >out.json
+ok_if "mmd --permutations 37 equals NumPy's 37 permutations ($want)" \
+    close "$want" "$(jq -r .p_value out.json)" 0
+expect_eq "and the record says 37" 37 "$(jq -r .permutations out.json)"
 driftcheck --ref r.npy --method mmd --seed 3 <eq.npy | jq -c 'del(.memory)' >a.json
 driftcheck --ref r.npy --method mmd --seed 3 <eq.npy | jq -c 'del(.memory)' >b.json
 ok_if "mmd: --seed makes the p-value reproducible" cmp -s a.json b.json
