@@ -22,4 +22,19 @@ expect_status "an unreadable --cur: exit 2" 2 opspipe-drift --ref r.jsonl --cur 
 expect_eq "in the program's words" "opspipe-drift: cannot read --cur './nonexistent'" \
     "$(cat "$T_DIR/err")"
 
+# conventions.sh covers the C programs; the flow script keeps the same
+# promise: --help and the man page list the same options.
+long_opts() {
+	grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+expect_status "opspipe-drift --help exits 0" 0 opspipe-drift --help
+help_opts=$(sed -n '/^Options:/,$p' "$T_DIR/out" | long_opts)
+man_opts=$(mandoc -Tascii "$OPSPIPE_TOP/share/man/man1/opspipe-drift.1" 2>/dev/null | col -b |
+    sed -n '/^OPTIONS/,/^[A-Z][A-Z ]*$/p' | long_opts)
+expect_eq "opspipe-drift: --help and the man page list the same options" "$help_opts" "$man_opts"
+expect_eq "opspipe-drift.1 lints clean" "" \
+    "$(mandoc -Tlint -W warning "$OPSPIPE_TOP/share/man/man1/opspipe-drift.1" 2>&1)"
+expect_status "opspipe-drift --version" 0 opspipe-drift --version
+expect_eq "prints the version" "opspipe-drift (opspipe) 0.1.0" "$(cat "$T_DIR/out")"
+
 done_testing

@@ -134,7 +134,8 @@ expect_eq "promq queries: a trend drifts" "1 true" "$? $(jq -r .drift q.json)"
 expect_match "promq queries: one feature from the series values" '^[0-9]+ [0-9]+ value$' \
     "$(jq -r '"\(.n_ref) \(.n_cur) \(.features[0].name)"' q.json)"
 opspipe-drift --since 1h --ref-query 'nonexistent_metric{' --cur q.json >/dev/null 2>err
-expect_eq "a failing promq: exit 3" 3 "$?"
+expect_eq "a query Prometheus rejects (bad_data): exit 2, as promq's" 2 "$?"
+expect_eq "and says which query" "opspipe-drift: promq refused the reference query" "$(tail -n 1 err)"
 
 # The alerting rule: promtool lints it, and a unit test proves it fires
 # on a drifting run and not without one.
