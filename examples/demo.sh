@@ -3,8 +3,8 @@
 #
 # Starts a real Prometheus on loopback over three hours of generated cluster
 # metrics (examples/demo-data.py: nodes, pods' CPU and memory, HTTP rates and
-# latency, a flapping target, GPUs), summarises the dashboards' queries with
-# opspipe-summary, serves one through the /summary endpoint under lighttpd,
+# latency, a flapping target, GPUs), summarises every query the dashboards
+# offer with opspipe-summary, serves one through /summary under lighttpd,
 # and stops everything it started. With OLLAMA_HOST, OPENAI_BASE_URL or
 # LLMASK_URL set, a real model writes the summaries; otherwise the records
 # are the statistics fallback. A demo: it exits 0 either way, unless the
@@ -52,26 +52,20 @@ else
 	llm=0
 fi
 
-set -- \
-	up \
-	'sum by (code) (rate(http_requests_total[5m]))' \
-	'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))' \
-	'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total[5m]))' \
-	'sum by (namespace, pod) (container_memory_working_set_bytes)' \
-	node_load1 \
-	DCGM_FI_DEV_GPU_TEMP \
-	DCGM_FI_DEV_GPU_UTIL
+# The queries the dashboards offer (share/opspipe/grafana/dashboards).
+jq -r '.templating.list[] | select(.name != "minutes") | .options[].value' \
+    "$top"/share/opspipe/grafana/dashboards/*.json >"$dir/queries" || exit 1
 broken=0
-for q in "$@"; do
+while IFS= read -r q; do
 	say "\$ opspipe-summary --minutes 30 '$q'"
-	opspipe-summary --minutes 30 --cache-dir "$dir/cache" "$q" 2>"$dir/err"
+	opspipe-summary --minutes 30 --cache-dir "$dir/cache" "$q" 2>"$dir/err" </dev/null
 	rc=$?
 	# 3 with a record is the fallback, expected without a model.
 	if [ "$rc" -ne 0 ] && { [ "$rc" -ne 3 ] || [ "$llm" -eq 1 ]; }; then
 		sed 's/^/  /' "$dir/err" >&2
 	fi
 	case $rc in 0 | 3) ;; *) broken=1 ;; esac
-done
+done <"$dir/queries"
 
 say "demo: the same flow behind GET /summary (lighttpd + share/opspipe/cgi/summary)"
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -79,6 +79,17 @@ dead=http://127.0.0.1:$(free_port)
 expect_status "Prometheus unreachable exits 3" 3 env PROMETHEUS_URL="$dead" opspipe-summary --minutes 5 up
 expect_eq "... with no record" "" "$(cat "$T_DIR/out")"
 
+# A statz that fails: series without statistics is a failure, not "No data".
+f=$T_DIR/fake
+mkdir -p "$f/bin" "$f/share"
+cp "$OPSPIPE_TOP/bin/opspipe-summary" "$f/bin/"
+ln -s "$OPSPIPE_TOP/share/opspipe" "$f/share/opspipe"
+printf '#!/bin/sh\necho "statz: broken" >&2\nexit 2\n' >"$f/bin/statz"
+chmod +x "$f/bin/statz"
+expect_status "statz failing on real series exits 3" 3 "$f/bin/opspipe-summary" up
+expect_eq "... with no record" "" "$(cat "$T_DIR/out")"
+expect_match "... saying so" "statz failed on the series of 'up'" "$(cat "$T_DIR/err")"
+
 expect_status "a model the LLM lacks: fallback, exit 3" 3 opspipe-summary --model missing-model up
 jq -c "$core" "$T_DIR/out" >"$T_DIR/core"
 expect_eq "the fallback keeps the four fields" '"up" 30 2' "$(jq -r '"\(.query|tojson) \(.minutes) \(.stats_count)"' "$T_DIR/out")"
