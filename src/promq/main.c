@@ -329,8 +329,13 @@ request_job(struct promq *pq, struct jsonl *in, jv rec)
 	char *err;
 	jv ctx;
 
-	if (jv_get_kind(rec) != JV_KIND_OBJECT ||
-	    (q = jv_get_str(rec, "query")) == NULL) {
+	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+		jsonl_warn(in, "a request is a JSON object, not %s",
+		    jv_kind_name(jv_get_kind(rec)));
+		jv_free(rec);
+		return NULL;
+	}
+	if ((q = jv_get_str(rec, "query")) == NULL) {
 		jsonl_warn(in, "field 'query' is missing or not a string");
 		jv_free(rec);
 		return NULL;

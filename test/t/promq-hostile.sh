@@ -44,4 +44,13 @@ expect_eq "each named by its line" \
     "promq: stdin:1: fields 'time', 'since', 'minutes' and 'start' exclude each other|promq: stdin:2: fields 'time', 'since', 'minutes' and 'start' exclude each other|promq: stdin:3: field 'minutes' is not a valid time or duration" \
     "$(paste -sd'|' "$T_DIR/err")"
 
+# A request line that is JSON but no object was reported as a missing
+# 'query' field.
+printf '%s\n' '[1,2]' '{"query":5}' >notobj.jsonl
+expect_status "non-object request lines: bad input" 2 \
+    sh -c "promq --url '$dead' --retries 0 - <notobj.jsonl"
+expect_eq "says what the line is, and what the field is" \
+    "promq: stdin:1: a request is a JSON object, not array|promq: stdin:2: field 'query' is missing or not a string" \
+    "$(paste -sd'|' "$T_DIR/err")"
+
 done_testing
