@@ -199,8 +199,12 @@ check_usage(struct promq *pq, int nargs, char **args)
 		if (nargs == 0)
 			opt_usage_error("--series needs a MATCH selector");
 		break;
-	case M_LABELS:
 	case M_LABEL_VALUES:
+		/* an empty name would ask for api/v1/label//values: a 404 */
+		if (*pq->label == '\0')
+			opt_usage_error("--label-values needs a label name");
+		break;
+	case M_LABELS:
 		break;
 	default:
 		if (nargs > 0)

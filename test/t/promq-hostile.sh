@@ -53,4 +53,8 @@ expect_eq "says what the line is, and what the field is" \
     "promq: stdin:1: a request is a JSON object, not array|promq: stdin:2: field 'query' is missing or not a string" \
     "$(paste -sd'|' "$T_DIR/err")"
 
+expect_status "--label-values '': usage error, not a 404 (exit 3)" 2 \
+    promq --url "$dead" --retries 0 --label-values ''
+expect_eq "says so" "promq: --label-values needs a label name" "$(sed -n 1p "$T_DIR/err")"
+
 done_testing
