@@ -5,6 +5,7 @@
  * js (auto: chi2 for categorical features, ks for numeric ones); prints
  * one verdict record; exits 0 no drift, 1 drift, 2 bad input.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,24 @@ parse_args(struct conf *c, int argc, char **argv)
 		    "tests with p-values use --p-val");
 }
 
+/*
+ * One stray text cell (a typo, "1,5") turns a numeric feature into a
+ * categorical one, and auto then tests numbers as categories: say so,
+ * with the text that did it. text is the categorical sample.
+ */
+static void
+warn_mixed(const struct table *text, const struct table *num, size_t i)
+{
+	const struct column *col = &text->col[i];
+	size_t r;
+
+	for (r = 0; r < text->nrows && !isnan(col->num[r]); r++)
+		;
+	msg_warn("feature '%s' is numeric in %s but text in %s ('%s'): "
+	    "compared as categories", col->name, num->src, text->src,
+	    r < text->nrows ? col->str[r] : "");
+}
+
 /* Puts cur's columns in ref's order (by name when both have names) and
  * gives both the same type per feature. 0, or -1 (reported). */
 static int
@@ -204,10 +223,13 @@ match_features(struct table *ref, struct table *cur, enum method m)
 		t = cur->col[i], cur->col[i] = cur->col[j], cur->col[j] = t;
 	}
 	for (i = 0; i < ref->ncol; i++) {
-		if (ref->col[i].categorical && !cur->col[i].categorical)
+		if (ref->col[i].categorical && !cur->col[i].categorical) {
+			warn_mixed(ref, cur, i);
 			sample_to_text(cur, i);
-		else if (cur->col[i].categorical && !ref->col[i].categorical)
+		} else if (cur->col[i].categorical && !ref->col[i].categorical) {
+			warn_mixed(cur, ref, i);
 			sample_to_text(ref, i);
+		}
 		if (ref->col[i].categorical && (m == M_KS || m == M_MMD ||
 		    m == M_PSI || m == M_WASSERSTEIN)) {
 			msg_warn("feature '%s' is categorical: %s needs numbers "

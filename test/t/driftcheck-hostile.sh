@@ -76,4 +76,14 @@ expect_status "with --ref-format jsonl: read as JSON lines" 0 \
     sh -c 'driftcheck --ref misnamed.csv --ref-format jsonl <r5.jsonl'
 expect_eq "all 5 rows, numeric (ks)" "5 ks" "$(jq -r '"\(.n_ref) \(.method)"' "$T_DIR/out")"
 
+# One stray text cell used to switch a numeric feature to chi2 without a
+# word.
+printf 'a,b\n1,2\n"1,5",3\n3,4\n4,5\n' >typo.csv
+expect_status "a text cell in a numeric feature: still a verdict" 0 \
+    sh -c 'driftcheck --ref ref.csv <typo.csv'
+expect_eq "with a warning naming feature, samples and text" \
+    "driftcheck: feature 'a' is numeric in ref.csv but text in stdin ('1,5'): compared as categories" \
+    "$(cat "$T_DIR/err")"
+expect_eq "and the feature record says chi2" chi2 "$(jq -r '.features[0].method' "$T_DIR/out")"
+
 done_testing
