@@ -245,6 +245,35 @@ match_features(struct table *ref, struct table *cur, enum method m)
 	return 0;
 }
 
+/*
+ * mmd sums squared differences over all features; psi, wasserstein and js
+ * take a range and a standard deviation. With values near DBL_MAX these
+ * overflow to Inf or NaN and the verdict is garbage (a NaN statistic
+ * called drift, a standard deviation of Inf making any distance 0).
+ * ks and chi2 only compare values and are safe at any magnitude.
+ */
+static int
+check_magnitude(const struct table *ref, const struct table *cur,
+    enum method m)
+{
+	const struct table *t[2] = { ref, cur };
+	double big = 0, x;
+	size_t i, r, k;
+
+	if (m == M_AUTO || m == M_KS || m == M_CHI2)
+		return 0;
+	for (i = 0; i < ref->ncol; i++)
+		for (k = 0; k < 2; k++)
+			for (r = 0; r < t[k]->nrows; r++)
+				if (!isnan(x = t[k]->col[i].num[r]))
+					big = fmax(big, fabs(x));
+	if (isfinite(4 * big * big * (double)ref->ncol))
+		return 0;
+	msg_warn("values up to %g overflow %s's arithmetic; rescale the "
+	    "data (or use ks)", big, method_names[m]);
+	return -1;
+}
+
 static int
 check_size(const struct table *s, const char *what)
 {
@@ -276,7 +305,8 @@ main(int argc, char **argv)
 	if (sample_read(&cur, "-", &c.cur_rc) < 0)
 		goto out_ref;
 	if (check_size(&ref, "reference") < 0 || check_size(&cur, "current") < 0 ||
-	    match_features(&ref, &cur, c.vc.method) < 0)
+	    match_features(&ref, &cur, c.vc.method) < 0 ||
+	    check_magnitude(&ref, &cur, c.vc.method) < 0)
 		goto out;
 	v = verdict(&c.vc, &ref, &cur, &drift);
 	if (ref.dropped + cur.dropped > 0)

@@ -86,4 +86,19 @@ expect_eq "with a warning naming feature, samples and text" \
     "$(cat "$T_DIR/err")"
 expect_eq "and the feature record says chi2" chi2 "$(jq -r '.features[0].method' "$T_DIR/out")"
 
+# Values near DBL_MAX: mmd called a NaN statistic drift, wasserstein
+# divided by an Inf standard deviation and found no drift at all.
+printf '[1e308]\n[-1e308]\n[1e308]\n[5]\n' >huge.jsonl
+printf '[1]\n[1]\n[1]\n[1]\n' >ones.jsonl
+bad=""
+for m in mmd psi wasserstein js; do
+	driftcheck --ref huge.jsonl --method "$m" <ones.jsonl >/dev/null 2>"$T_DIR/err"
+	st=$?
+	[ "$st" -eq 2 ] && grep -q "^driftcheck: values up to 1e+308 overflow $m's arithmetic" "$T_DIR/err" ||
+		bad="$bad $m($st)"
+done
+expect_eq "mmd, psi, wasserstein, js refuse values near 1e308 (exit 2, with why)" "" "$bad"
+expect_status "ks takes them" 0 sh -c 'driftcheck --ref huge.jsonl --method ks <ones.jsonl'
+expect_eq "with the statistic scipy gives (0.75)" 0.75 "$(jq -r .statistic "$T_DIR/out")"
+
 done_testing
