@@ -391,6 +391,9 @@ mmd_block(const double *x, size_t n, const double *y, size_t m, size_t d,
 
 	if (b < 2)
 		b = 2;
+	/* a block's unbiased terms divide by rows*(rows-1): 2 rows at least */
+	if (b > (n < m ? n : m) / 2)
+		b = (n < m ? n : m) / 2;
 	eta = xmalloc(b * sizeof *eta);
 #pragma omp parallel for schedule(dynamic, 1)
 	for (i = 0; i < b; i++)
@@ -424,9 +427,12 @@ mmd_test(const double *x, size_t n, const double *y, size_t m, size_t d,
 	} else {
 		r->sigma = sigma_median(x, n, d, c->seed, &r->sigma_from);
 	}
+	/* Two blocks of two rows are the block estimator's minimum; below
+	 * that the full matrix is a few bytes whatever --max-memory says. */
 	if (N * (N - 1) / 2 * sizeof(float) +
 	    (c->permutations + 1.0) * N * sizeof(float) +
-	    (N * d + N) * sizeof(double) <= (double)c->max_memory)
+	    (N * d + N) * sizeof(double) <= (double)c->max_memory ||
+	    n < 4 || m < 4)
 		mmd_full(x, n, y, m, d, c, r);
 	else
 		mmd_block(x, n, y, m, d, r);

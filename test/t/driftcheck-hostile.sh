@@ -101,4 +101,18 @@ expect_eq "mmd, psi, wasserstein, js refuse values near 1e308 (exit 2, with why)
 expect_status "ks takes them" 0 sh -c 'driftcheck --ref huge.jsonl --method ks <ones.jsonl'
 expect_eq "with the statistic scipy gives (0.75)" 0.75 "$(jq -r .statistic "$T_DIR/out")"
 
+# The block estimator on blocks of one row divided by zero: a null
+# statistic and a made-up p-value of 0.5.
+printf '[1]\n[2]\n[3]\n' >t3.jsonl
+printf '[5]\n[6]\n[7]\n' >u3.jsonl
+expect_status "mmd with --max-memory 1 on 3 rows: a verdict" 1 \
+    sh -c 'driftcheck --ref t3.jsonl --method mmd --max-memory 1 <u3.jsonl'
+expect_eq "from the full estimator, with a finite statistic" "full true" \
+    "$(jq -r '"\(.estimator) \(.statistic|type == "number")"' "$T_DIR/out")"
+seq 1 7 | sed 's/.*/[&]/' >t7.jsonl
+seq 3 9 | sed 's/.*/[&]/' >u7.jsonl
+driftcheck --ref t7.jsonl --method mmd --max-memory 1 <u7.jsonl >"$T_DIR/out"
+expect_eq "7 rows and --max-memory 1: 2 blocks of 3, a finite statistic" "block 2 true" \
+    "$(jq -r '"\(.estimator) \(.blocks) \(.statistic|type == "number")"' "$T_DIR/out")"
+
 done_testing
