@@ -64,7 +64,8 @@ piece_jv(struct req *r, const char *text, size_t len)
 
 	if (!jv_is_valid(v)) {
 		jv msg = jv_invalid_get_msg(v);
-		req_fail(r, EXIT_UPSTREAM, "invalid response: %s",
+		/* jq quotes the whole offending text: a line, not megabytes */
+		req_fail(r, EXIT_UPSTREAM, "invalid response: %.200s",
 		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) :
 		    "not JSON");
 		jv_free(msg);

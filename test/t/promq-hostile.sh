@@ -57,4 +57,20 @@ expect_status "--label-values '': usage error, not a 404 (exit 3)" 2 \
     promq --url "$dead" --retries 0 --label-values ''
 expect_eq "says so" "promq: --label-values needs a label name" "$(sed -n 1p "$T_DIR/err")"
 
+# A response nested 100,000 deep: refused, and the message is one line,
+# not the 200 KB of brackets jq quotes back.
+/usr/bin/python3 -c '
+d = 100000
+open("deep.json", "w").write("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"a\":" + "[" * d + "]" * d + "},\"values\":[[1,\"1\"]]}]}}")'
+/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/prom.py" --body deep.json >port &
+fixture=$!
+stop_fixture() { kill "$fixture" 2>/dev/null; }
+at_exit stop_fixture
+i=0
+while [ ! -s port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect_status "a response nested 100,000 deep: upstream failure" 3 \
+    promq --url "http://127.0.0.1:$(head -n 1 port)" --retries 0 --since 1h up
+expect_match "reported in one short line" "^promq: 'up': invalid response: Exceeds depth limit" "$(cat "$T_DIR/err")"
+ok_if "of at most 300 bytes" [ "$(wc -c <"$T_DIR/err")" -le 300 ]
+
 done_testing
