@@ -54,8 +54,10 @@ $(shell mkdir -p build; [ -f $(MODE_STAMP) ] || { rm -f build/.mode-*; touch $(M
 all: $(BINS) $(UNITS)
 
 # Objects are written to a temporary name and renamed, so two makes racing
-# in one tree never leave a half-written object behind.
-$(BUILD)/%.o: src/%.c $(wildcard src/lib/*.h) | $(BUILD)/lib
+# in one tree never leave a half-written object behind. Every header is a
+# prerequisite, programs' own too (src/promq/promq.h): a struct changed
+# under objects that were not rebuilt makes a binary that runs, wrongly.
+$(BUILD)/%.o: src/%.c $(wildcard src/*/*.h) | $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@.$$$$.tmp $< && mv -f $@.$$$$.tmp $@
 
