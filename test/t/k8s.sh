@@ -142,8 +142,8 @@ cenv = {e["name"]: e.get("value") for e in cc["env"]}
 say(re.fullmatch(r"\S+ \S+ \S+ \S+ \S+", cj["spec"]["schedule"]) is not None, "CronJob: a five-field schedule")
 say(rc.get("restartPolicy") in ("Never", "OnFailure"), "CronJob: restartPolicy Never or OnFailure")
 say(cj["spec"].get("concurrencyPolicy") == "Forbid", "CronJob: runs never overlap")
-say(job.get("completionMode") == "Indexed" and cenv.get("JOB_COMPLETIONS") == str(job.get("completions")),
-    "CronJob: Indexed Job, JOB_COMPLETIONS equals completions", (job.get("completions"), cenv.get("JOB_COMPLETIONS")))
+say(job.get("completionMode") == "Indexed" and cenv.get("OPSPIPE_SHARDS") == str(job.get("completions")),
+    "CronJob: Indexed Job, OPSPIPE_SHARDS equals completions", (job.get("completions"), cenv.get("OPSPIPE_SHARDS")))
 argv = cc["command"] + cc.get("args", [])
 say(argv[:2] == ["opspipe-summary", "--batch"], "CronJob: runs opspipe-summary --batch", argv)
 for key in ("OPSPIPE_SUMMARY_DIR", "PROMETHEUS_URL", "OLLAMA_HOST", "LLMASK_MODEL"):

@@ -177,11 +177,14 @@ printf '{"query":"up","minutes":%s}\n' 1 2 3 4 5 >"$T_DIR/five"
 shard() { opspipe-summary "$@" --batch "$T_DIR/five" | jq -r .minutes | tr '\n' ' '; }
 expect_eq "--shard 0/2 takes entries 0, 2, 4" "1 3 5 " "$(shard --shard 0/2)"
 expect_eq "--shard 1/2 takes entries 1, 3" "2 4 " "$(shard --shard 1/2)"
-expect_eq "JOB_COMPLETION_INDEX and JOB_COMPLETIONS shard the same way" "2 4 " \
-    "$(JOB_COMPLETION_INDEX=1 JOB_COMPLETIONS=2 shard)"
-expect_eq "--shard beats the Job's variables" "1 4 " "$(JOB_COMPLETION_INDEX=1 JOB_COMPLETIONS=2 shard --shard 0/3)"
-expect_status "JOB_COMPLETION_INDEX without JOB_COMPLETIONS is an error" 2 \
-    env JOB_COMPLETION_INDEX=0 opspipe-summary --batch "$T_DIR/five"
+expect_eq "JOB_COMPLETION_INDEX and OPSPIPE_SHARDS shard the same way" "2 4 " \
+    "$(JOB_COMPLETION_INDEX=1 OPSPIPE_SHARDS=2 shard)"
+expect_eq "--shard beats the Job's variables" "1 4 " "$(JOB_COMPLETION_INDEX=1 OPSPIPE_SHARDS=2 shard --shard 0/3)"
+expect_eq "JOB_COMPLETION_INDEX alone: everything, as every opspipe program" "1 2 3 4 5 " \
+    "$(JOB_COMPLETION_INDEX=1 shard)"
+expect_eq "a bad pair: everything" "1 2 3 4 5 " "$(JOB_COMPLETION_INDEX=2 OPSPIPE_SHARDS=2 shard 2>"$T_DIR/warn")"
+expect_eq "... with a warning" "opspipe-summary: ignoring JOB_COMPLETION_INDEX '2' with OPSPIPE_SHARDS '2'" \
+    "$(cat "$T_DIR/warn")"
 expect_status "--shard 2/2 is an error" 2 opspipe-summary --shard 2/2 --batch "$T_DIR/five"
 expect_status "--shard without --batch is an error" 2 opspipe-summary --shard 0/2 up
 expect_status "a batch with the LLM down exits 3" 3 env OLLAMA_HOST="$dead" opspipe-summary --batch "$T_DIR/five" --shard 0/5
