@@ -107,9 +107,12 @@ template_new(const char *program)
 	if ((t->jq = jq_init()) == NULL)
 		msg_oom();
 	jq_set_error_cb(t->jq, jq_error_cb, t);
-	if (!jq_compile(t->jq, program))
-		msg_die(EXIT_USAGE, "invalid --template: %s",
+	if (!jq_compile(t->jq, program)) {
+		msg_warn("invalid --template: %s",
 		    t->error ? t->error : "does not compile");
+		template_free(t);
+		exit(EXIT_USAGE);
+	}
 	return t;
 }
 
