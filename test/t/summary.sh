@@ -52,6 +52,12 @@ expect_eq "the steady series has no changes and is all 1" "null 1 1 1" \
     "$(sed -n 3p "$T_DIR/data" | jq -r '"\(.changes) \(.min) \(.mean) \(.max)"')"
 expect_eq "no values array reaches the model" "" "$(grep -l '"values"' "$T_DIR/data")"
 
+expect_status "an OpenAI-compatible server works too" 0 \
+    env OPENAI_BASE_URL="$llm/v1" LLMASK_MODEL=qwen2.5:0.5b opspipe-summary --minutes 30 up
+expect_eq "... the same record" "$seed" "$(cat "$T_DIR/out")"
+expect_eq "... asked at /v1/chat/completions" "/v1/chat/completions" \
+    "$(curl -fs "$llm/_requests" | jq -r '.[-1].path')"
+
 expect_status "--model is passed to the LLM" 0 opspipe-summary --model qwen2.5:0.5b --minutes 5 up
 expect_eq "the request named the model" "qwen2.5:0.5b" "$(chats | jq -r '.[-1].body.model')"
 printf 'Answer in one word.\n' >"$T_DIR/prompt"
