@@ -96,6 +96,7 @@ struct req {
 	char *error_type;	/* Prometheus errorType in a 2xx body */
 	char *error_text;
 	int status_error;	/* "status":"error" in a 2xx body */
+	int status_ok;		/* "status":"success" seen */
 	long long entries;	/* Loki: entries on this page */
 	long long page_max_ns;
 	jv page_seen;

@@ -361,6 +361,7 @@ result_piece(void *ctx, const char *path, const char *text, size_t len)
 	}
 	if (is_path(path, "status")) {
 		r->status_error = len == 7 && memcmp(text, "\"error\"", 7) == 0;
+		r->status_ok = len == 9 && memcmp(text, "\"success\"", 9) == 0;
 	} else if (is_path(path, "errorType")) {
 		free(r->error_type);
 		r->error_type = piece_string(text, len);
@@ -422,6 +423,13 @@ result_finish(struct req *r)
 		    == 0 ? EXIT_USAGE : EXIT_UPSTREAM, "%s: %s",
 		    r->error_type ? r->error_type : "error",
 		    r->error_text ? r->error_text : "no message");
+		return;
+	}
+	/* Every API answer says "status":"success"; "{}" or a proxy's own
+	 * JSON must not pass as an empty result. */
+	if (!r->status_ok) {
+		req_fail(r, EXIT_UPSTREAM, "invalid response: no "
+		    "\"status\":\"success\"");
 		return;
 	}
 	if (r->scalar.len > 0)

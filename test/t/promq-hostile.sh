@@ -62,15 +62,29 @@ expect_eq "says so" "promq: --label-values needs a label name" "$(sed -n 1p "$T_
 /usr/bin/python3 -c '
 d = 100000
 open("deep.json", "w").write("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"a\":" + "[" * d + "]" * d + "},\"values\":[[1,\"1\"]]}]}}")'
-/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/prom.py" --body deep.json >port &
-fixture=$!
-stop_fixture() { kill "$fixture" 2>/dev/null; }
-at_exit stop_fixture
-i=0
-while [ ! -s port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+fixtures=""
+stop_fixtures() { for f in $fixtures; do kill "$f" 2>/dev/null; done; }
+at_exit stop_fixtures
+# serve FILE: a prom.py answering every range query with FILE; sets $url.
+serve() {
+	rm -f port
+	/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/prom.py" --body "$1" >port &
+	fixtures="$fixtures $!"
+	i=0
+	while [ ! -s port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	url=http://127.0.0.1:$(head -n 1 port)
+}
+serve deep.json
 expect_status "a response nested 100,000 deep: upstream failure" 3 \
-    promq --url "http://127.0.0.1:$(head -n 1 port)" --retries 0 --since 1h up
+    promq --url "$url" --retries 0 --since 1h up
 expect_match "reported in one short line" "^promq: 'up': invalid response: Exceeds depth limit" "$(cat "$T_DIR/err")"
 ok_if "of at most 300 bytes" [ "$(wc -c <"$T_DIR/err")" -le 300 ]
+
+# "{}" (a proxy's own JSON, say) passed as an empty result, exit 0.
+printf '{}' >empty.json
+serve empty.json
+expect_status "a 200 answer without \"status\":\"success\": upstream failure" 3 \
+    promq --url "$url" --retries 0 --since 1h up
+expect_eq "says so" "promq: 'up': invalid response: no \"status\":\"success\"" "$(cat "$T_DIR/err")"
 
 done_testing
