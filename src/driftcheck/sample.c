@@ -415,6 +415,9 @@ all_numbers(char **f, size_t nf)
 }
 
 /*
+ * Reads the header and makes the columns; *pick maps each column to its
+ * CSV field (caller frees). Returns 0, or -1 (reported, counted).
+ *
  * guessed: the format was sniffed from the content, not given or
  * implied by a .csv name. Then a first line of numbers is refused rather
  * than taken as the header: it is far more likely one value per line
@@ -422,62 +425,65 @@ all_numbers(char **f, size_t nf)
  * silently drop a data row.
  */
 static int
+csv_header(struct table *s, struct csv *c, const struct read_conf *conf,
+    int guessed, size_t **pick, size_t *npick)
+{
+	char **f, **names, err[256];
+	size_t nf, i, j;
+	int rc;
+
+	if ((rc = csv_next(c, &f, &nf, err, sizeof err)) <= 0) {
+		if (rc < 0)
+			msg_warn("%s:%zu: %s", s->src, c->line, err);
+		else
+			msg_warn("%s: no CSV header", s->src);
+		goto bad;
+	}
+	if (guessed && all_numbers(f, nf)) {
+		msg_warn("%s:%zu: the first line is numbers, not a CSV header: "
+		    "add a header naming the columns, or give the format csv",
+		    s->src, c->line);
+		goto bad;
+	}
+	*npick = conf->features ? conf->nfeatures : nf;
+	*pick = xcalloc(*npick ? *npick : 1, sizeof **pick);
+	names = xcalloc(*npick ? *npick : 1, sizeof *names);
+	for (i = 0; i < *npick; i++) {
+		for (j = 0; conf->features && j < nf &&
+		    strcmp(f[j], conf->features[i]) != 0; j++)
+			;
+		if (conf->features && j == nf) {
+			msg_warn("%s:%zu: no column '%s'", s->src, c->line,
+			    conf->features[i]);
+			free(names);
+			goto bad;
+		}
+		(*pick)[i] = conf->features ? j : i;
+		names[i] = f[(*pick)[i]];
+	}
+	make_columns(s, *npick, names);
+	free(names);
+	return 0;
+bad:
+	s->bad++;
+	return -1;
+}
+
+static int
 read_csv(struct table *s, const char *p, size_t len,
     const struct read_conf *conf, int guessed)
 {
 	struct csv c;
 	struct row r = { 0 };
 	char **f, err[256];
-	size_t nf, i, *pick = NULL, npick;
+	size_t nf, i, *pick = NULL, npick = 0, line;
 	int rc;
 
 	csv_init(&c, p, len);
-	if ((rc = csv_next(&c, &f, &nf, err, sizeof err)) <= 0) {
-		if (rc < 0)
-			msg_warn("%s:%zu: %s", s->src, c.line, err);
-		else
-			msg_warn("%s: no CSV header", s->src);
-		s->bad++;
-		csv_free(&c);
-		return 0;
-	}
-	if (guessed && all_numbers(f, nf)) {
-		msg_warn("%s:%zu: the first line is numbers, not a CSV header: "
-		    "add a header naming the columns, or give the format csv",
-		    s->src, c.line);
-		s->bad++;
-		csv_free(&c);
-		return 0;
-	}
-	npick = conf->features ? conf->nfeatures : nf;
-	pick = xcalloc(npick ? npick : 1, sizeof *pick);
-	for (i = 0; i < npick; i++) {
-		size_t j;
-
-		if (conf->features == NULL) {
-			pick[i] = i;
-			continue;
-		}
-		for (j = 0; j < nf && strcmp(f[j], conf->features[i]) != 0; j++)
-			;
-		if (j == nf) {
-			msg_warn("%s:1: no column '%s'", s->src, conf->features[i]);
-			s->bad++;
-			goto out;
-		}
-		pick[i] = j;
-	}
-	{
-		char **names = xcalloc(npick ? npick : 1, sizeof *names);
-
-		for (i = 0; i < npick; i++)
-			names[i] = f[pick[i]];
-		make_columns(s, npick, names);
-		free(names);
-	}
+	if (csv_header(s, &c, conf, guessed, &pick, &npick) < 0)
+		goto out;
 	while ((rc = csv_next(&c, &f, &nf, err, sizeof err)) != 0) {
-		size_t line = c.line;
-
+		line = c.line;
 		if (rc > 0 && nf != c.ncols_header) {
 			snprintf(err, sizeof err, "row has %zu fields, header has %zu",
 			    nf, c.ncols_header);
@@ -486,10 +492,10 @@ read_csv(struct table *s, const char *p, size_t len,
 		if (rc > 0) {
 			for (i = 0; i < npick; i++)
 				cell_text(row_add(&r), f[pick[i]], 1);
-			rc = row_commit(s, &r, conf, err, sizeof err) == 0;
+			rc = row_commit(s, &r, conf, err, sizeof err) == 0 ? 1 : -1;
 			row_reset(&r);
 		}
-		if (rc < 0 || rc == 0) {
+		if (rc < 0) {
 			msg_warn("%s:%zu: %s", s->src, line, err);
 			s->bad++;
 		}
