@@ -77,6 +77,10 @@ serve() {
 serve deep.json
 expect_status "a response nested 100,000 deep: upstream failure" 3 \
     promq --url "$url" --retries 0 --since 1h up
+expect_status "--max-response 1K on a 200 KB answer: upstream failure" 3 \
+    promq --url "$url" --retries 0 --max-response 1K --since 1h up
+expect_match "names the cap" "response larger than 1024 bytes \(--max-response\)" "$(cat "$T_DIR/err")"
+promq --url "$url" --retries 0 --since 1h up >/dev/null 2>"$T_DIR/err"
 expect_match "reported in one short line" "^promq: 'up': invalid response: Exceeds depth limit" "$(cat "$T_DIR/err")"
 ok_if "of at most 300 bytes" [ "$(wc -c <"$T_DIR/err")" -le 300 ]
 
