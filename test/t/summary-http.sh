@@ -63,6 +63,12 @@ expect_eq "minutes defaults to 30" "200 30" "$(cat "$T_DIR/code") $(jq .minutes 
 get '/summary?foo=bar&minutes=030&query=up&query=other&minutes=5'
 expect_eq "order, leading zeros and repeats: the first of each counts" '200 "up" 30' \
     "$(cat "$T_DIR/code") $(jq -c .query "$T_DIR/body") $(jq .minutes "$T_DIR/body")"
+get '/summary?x=%41&minutes=030&query=u%70&query=other&minutes=5'
+expect_eq "... the same when escapes make awk decode it" '200 "up" 30' \
+    "$(cat "$T_DIR/code") $(jq -c .query "$T_DIR/body") $(jq .minutes "$T_DIR/body")"
+get '/summary?query&minutes=30'
+expect_eq "a bare query= name is an empty query" "400 parameter 'query' is empty" \
+    "$(cat "$T_DIR/code") $(jq -r .error "$T_DIR/body")"
 get '/summary?query=sum+by+(job)+(up)&minutes=30'
 expect_eq "+ decodes to a space" '200 "sum by (job) (up)" 1' \
     "$(cat "$T_DIR/code") $(jq -c .query "$T_DIR/body") $(jq .stats_count "$T_DIR/body")"
