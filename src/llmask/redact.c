@@ -24,15 +24,28 @@ is_alnum(int c)
 	return isalnum((unsigned char)c);
 }
 
-/* A word may start at i: the byte before is not part of an identifier. */
+/*
+ * A word may start at i: the byte before is not part of an identifier,
+ * or ends a JSON escape. The text is JSON, so a token on the next line
+ * of a log message follows "\n" or "\u001b[0m"-style bytes, not a space.
+ * Escaped backslashes ("\\n") count too: one more redaction at worst.
+ */
 static int
 word_start(const struct text *t, size_t i)
 {
+	const char *s = t->s;
 	char c;
 
 	if (i == 0)
 		return 1;
-	c = t->s[i - 1];
+	c = s[i - 1];
+	if (i >= 2 && s[i - 2] == '\\' && strchr("nrtbf", c) && c != '\0')
+		return 1;
+	if (i >= 6 && s[i - 6] == '\\' && s[i - 5] == 'u' &&
+	    isxdigit((unsigned char)s[i - 4]) &&
+	    isxdigit((unsigned char)s[i - 3]) &&
+	    isxdigit((unsigned char)s[i - 2]) && isxdigit((unsigned char)c))
+		return 1;
 	return !is_alnum(c) && c != '_' && c != '-' && c != '.';
 }
 
@@ -384,6 +397,27 @@ value_end(const struct text *t, size_t j, size_t *skip)
 	return k;
 }
 
+/* "--password hunter2", or a container's "args":["--token","abc"]: a
+ * command-line flag's value in the next word, unless that is another
+ * flag. Returns where the value starts (its quote, if any), or 0. */
+static size_t
+flag_value(const struct text *t, size_t i, size_t n)
+{
+	size_t j = i + n, k;
+
+	if (t->s[i] != '-')
+		return 0;
+	k = skip_quote(t, j);
+	if (k > j && k < t->len && t->s[k] == ',')
+		j = skip_spaces(t, k + 1);
+	else if ((j = skip_spaces(t, j)) == i + n)
+		return 0;
+	k = skip_quote(t, j);		/* the value's first character */
+	if (k >= t->len || t->s[k] == '-' || !isgraph((unsigned char)t->s[k]))
+		return 0;
+	return j;
+}
+
 /* An authorization scheme word at j ("Bearer ", "Basic "): its length. */
 static size_t
 scheme_word(const struct text *t, size_t j)
@@ -406,7 +440,7 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 	n = span(t, i, "_.-");
 	if (n == 0 || !secret_key(t->s + i, n))
 		return 0;
-	if ((j = separator(t, i + n)) == 0)
+	if ((j = separator(t, i + n)) == 0 && (j = flag_value(t, i, n)) == 0)
 		return 0;
 	j = skip_spaces(t, j);
 	end = value_end(t, j, &skip);
@@ -448,7 +482,9 @@ redact(struct buf *out, const char *s, size_t len)
 			}
 		/* Right after a replacement counts as a word start: the
 		 * replacement ends in ']', as it will when redacted again. */
-		if (n == 0 && is_alnum(s[i]) && (word_start(&t, i) || i == last)) {
+		/* "--db-password=…": a flag is a word, dashes and all. */
+		if (n == 0 && (is_alnum(s[i]) || s[i] == '-') &&
+		    (word_start(&t, i) || i == last)) {
 			buf_add(out, s + run, i - run);
 			run = i;
 			for (k = 0; n == 0 && k < sizeof at_word / sizeof *at_word;

@@ -1,0 +1,42 @@
+#!/bin/sh
+# llmask against input shaped the way real logs and manifests are: secrets
+# and names on the second line of a message (after a JSON "\n" or "\t"
+# escape), secrets as command-line flags and container args, and a server
+# URL with a password that must never reach stderr.
+# shellcheck disable=SC2016 # sh -c scripts expand their own "$@"
+# shellcheck source=/dev/null
+. "${OPSPIPE_TOP:-.}/test/lib.sh"
+unset LLMASK_URL OPENAI_BASE_URL OPENAI_API_KEY OLLAMA_HOST LLMASK_MODEL LLMASK_CACHE
+
+# --dry-run sends nothing: the port is never used.
+dry() { llmask --url http://127.0.0.1:9 --dry-run -p x "$@"; }
+content() { jq -r '.messages[-1].content' "$T_DIR/out"; }
+
+# After an escape the secret is not preceded by a space: the matchers
+# that want a word start must still see one.
+cat >"$T_DIR/escaped" <<'EOF'
+{"log":"stack:\nghp_0123456789abcdefghijABCDEFGHIJ012345\tAKIAIOSFODNN7EXAMPLE\neyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ\nBearer b3arer-t0ken-42\nsk-proj-abcdefghijklmnopqrst0123\u001bpassword=esc-pw-77"}
+EOF
+expect_status "secrets after JSON escapes: dry run" 0 sh -c 'llmask --url http://127.0.0.1:9 --dry-run -p x <"$1"' - "$T_DIR/escaped"
+leaked=""
+for s in ghp_0123456789 AKIAIOSFODNN7EXAMPLE eyJzdWIiOiJib2IifQ b3arer-t0ken-42 sk-proj-abcdefghij esc-pw-77; do
+	content | grep -qF -- "$s" && leaked="$leaked $s"
+done
+expect_eq "no secret after a newline, tab or ESC escape leaks" "" "$leaked"
+expect_eq "each of them is marked" 6 "$(content | grep -o '\[REDACTED\]' | wc -l)"
+
+# Flags as a process listing, an event message or a container spec has them.
+cat >"$T_DIR/flags" <<'EOF'
+{"cmd":"app --password fl4g-pw-1 --token=fl4g-tok-2 --db-password=fl4g-db-3 --secret \"fl4g q 4\" --verbose --token -x"}
+{"args":["--api-key","fl4g-arg-5","--token","fl4g-arg-6","--password","--log-level","debug"]}
+EOF
+dry <"$T_DIR/flags" >"$T_DIR/out" 2>"$T_DIR/err"
+leaked=""
+for s in fl4g-pw-1 fl4g-tok-2 fl4g-db-3 "fl4g q 4" fl4g-arg-5 fl4g-arg-6; do
+	content | grep -qF -- "$s" && leaked="$leaked $s"
+done
+expect_eq "secrets given as flags do not leak" "" "$leaked"
+ok_if "a flag followed by another flag keeps it" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF -- "--verbose --token -x"' - "$T_DIR/out"
+ok_if "an args flag without a value keeps the next flag" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF -- "\"--password\",\"--log-level\",\"debug\""' - "$T_DIR/out"
+
+done_testing
