@@ -403,6 +403,26 @@ mask_word(struct mask *m, struct buf *out, const char *s, size_t n)
 	return count;
 }
 
+/*
+ * The bytes a JSON escape at i takes ("\n", "\u001b"), 1 for any other
+ * non-word byte. The text is JSON: the pod named on a log message's
+ * second line follows "\n", and is a word of its own.
+ */
+static size_t
+separator_len(const char *s, size_t i, size_t len)
+{
+	size_t k;
+
+	if (s[i] != '\\' || i + 1 >= len)
+		return 1;
+	if (s[i + 1] != 'u')
+		return 2;
+	for (k = i + 2; k < len && k < i + 6; k++)
+		if (!isxdigit((unsigned char)s[k]))
+			return 2;
+	return k == i + 6 ? 6 : 2;
+}
+
 size_t
 mask_text(struct mask *m, struct buf *out, const char *s, size_t len)
 {
@@ -410,8 +430,10 @@ mask_text(struct mask *m, struct buf *out, const char *s, size_t len)
 
 	while (i < len) {
 		if (!word_char(s[i])) {
-			for (j = i; j < len && !word_char(s[j]); j++)
-				;
+			for (j = i; j < len && !word_char(s[j]);)
+				j += separator_len(s, j, len);
+			if (j > len)
+				j = len;
 			buf_add(out, s + i, j - i);
 			i = j;
 			continue;

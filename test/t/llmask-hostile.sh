@@ -39,4 +39,14 @@ expect_eq "secrets given as flags do not leak" "" "$leaked"
 ok_if "a flag followed by another flag keeps it" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF -- "--verbose --token -x"' - "$T_DIR/out"
 ok_if "an args flag without a value keeps the next flag" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF -- "\"--password\",\"--log-level\",\"debug\""' - "$T_DIR/out"
 
+# --mask-names: a pod, IP or host on a message's next line is masked too.
+printf '%s\n' '{"pod":"web-7d9f8-abcde","msg":"oops\nweb-7d9f8-abcde died\t10.1.2.3 down\u001bnode-9.corp.example.com"}' >"$T_DIR/names"
+dry --mask-names <"$T_DIR/names" >"$T_DIR/out"
+leaked=""
+for s in web-7d9f8 10.1.2.3 node-9.corp; do
+	content | grep -qF -- "$s" && leaked="$leaked $s"
+done
+expect_eq "--mask-names: names after JSON escapes are masked" "" "$leaked"
+ok_if "--mask-names: the same pod, the same placeholder" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF "\"pod\":\"pod-1\",\"msg\":\"oops\\npod-1 died\\tip-1 down"' - "$T_DIR/out"
+
 done_testing
