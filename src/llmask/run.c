@@ -56,6 +56,7 @@ struct engine {
 	int upstream_failed;	/* exit 3 */
 	int bad_input;		/* exit 2 */
 	int stop;		/* a fatal answer: ask nothing more */
+	char *where;		/* the endpoint for messages, no password */
 };
 
 static double
@@ -282,12 +283,12 @@ job_answered(void *ctx, const struct http_request *rq,
 	answer_finish(&j->ans);
 	if (j->ans.error) {
 		job_fail(j, 0, "%s: the server reported an error: %s",
-		    e->o->endpoint, j->ans.error);
+		    e->where, j->ans.error);
 		return;
 	}
 	if (!j->ans.done) {
 		job_fail(j, 0, "%s: the answer ended before it was complete",
-		    e->o->endpoint);
+		    e->where);
 		return;
 	}
 	j->prompt_tokens += j->ans.prompt_tokens;
@@ -635,6 +636,7 @@ llm_run(const struct llm *o)
 
 	memset(&e, 0, sizeof e);
 	e.o = o;
+	e.where = http_url_redact(o->endpoint);
 	e.pool = http_pool_new(&o->http, o->mode == MODE_EACH ? o->jobs : 1);
 	if (o->mask_names)
 		e.mask = mask_new();
@@ -655,6 +657,7 @@ llm_run(const struct llm *o)
 	http_pool_free(e.pool);
 	mask_free(e.mask);
 	template_free(e.tpl);
+	free(e.where);
 	if (e.upstream_failed)
 		return EXIT_UPSTREAM;
 	return e.bad_input ? EXIT_USAGE : EXIT_OK;

@@ -49,4 +49,22 @@ done
 expect_eq "--mask-names: names after JSON escapes are masked" "" "$leaked"
 ok_if "--mask-names: the same pod, the same placeholder" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF "\"pod\":\"pod-1\",\"msg\":\"oops\\npod-1 died\\tip-1 down"' - "$T_DIR/out"
 
+# A password in the server URL stays out of every message.
+/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
+llm_pid=$!
+stop_llm() { kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; }
+at_exit stop_llm
+i=0
+while [ ! -s "$T_DIR/llm.port" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+port=$(head -n 1 "$T_DIR/llm.port")
+wait_http "http://127.0.0.1:$port/api/version" 10 || { not_ok "fixture LLM started"; done_testing; exit 1; }
+curl -fs -X POST -d '{"answers":[{"stream_error":"model crashed"},{"truncate":true}]}' \
+    "http://127.0.0.1:$port/_control" >/dev/null
+url=http://admin:url-pa55@127.0.0.1:$port
+expect_status "an error in the stream is exit 3" 3 llmask --url "$url" -p x --no-input
+expect_match "the error names the server" "^llmask: http://127.0.0.1:$port/api/chat: the server reported an error: model crashed" "$(cat "$T_DIR/err")"
+cp "$T_DIR/err" "$T_DIR/err1"
+expect_status "a stream cut short is exit 3" 3 llmask --url "$url" -p x --no-input
+expect_match "the message says so" "^llmask: http://127.0.0.1:$port/api/chat: the answer ended before it was complete" "$(cat "$T_DIR/err")"
+expect_eq "the URL's password is in no message" 0 "$(cat "$T_DIR/err1" "$T_DIR/err" | grep -c url-pa55)"
 done_testing
