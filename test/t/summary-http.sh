@@ -85,7 +85,7 @@ bad '/summary' "parameter 'query' is required"
 bad '/summary?minutes=30' "parameter 'query' is required"
 bad '/summary?query=' "parameter 'query' is empty"
 bad '/summary?query=%20%09%0A' "parameter 'query' is empty"
-for m in 0 10081 abc -5 1e3 '' '%2B5' 3.5 99999999999999999999; do
+for m in 0 10081 abc -5 1e3 '' '%2B5' 3.5 99999999999999999999 '%EF%BC%93%EF%BC%90' '%20' '30%20' '0x1E'; do
 	bad "/summary?query=up&minutes=$m" "$minerr"
 done
 bad '/summary?query=up%00' "parameter 'query' contains a NUL byte"
