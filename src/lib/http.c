@@ -260,8 +260,13 @@ char *
 http_url_join(const char *base, const char *path)
 {
 	struct buf b = BUF_INIT;
-	size_t n = strlen(base);
+	size_t n = strcspn(base, "?#");
+	const char *query = base[n] == '?' ? base + n + 1 : NULL;
+	size_t qlen = query ? strcspn(query, "#") : 0;
+	int path_has_query = strchr(path, '?') != NULL;
 
+	/* A base URL may carry a query a proxy needs ("?tenant=a"): the path
+	 * goes before it, and the two queries are merged. */
 	while (n > 0 && base[n - 1] == '/')
 		n--;
 	while (*path == '/')
@@ -269,6 +274,10 @@ http_url_join(const char *base, const char *path)
 	buf_add(&b, base, n);
 	buf_addc(&b, '/');
 	buf_adds(&b, path);
+	if (qlen > 0) {
+		buf_addc(&b, path_has_query ? '&' : '?');
+		buf_add(&b, query, qlen);
+	}
 	return buf_detach(&b);
 }
 

@@ -285,7 +285,8 @@ add_request(struct job *j, int part, long long s, long long e,
 		r->rq.body = r->form.p;
 		r->rq.body_len = r->form.len;
 	} else if (r->form.len > 0) {
-		buf_printf(&tmp, "%s?%s", r->url, r->form.p);
+		buf_printf(&tmp, "%s%c%s", r->url,
+		    strchr(r->url, '?') ? '&' : '?', r->form.p);
 		free(r->url);
 		r->url = buf_detach(&tmp);
 	}

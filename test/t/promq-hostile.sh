@@ -91,4 +91,12 @@ expect_status "a 200 answer without \"status\":\"success\": upstream failure" 3 
     promq --url "$url" --retries 0 --since 1h up
 expect_eq "says so" "promq: 'up': invalid response: no \"status\":\"success\"" "$(cat "$T_DIR/err")"
 
+# A base URL with its own query (a proxy's tenant parameter) once got
+# the API path glued after the query: every request went astray.
+need_prometheus
+end=$(cat "$OPSPIPE_TEST_PROM/end")
+expect_status "--url with a query string still reaches the API" 0 \
+    promq --url "$PROMETHEUS_URL/?tenant=a" --time "$end" 'count(up)'
+expect_eq "and answers" '2' "$(jq -c '.value[1]' "$T_DIR/out")"
+
 done_testing

@@ -1068,6 +1068,8 @@ test_url_join(void **state)
 		{ "http://h:9090/", "/api/v1/query", "http://h:9090/api/v1/query" },
 		{ "http://h/prom//", "//x", "http://h/prom/x" },
 		{ "http://h", "", "http://h/" },
+		{ "http://h/p/?tenant=a", "api/v1/query", "http://h/p/api/v1/query?tenant=a" },
+		{ "http://h/p?tenant=a#f", "q?x=1", "http://h/p/q?x=1&tenant=a" },
 	};
 	char *r;
 
