@@ -263,12 +263,17 @@ stats_quantiles(double *v, size_t n, const double *q, size_t nq,
 }
 
 /* Prometheus keeps times as int64 milliseconds; llround's libm call
- * costs more than this (times are never near a half millisecond). */
+ * costs more than this (times are never near a half millisecond).
+ * Callers keep times within years 1 to 9999; beyond ±2^62 ms (and for
+ * NaN) the result is clamped rather than undefined. */
 static int64_t
 to_ms(double t)
 {
 	double x = t * 1000;
 
+	if (!(x > -4611686018427387904.0 && x < 4611686018427387904.0))
+		return x > 0 ? INT64_C(4611686018427387904) :
+		    -INT64_C(4611686018427387904);
 	return x >= 0 ? (int64_t)(x + 0.5) : -(int64_t)(-x + 0.5);
 }
 

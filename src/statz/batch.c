@@ -164,6 +164,8 @@ compute(const struct conf *c, struct slot *sl)
 		snprintf(sl->why, sizeof sl->why, "no 'values' or 'value' field");
 		return;
 	}
+	if (series_times_ok(&sl->s, sl->why, sizeof sl->why) != 0)
+		return;
 	data_reset(&sl->d);
 	for (i = 0; i < sl->s.n; i++)
 		data_push(&sl->d, sl->s.s[i].t, sl->s.s[i].v);

@@ -8,6 +8,7 @@
 #include "jsonl.h"
 #include "msg.h"
 #include "series.h"
+#include "statz.h"
 #include "timeutil.h"
 
 /* jq reports compile errors through this callback, not a return value. */
@@ -113,6 +114,11 @@ field_time(struct jsonl *r, jq_state *jq, const char *prog, jv input,
 		return -1;
 	if (jv_get_kind(v) == JV_KIND_NUMBER) {
 		*t = jv_number_value(v);
+		if (!time_in_range(*t)) {
+			jsonl_warn(r, "--time '%s' gave %.15g, out of range (years "
+			    "1 to 9999; milliseconds, not seconds?)", prog, *t);
+			rc = -1;
+		}
 	} else if (jv_get_kind(v) != JV_KIND_STRING ||
 	    time_parse(jv_string_value(v), time_now(), t) != 0) {
 		jsonl_warn(r, "--time '%s' gave %s, not a time", prog,

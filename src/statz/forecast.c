@@ -225,6 +225,12 @@ forecast_add(struct buf *b, const struct conf *c, struct data *d,
 		put_null(b, "forecast");
 		return -1;
 	}
+	if (!time_in_range(at)) {
+		snprintf(why, whylen, "the forecast time is beyond the years 1 "
+		    "to 9999");
+		put_null(b, "forecast");
+		return -1;
+	}
 	buf_printf(b, ",\"forecast\":{\"model\":\"%s\"", model_names[c->model]);
 	put_time(b, "at", at);
 	switch (c->model) {

@@ -138,6 +138,9 @@ parse_at(const char *s)
 
 	if (time_parse(s, time_now(), &t) != 0)
 		opt_usage_error("invalid --at '%s'", s);
+	if (!time_in_range(t))
+		opt_usage_error("invalid --at '%s': beyond the years 1 to 9999",
+		    s);
 	return t;
 }
 
@@ -216,7 +219,7 @@ series_line(struct run *run, struct jsonl *r, const char *line, size_t len)
 {
 	struct data *d;
 	jv metric;
-	char *err = NULL;
+	char *err = NULL, why[200];
 	size_t i;
 
 	if (series_parse(&run->s, line, len, &err) != 0) {
@@ -226,6 +229,10 @@ series_line(struct run *run, struct jsonl *r, const char *line, size_t len)
 	}
 	if (!run->s.has_values) {
 		jsonl_warn(r, "no 'values' or 'value' field");
+		return;
+	}
+	if (series_times_ok(&run->s, why, sizeof why) != 0) {
+		jsonl_warn(r, "%s", why);
 		return;
 	}
 	metric = jv_object_get(jv_copy(run->s.rec), jv_string("metric"));

@@ -45,6 +45,19 @@ struct data {
 	size_t scap;
 };
 
+/*
+ * Times statz can compute with: years 1 to 9999, as promq has them. Past
+ * that, milliseconds overflow the int64 Prometheus keeps times in (and a
+ * time in milliseconds given as seconds lands here, which is worth
+ * saying rather than computing on).
+ */
+#define STATZ_MIN_TIME (-62135596800.0)	/* 0001-01-01T00:00:00Z */
+#define STATZ_MAX_TIME 253402300799.0	/* 9999-12-31T23:59:59Z */
+int time_in_range(double t);
+struct series;
+/* 0, or -1 with why naming the first sample whose time is out of range. */
+int series_times_ok(const struct series *s, char *why, size_t whylen);
+
 void data_reset(struct data *d);
 void data_free(struct data *d);
 /* Appends a sample; NaN values are only counted. */

@@ -1,11 +1,34 @@
 /* summary.c — one series' samples and the statistics of the stats record. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
 #include "series.h"
 #include "statz.h"
+
+int
+time_in_range(double t)
+{
+	return t >= STATZ_MIN_TIME && t <= STATZ_MAX_TIME;
+}
+
+int
+series_times_ok(const struct series *s, char *why, size_t whylen)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!time_in_range(s->s[i].t)) {
+			snprintf(why, whylen, "field '%s': sample %zu: time "
+			    "%.15g is out of range (years 1 to 9999; "
+			    "milliseconds, not seconds?)", s->instant ?
+			    "value" : "values", i + 1, s->s[i].t);
+			return -1;
+		}
+	return 0;
+}
 
 void
 data_reset(struct data *d)
