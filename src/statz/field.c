@@ -57,17 +57,27 @@ kind_name(jv v)
 }
 
 /*
- * Runs jq on input (consumed) and takes its first output. Returns 1 with
- * *out, 0 when the program gave nothing, -1 after reporting why.
+ * Runs jq on input (consumed) and takes its one output. Returns 1 with
+ * *out, 0 when the program gave nothing, -1 after reporting why: more
+ * than one output too, as taking the first would drop the rest unsaid.
  */
 static int
 run(struct jsonl *r, jq_state *jq, const char *opt, jv input, jv *out)
 {
-	jv res;
+	jv res, more;
 
 	jq_start(jq, input, 0);
 	res = jq_next(jq);
 	if (jv_is_valid(res)) {
+		more = jq_next(jq);
+		if (jv_is_valid(more)) {
+			jsonl_warn(r, "--%s gave more than one value (one "
+			    "per line; first(...) picks one)", opt);
+			jv_free(more);
+			jv_free(res);
+			return -1;
+		}
+		jv_free(more);
 		*out = res;
 		return 1;
 	}

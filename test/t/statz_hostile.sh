@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # statz on input a user gets wrong: times in milliseconds or absurd, an
-# --at or --forecast beyond the calendar. Each is reported with its line, the rest is
+# --at or --forecast beyond the calendar, a --field program that yields
+# several values per line. Each is reported with its line, the rest is
 # processed, and the exit status is 2; none crashes or loses data unsaid.
 # shellcheck source=/dev/null
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
@@ -35,4 +36,8 @@ expect_status "a forecast beyond year 9999: exit 2" 2 statz --forecast 100000000
 expect_eq "the record stays, forecast null" '[3,null]' "$(jq -c '[.count,.forecast]' "$T_DIR/out")"
 expect_match "and the line is named" "^statz: line.jsonl:1: the forecast time is beyond the years 1 to 9999" "$(cat "$T_DIR/err")"
 
+printf '%s\n' '{"x":[1,2,3]}' '{"x":[4]}' '{"x":[]}' >multi.jsonl
+expect_status "--field with several values on a line: exit 2" 2 statz --field '.x[]' multi.jsonl
+expect_eq "the line is named" "statz: multi.jsonl:1: --field gave more than one value (one per line; first(...) picks one)" "$(cat "$T_DIR/err")"
+expect_eq "no value of it is taken silently" '[1,4,4]' "$(jq -c '[.count,.min,.max]' "$T_DIR/out")"
 done_testing
