@@ -47,8 +47,11 @@ if [ -n "${OLLAMA_HOST:-}${OPENAI_BASE_URL:-}${LLMASK_URL:-}" ]; then
 else
 	echo "No LLM configured, so the summaries below are the statistics fallback; to use a model run OLLAMA_HOST=http://localhost:11434 make demo (after 'ollama pull phi3:mini') or set OPENAI_BASE_URL."
 	# Ask a closed port, so nothing on this machine is used by surprise.
+	# The port is closed for certain: back off for milliseconds, not the
+	# seconds a real, briefly unreachable server deserves.
 	OLLAMA_HOST=http://127.0.0.1:9
-	export OLLAMA_HOST
+	OPSPIPE_RETRY_BASE=0.01
+	export OLLAMA_HOST OPSPIPE_RETRY_BASE
 	llm=0
 fi
 
