@@ -203,6 +203,22 @@ set_param(struct llm *o, const char *name, double v)
 	o->params = jv_object_set(o->params, jv_string(name), jv_number(v));
 }
 
+/* The fields emit() writes after the answer would overwrite it. */
+static const char *
+answer_key(const char *arg)
+{
+	static const char *const taken[] = { "model", "usage", "ms",
+	    "tokens_per_second", "cached" };
+
+	if (*arg == '\0')
+		opt_usage_error("invalid --key: empty");
+	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
+		if (strcmp(arg, taken[i]) == 0)
+			opt_usage_error("invalid --key '%s': llmask writes that "
+			    "field itself", arg);
+	return arg;
+}
+
 /* Choices that only matter once every option is read. */
 struct seen {
 	int all, each, api;
@@ -221,11 +237,7 @@ own_option(struct llm *o, int key, const char *arg, struct seen *seen)
 	case O_NO_INPUT: o->mode = MODE_NO_INPUT; break;
 	case 'a': seen->all = 1; break;
 	case 'e': seen->each = 1; break;
-	case O_KEY:
-		if (*arg == '\0')
-			opt_usage_error("invalid --key: empty");
-		o->key = arg;
-		break;
+	case O_KEY: o->key = answer_key(arg); break;
 	case 'j': o->jobs = (int)opt_long_arg("jobs", arg, 1, 256); break;
 	case O_MAX_INPUT:
 		o->max_input = opt_long_arg("max-input", arg, 1, 1000000000);

@@ -49,6 +49,12 @@ done
 expect_eq "--mask-names: names after JSON escapes are masked" "" "$leaked"
 ok_if "--mask-names: the same pod, the same placeholder" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF "\"pod\":\"pod-1\",\"msg\":\"oops\\npod-1 died\\tip-1 down"' - "$T_DIR/out"
 
+# --key naming a field llmask writes itself would lose the answer.
+for k in model usage ms tokens_per_second cached; do
+	expect_status "--key $k is a usage error" 2 llmask --url http://127.0.0.1:9 --dry-run -p x --each --key "$k"
+done
+expect_match "and says why" "^llmask: invalid --key 'cached': llmask writes that field itself" "$(head -n 1 "$T_DIR/err")"
+
 # A password in the server URL stays out of every message.
 /usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
 llm_pid=$!
