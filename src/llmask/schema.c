@@ -348,18 +348,94 @@ schema_check(jv schema, jv v)
 	return c.err;
 }
 
+static int
+known_type(jv t)
+{
+	static const char *const types[] = { "object", "array", "string",
+	    "number", "integer", "boolean", "null" };
+
+	if (jv_get_kind(t) != JV_KIND_STRING)
+		return 0;
+	for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+		if (strcmp(jv_string_value(t), types[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Where a subschema sits, for the message: "properties.severity". */
+static char *lint_at(jv schema, const char *where);
+
+static char *
+lint_children(jv schema, const char *key, const char *where)
+{
+	jv sub = kw(schema, key);
+	char *err = NULL, at[256];
+
+	if (jv_get_kind(sub) == JV_KIND_OBJECT && strcmp(key, "properties")) {
+		snprintf(at, sizeof at, "%s%s%s", where, *where ? "." : "", key);
+		err = lint_at(sub, at);
+	} else if (jv_get_kind(sub) == JV_KIND_OBJECT) {
+		jv_object_foreach(sub, name, child) {
+			snprintf(at, sizeof at, "%s%sproperties.%s", where,
+			    *where ? "." : "", jv_string_value(name));
+			if (err == NULL)
+				err = lint_at(child, at);
+			jv_free(name);
+			jv_free(child);
+		}
+	} else if (jv_get_kind(sub) == JV_KIND_ARRAY) {
+		jv_array_foreach(sub, i, child) {
+			snprintf(at, sizeof at, "%s%s%s[%d]", where,
+			    *where ? "." : "", key, i);
+			if (err == NULL && jv_get_kind(child) == JV_KIND_OBJECT)
+				err = lint_at(child, at);
+			jv_free(child);
+		}
+	}
+	jv_free(sub);
+	return err;
+}
+
+/*
+ * The checker lets an unknown type name through, so a typo ("objekt")
+ * would turn validation off without a word: refuse it here, at any depth.
+ */
+static char *
+lint_at(jv schema, const char *where)
+{
+	static const char *const subs[] = { "properties",
+	    "additionalProperties", "items", "anyOf", "oneOf", "allOf" };
+	struct buf b = BUF_INIT;
+	jv t = kw(schema, "type");
+	char *err = NULL;
+	int bad = 0;
+
+	if (jv_get_kind(schema) != JV_KIND_OBJECT)
+		return NULL;	/* true/false schemas */
+	if (jv_get_kind(t) == JV_KIND_ARRAY) {
+		jv_array_foreach(t, i, e) {
+			bad |= !known_type(e);
+			jv_free(e);
+		}
+	} else {
+		bad = jv_is_valid(t) && !known_type(t);
+	}
+	jv_free(t);
+	if (bad) {
+		buf_printf(&b, "%s%s\"type\" must be object, array, string, "
+		    "number, integer, boolean or null, or a list of them",
+		    where, *where ? ": " : "");
+		return buf_detach(&b);
+	}
+	for (size_t k = 0; err == NULL && k < sizeof subs / sizeof *subs; k++)
+		err = lint_children(schema, subs[k], where);
+	return err;
+}
+
 char *
 schema_lint(jv schema)
 {
-	jv t;
-	char *err = NULL;
-
 	if (jv_get_kind(schema) != JV_KIND_OBJECT)
 		return xstrdup("a schema must be a JSON object");
-	t = kw(schema, "type");
-	if (jv_is_valid(t) && jv_get_kind(t) != JV_KIND_STRING &&
-	    jv_get_kind(t) != JV_KIND_ARRAY)
-		err = xstrdup("\"type\" must be a string or a list");
-	jv_free(t);
-	return err;
+	return lint_at(schema, "");
 }

@@ -55,6 +55,18 @@ for k in model usage ms tokens_per_second cached; do
 done
 expect_match "and says why" "^llmask: invalid --key 'cached': llmask writes that field itself" "$(head -n 1 "$T_DIR/err")"
 
+# A type name the checker does not know would check nothing: a typo in
+# a schema must not turn validation off.
+for s in '{"type":"objekt"}' \
+    '{"type":"object","properties":{"sev":{"type":"strng"}}}' \
+    '{"type":"array","items":{"type":["string","nul"]}}' \
+    '{"anyOf":[{"type":"int"}]}'; do
+	printf '%s\n' "$s" >"$T_DIR/schema.json"
+	expect_status "schema $s is a usage error" 2 llmask --url http://127.0.0.1:9 --dry-run -p x --no-input --schema "$T_DIR/schema.json"
+done
+expect_match "the message says where" "^llmask: invalid --schema '.*schema.json': anyOf\[0\]: \"type\" must be object, array, string, number, integer, boolean or null" "$(head -n 1 "$T_DIR/err")"
+expect_status "every shipped schema passes" 0 sh -c 'for f in "$1"/share/opspipe/schemas/*.json; do llmask --url http://127.0.0.1:9 --dry-run -p x --no-input --schema "$f" >/dev/null || exit 1; done' - "$OPSPIPE_TOP"
+
 # A password in the server URL stays out of every message.
 /usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
 llm_pid=$!
