@@ -85,4 +85,17 @@ cp "$T_DIR/err" "$T_DIR/err1"
 expect_status "a stream cut short is exit 3" 3 llmask --url "$url" -p x --no-input
 expect_match "the message says so" "^llmask: http://127.0.0.1:$port/api/chat: the answer ended before it was complete" "$(cat "$T_DIR/err")"
 expect_eq "the URL's password is in no message" 0 "$(cat "$T_DIR/err1" "$T_DIR/err" | grep -c url-pa55)"
+# The network options llmask renames or no other test reaches. A TLS
+# handshake with the plain-HTTP fixture loads the client key and CA file
+# first, so a missing file is named before anything is sent.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_DIR/client.key" \
+    -out "$T_DIR/client.pem" -days 1 -subj /CN=llmask-test 2>/dev/null
+expect_status "--cert-key: a missing key file is exit 3" 3 \
+    llmask --url "https://127.0.0.1:$port" --retries 0 -p x --no-input --cert "$T_DIR/client.pem" --cert-key "$T_DIR/none.key"
+expect_match "and names it as the client key" "unable to set private key file: '.*none.key'" "$(cat "$T_DIR/err")"
+expect_status "--cacert: a missing CA file is exit 3" 3 \
+    llmask --url "https://127.0.0.1:$port" --retries 0 -p x --no-input --cacert "$T_DIR/none-ca.pem"
+expect_match "and names it" "none-ca.pem" "$(cat "$T_DIR/err")"
+expect_status "--max-response: a bigger answer is exit 3" 3 llmask --url "http://127.0.0.1:$port" -p x --no-input --max-response 5
+expect_match "and says so" "response larger than 5 bytes \(--max-response\)" "$(cat "$T_DIR/err")"
 done_testing
