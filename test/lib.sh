@@ -17,7 +17,14 @@ T_FAILED=0
 T_DIR=$(mktemp -d "${OPSPIPE_TEST_TMP:-${TMPDIR:-/tmp}}/t.XXXXXX") || exit 2
 T_CLEANUP=""
 
+T_PIDS=""
+T_NFIX=0
+
 t_cleanup() {
+	for pid in $T_PIDS; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	for cmd in $T_CLEANUP; do
 		"$cmd"
 	done
@@ -106,6 +113,39 @@ wait_http() {
 	done
 	return 1
 }
+
+# start_fixture SCRIPT [ARGS...]: runs test/fixtures/SCRIPT (a server that
+# prints its port as its first line) and sets FIXTURE_URL and FIXTURE_LOG;
+# the server is stopped when the script ends.
+start_fixture() {
+	T_NFIX=$((T_NFIX + 1))
+	fx_port=$T_DIR/fixture.$T_NFIX.port
+	FIXTURE_LOG=$T_DIR/fixture.$T_NFIX.log
+	fx_script=$1
+	shift
+	/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/$fx_script" "$@" \
+	    >"$fx_port" 2>"$FIXTURE_LOG" &
+	T_PIDS="$T_PIDS $!"
+	i=0
+	while [ ! -s "$fx_port" ] && [ "$i" -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	FIXTURE_URL=http://127.0.0.1:$(head -n 1 "$fx_port")
+}
+
+# start_llm [ARGS...]: the fixture LLM (test/fixtures/llm.py); sets llm to
+# its URL and defines control (script answers), reset and sent (jq over the
+# recorded requests). Fails the script when the server does not come up.
+start_llm() {
+	start_fixture llm.py "$@"
+	llm=$FIXTURE_URL
+	wait_http "$llm/api/version" 10 ||
+		{ not_ok "fixture LLM started" "$(cat "$FIXTURE_LOG")"; done_testing; exit 1; }
+}
+control() { curl -fs -X POST -d "$1" "$llm/_control" >/dev/null; }
+reset() { control '{"reset":true}'; }
+sent() { curl -fs "$llm/_requests" | jq -c "$1"; }
 
 # need_prometheus: PROMETHEUS_URL of the shared test server, started here
 # when the script runs on its own.

@@ -3,20 +3,12 @@
 # examples/lighttpd.conf, against the harness' Prometheus and the fixture
 # LLM: the seed call, the cache over HTTP, validation (400 with a JSON
 # body), hostile input, status mapping, and every query the dashboards send.
+# shellcheck source=test/lib.sh
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 need_prometheus
 unset OPENAI_BASE_URL OPENAI_API_KEY LLMASK_URL LLMASK_MODEL OPSPIPE_SUMMARY_MAX_AGE
 
-/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" --port 0 --answer "Both node targets are up; node-b flaps." \
-    >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
-llm_pid=$!
-stop_llm() { kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; }
-at_exit stop_llm
-i=0
-while [ ! -s "$T_DIR/llm.port" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-llm=http://127.0.0.1:$(head -n 1 "$T_DIR/llm.port")
-wait_http "$llm/api/version" 10 || { not_ok "fixture LLM started"; done_testing; exit 1; }
-control() { curl -fs -X POST -d "$1" "$llm/_control" >/dev/null; }
+start_llm --port 0 --answer "Both node targets are up; node-b flaps."
 nchats() { curl -fs "$llm/_requests" | jq '[.[] | select(.path == "/api/chat")] | length'; }
 
 # lighttpd from the shipped configuration: only the paths and the port change.

@@ -4,24 +4,16 @@
 # record, what the model is sent, the statistics fallback, the cache
 # (fresh, stale, one computation for concurrent requests), --batch and
 # --shard, usage errors, and the help/man page agreement.
+# shellcheck source=test/lib.sh
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 need_prometheus
 unset OPENAI_BASE_URL OPENAI_API_KEY LLMASK_URL LLMASK_MODEL OPSPIPE_SUMMARY_DIR OPSPIPE_SUMMARY_MAX_AGE
 
 # The fixture LLM on a free port; its answer is fixed.
-/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" --port 0 --answer "Both node targets are up; node-b flaps." \
-    >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
-llm_pid=$!
-stop_llm() { kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; }
-at_exit stop_llm
-i=0
-while [ ! -s "$T_DIR/llm.port" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-llm=http://127.0.0.1:$(head -n 1 "$T_DIR/llm.port")
+start_llm --port 0 --answer "Both node targets are up; node-b flaps."
 OLLAMA_HOST=$llm
 export OLLAMA_HOST
-wait_http "$llm/api/version" 10 || { not_ok "fixture LLM started"; done_testing; exit 1; }
 
-control() { curl -fs -X POST -d "$1" "$llm/_control" >/dev/null; }
 chats() { curl -fs "$llm/_requests" | jq '[.[] | select(.path == "/api/chat")]'; }
 nchats() { chats | jq length; }
 last_sent_has() { chats | jq -r '.[-1].body.messages[].content' | grep -q -- "$1"; }
