@@ -594,10 +594,24 @@ next_each(struct engine *e, struct jsonl *in, struct job *j)
 	return ok;
 }
 
+/* After a fatal answer the rest is not asked: say from where, so no
+ * record goes missing without a word. */
+static void
+say_unasked(struct jsonl *in, size_t first, int eof)
+{
+	if (first > 0)
+		msg_warn("stdin:%zu: not asked, nor any record after it: "
+		    "stopped at the error above", first);
+	else if (!eof)
+		msg_warn("stdin: records after line %zu not asked: stopped at "
+		    "the error above", jsonl_lineno(in));
+}
+
 static void
 run_each(struct engine *e, struct jsonl *in)
 {
 	size_t window = (size_t)e->o->jobs * 2, head = 0, count = 0, i;
+	size_t unasked = 0;	/* the first record dropped unsent */
 	struct job *ring = xcalloc(window, sizeof *ring);
 	int eof = 0;
 
@@ -615,6 +629,8 @@ run_each(struct engine *e, struct jsonl *in)
 		/* After a fatal answer, queued jobs are dropped unsent. */
 		while (count > 0 && ring[head].state != JOB_BUSY &&
 		    (ring[head].state != JOB_QUEUED || e->stop)) {
+			if (ring[head].state == JOB_QUEUED && unasked == 0)
+				unasked = ring[head].lineno;
 			emit(e, &ring[head]);
 			job_clear(&ring[head]);
 			head = (head + 1) % window;
@@ -625,6 +641,8 @@ run_each(struct engine *e, struct jsonl *in)
 		if (count > 0)
 			http_pool_run(e->pool);
 	}
+	if (e->stop)
+		say_unasked(in, unasked, eof);
 	free(ring);
 }
 

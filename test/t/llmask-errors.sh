@@ -124,8 +124,10 @@ reset
 printf '{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n' >"$T_DIR/four"
 expect_status "--each: a missing model: exit 3" 3 sh -c 'llmask --url "$1" -m missing-x --each -p x <"$2"' - "$llm" "$T_DIR/four"
 expect_eq "--each: a missing model: asked once" 1 "$(sent length)"
-expect_eq "--each: a missing model: one message" 1 "$(wc -l <"$T_DIR/err")"
-expect_match "--each: the message has the line number" '^llmask: stdin:1: model' "$(cat "$T_DIR/err")"
+expect_eq "--each: a missing model: one message, then where the run stopped" 2 "$(wc -l <"$T_DIR/err")"
+expect_match "--each: the message has the line number" '^llmask: stdin:1: model' "$(head -n 1 "$T_DIR/err")"
+expect_eq "--each: the records not asked are said, not lost" \
+    "llmask: stdin:2: not asked, nor any record after it: stopped at the error above" "$(sed -n 2p "$T_DIR/err")"
 # A failure of one record does not stop the others.
 reset
 control '{"answers":[{},{"status":500},{"status":500},{},{}]}'
