@@ -11,6 +11,7 @@
 
 #include <jq.h>
 
+#include "jqprog.h"
 #include "jsonl.h"
 #include "llmask.h"
 #include "msg.h"
@@ -85,32 +86,18 @@ prompt_compose(const struct llm *o, struct buf *u, const struct buf *data,
 
 struct template {
 	jq_state *jq;
-	char *error;		/* the first compile message */
 };
-
-static void
-jq_error_cb(void *ctx, jv msg)
-{
-	struct template *t = ctx;
-
-	msg = jq_format_error(msg);
-	if (t->error == NULL)
-		t->error = xstrdup(jv_string_value(msg));
-	jv_free(msg);
-}
 
 struct template *
 template_new(const char *program)
 {
 	struct template *t = xcalloc(1, sizeof *t);
+	char *err = NULL;
 
-	if ((t->jq = jq_init()) == NULL)
-		msg_oom();
-	jq_set_error_cb(t->jq, jq_error_cb, t);
-	if (!jq_compile(t->jq, program)) {
-		msg_warn("invalid --template: %s",
-		    t->error ? t->error : "does not compile");
-		template_free(t);
+	if ((t->jq = jqprog_compile(program, &err)) == NULL) {
+		msg_warn("invalid --template: %s", err);
+		free(err);
+		free(t);
 		exit(EXIT_USAGE);
 	}
 	return t;
@@ -122,7 +109,6 @@ template_free(struct template *t)
 	if (t == NULL)
 		return;
 	jq_teardown(&t->jq);
-	free(t->error);
 	free(t);
 }
 

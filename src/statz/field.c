@@ -5,48 +5,24 @@
 #include <string.h>
 
 #include "field.h"
+#include "jqprog.h"
 #include "jsonl.h"
 #include "msg.h"
 #include "series.h"
 #include "statz.h"
 #include "timeutil.h"
 
-/* jq reports compile errors through this callback, not a return value. */
-static void
-collect_error(void *ctx, jv msg)
-{
-	struct buf *b = ctx;
-
-	const char *s;
-
-	if (jv_get_kind(msg) == JV_KIND_STRING) {
-		if (b->len)
-			buf_adds(b, "; ");
-		/* One diagnostic, one line: jq's messages hold newlines. */
-		for (s = jv_string_value(msg); *s; s++)
-			buf_addc(b, *s == '\n' ? ' ' : *s);
-	}
-	jv_free(msg);
-}
-
 jq_state *
 field_compile(const char *opt, const char *program)
 {
-	struct buf err = BUF_INIT;
-	jq_state *jq = jq_init();
+	char *err = NULL;
+	jq_state *jq = jqprog_compile(program, &err);
 
-	if (jq == NULL)
-		msg_oom();
-	jq_set_error_cb(jq, collect_error, &err);
-	if (!jq_compile(jq, program)) {
-		msg_warn("--%s '%s': %s", opt, program,
-		    err.len ? err.p : "jq: compile error");
-		buf_free(&err);
-		jq_teardown(&jq);
+	if (jq == NULL) {
+		msg_warn("--%s '%s': %s", opt, program, err);
+		free(err);
 		exit(EXIT_USAGE);
 	}
-	jq_set_error_cb(jq, NULL, NULL);
-	buf_free(&err);
 	return jq;
 }
 

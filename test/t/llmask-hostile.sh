@@ -67,6 +67,11 @@ done
 expect_match "the message says where" "^llmask: invalid --schema '.*schema.json': anyOf\[0\]: \"type\" must be object, array, string, number, integer, boolean or null" "$(head -n 1 "$T_DIR/err")"
 expect_status "every shipped schema passes" 0 sh -c 'for f in "$1"/share/opspipe/schemas/*.json; do llmask --url http://127.0.0.1:9 --dry-run -p x --no-input --schema "$f" >/dev/null || exit 1; done' - "$OPSPIPE_TOP"
 
+# jq's compile messages hold newlines; a diagnostic is one line.
+expect_status "a --template that does not compile: exit 2" 2 llmask --url http://127.0.0.1:9 --dry-run --template '.a |||'
+expect_eq "its message is one line" 1 "$(wc -l <"$T_DIR/err")"
+expect_match "with jq's words" "^llmask: invalid --template: jq: error: syntax error.*; jq: 1 compile error$" "$(cat "$T_DIR/err")"
+
 # A password in the server URL stays out of every message.
 /usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
 llm_pid=$!
