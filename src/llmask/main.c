@@ -221,7 +221,7 @@ answer_key(const char *arg)
 
 /* Choices that only matter once every option is read. */
 struct seen {
-	int all, each, api;
+	int all, each, api, jobs;
 };
 
 /* Returns 1 when key was one of llmask's own options. */
@@ -238,7 +238,10 @@ own_option(struct llm *o, int key, const char *arg, struct seen *seen)
 	case 'a': seen->all = 1; break;
 	case 'e': seen->each = 1; break;
 	case O_KEY: o->key = answer_key(arg); break;
-	case 'j': o->jobs = (int)opt_long_arg("jobs", arg, 1, 256); break;
+	case 'j':
+		o->jobs = (int)opt_long_arg("jobs", arg, 1, 256);
+		seen->jobs = 1;
+		break;
 	case O_MAX_INPUT:
 		o->max_input = opt_long_arg("max-input", arg, 1, 1000000000);
 		break;
@@ -355,6 +358,9 @@ check_options(struct llm *o, const struct seen *seen)
 		opt_usage_error("--all and --each exclude each other");
 	if (seen->each && o->mode == MODE_NO_INPUT)
 		opt_usage_error("--each needs input: drop --no-input");
+	if (seen->jobs && !seen->each)
+		opt_usage_error("--jobs needs --each: one question is one "
+		    "request");
 	if (seen->each)
 		o->mode = MODE_EACH;
 	if (o->prompt == NULL && o->template == NULL)
@@ -415,7 +421,7 @@ main(int argc, char *argv[])
 	struct opt_parser *p;
 	struct llm o;
 	const char *arg;
-	struct seen seen = { 0, 0, 0 };
+	struct seen seen = { 0, 0, 0, 0 };
 	int key, status;
 
 	net_opts_init();

@@ -67,6 +67,10 @@ done
 expect_match "the message says where" "^llmask: invalid --schema '.*schema.json': anyOf\[0\]: \"type\" must be object, array, string, number, integer, boolean or null" "$(head -n 1 "$T_DIR/err")"
 expect_status "every shipped schema passes" 0 sh -c 'for f in "$1"/share/opspipe/schemas/*.json; do llmask --url http://127.0.0.1:9 --dry-run -p x --no-input --schema "$f" >/dev/null || exit 1; done' - "$OPSPIPE_TOP"
 
+# An option that cannot act is refused, not ignored.
+expect_status "--jobs without --each is a usage error" 2 llmask --url http://127.0.0.1:9 --dry-run -p x --jobs 4 --no-input
+expect_match "and says why" "^llmask: --jobs needs --each" "$(head -n 1 "$T_DIR/err")"
+
 # jq's compile messages hold newlines; a diagnostic is one line.
 expect_status "a --template that does not compile: exit 2" 2 llmask --url http://127.0.0.1:9 --dry-run --template '.a |||'
 expect_eq "its message is one line" 1 "$(wc -l <"$T_DIR/err")"
