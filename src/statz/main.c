@@ -81,7 +81,7 @@ parse_percentiles(struct conf *c, const char *list)
 		snprintf(text, sizeof text, "%se-2", p);
 		c->pct[c->npct] = strspn(p, "0123456789.") == strlen(p) ?
 		    strtod(text, NULL) : pct / 100;
-		snprintf(c->pct_key[c->npct], sizeof c->pct_key[0], "p%.10g",
+		snprintf(c->pct_key[c->npct], sizeof c->pct_key[0], "p%.15g",
 		    pct);
 		for (size_t i = 0; i < c->npct; i++)
 			if (strcmp(c->pct_key[i], c->pct_key[c->npct]) == 0)

@@ -40,4 +40,8 @@ printf '%s\n' '{"x":[1,2,3]}' '{"x":[4]}' '{"x":[]}' >multi.jsonl
 expect_status "--field with several values on a line: exit 2" 2 statz --field '.x[]' multi.jsonl
 expect_eq "the line is named" "statz: multi.jsonl:1: --field gave more than one value (one per line; first(...) picks one)" "$(cat "$T_DIR/err")"
 expect_eq "no value of it is taken silently" '[1,4,4]' "$(jq -c '[.count,.min,.max]' "$T_DIR/out")"
+printf '%s\n' '{"values":[[1,1],[2,2],[3,4]]}' >pct.jsonl
+expect_status "--percentiles 99.99999999999 and 100 both" 0 statz -p 99.99999999999,100 pct.jsonl
+expect_eq "each keeps its own key and value" '["p99.99999999999",3.9999999999996,"p100",4]' \
+    "$(jq -c '[to_entries[] | select(.key | startswith("p")) | .key, .value]' "$T_DIR/out")"
 done_testing
