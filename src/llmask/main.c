@@ -154,14 +154,27 @@ load_schema(struct llm *o, const char *path)
 	struct buf name = BUF_INIT;
 	jv s = jsonl_parse(text, strlen(text));
 
+	/* Freed before the usage error: LeakSanitizer counts what exit()
+	 * leaves unreachable. */
 	if (!jv_is_valid(s)) {
 		jv m = jv_invalid_get_msg(s);
 
-		opt_usage_error("invalid --schema '%s': %s", path,
-		    jv_string_value(m));
+		why = xstrdup(jv_get_kind(m) == JV_KIND_STRING ?
+		    jv_string_value(m) : "not JSON");
+		jv_free(m);
+		s = jv_invalid();
+	} else {
+		why = schema_lint(s);
 	}
-	if ((why = schema_lint(s)) != NULL)
-		opt_usage_error("invalid --schema '%s': %s", path, why);
+	if (why != NULL) {
+		char msg[512];
+
+		snprintf(msg, sizeof msg, "%s", why);
+		free(why);
+		free(text);
+		jv_free(s);
+		opt_usage_error("invalid --schema '%s': %s", path, msg);
+	}
 	jv_free(o->schema);
 	o->schema = s;
 	o->json = 1;
