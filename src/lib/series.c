@@ -655,12 +655,18 @@ fmt_value(char *buf, double v)
 size_t
 fmt_time(char *buf, double t)
 {
-	long long ms = llround(t * 1000);
-	long long secs = ms / 1000;
-	int frac = (int)(ms % 1000);
+	long long ms, secs;
+	int frac, n;
 	const char *sign = "";
-	int n;
 
+	/* Milliseconds of a time beyond 1e15 s do not fit a long long (and
+	 * NaN or Inf have none): llround would give LLONG_MIN and -ms would
+	 * overflow. Such times are written as values instead. */
+	if (!(fabs(t) < 1e15))
+		return fmt_value(buf, t);
+	ms = llround(t * 1000);
+	secs = ms / 1000;
+	frac = (int)(ms % 1000);
 	if (ms < 0) {
 		sign = "-";
 		secs = -ms / 1000;

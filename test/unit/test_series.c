@@ -189,6 +189,30 @@ test_format(void **state)
 	assert_string_equal(buf, "1795320000");
 }
 
+/* Times too large for milliseconds in a long long, NaN and Inf: written
+ * as values, never wrapped to LLONG_MIN ("-9223372036854775.808"). */
+static void
+test_format_huge_time(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	fmt_time(buf, 1e300);
+	assert_string_equal(buf, "1e+300");
+	fmt_time(buf, -1e16);
+	assert_string_equal(buf, "-1e+16");
+	fmt_time(buf, INFINITY);
+	assert_string_equal(buf, "\"+Inf\"");
+	fmt_time(buf, NAN);
+	assert_string_equal(buf, "\"NaN\"");
+	fmt_time(buf, 9.2e14);
+	assert_string_equal(buf, "920000000000000");
+	fmt_time(buf, -1795320000.1234);
+	assert_string_equal(buf, "-1795320000.123");
+	fmt_time(buf, -0.0005);
+	assert_string_equal(buf, "-0.001");
+}
+
 static void
 test_transcode(void **state)
 {
@@ -282,6 +306,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_format_huge_time),
 		cmocka_unit_test(test_transcode),
 		cmocka_unit_test(test_jsonl_lines),
 		cmocka_unit_test(test_jsonl_huge_line),
