@@ -5,6 +5,7 @@
  * where a value may be a numeric string. The rest of the record is cut out
  * as raw member text and parsed by jv, which validates it.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -641,10 +642,13 @@ fmt_value(char *buf, double v)
 		return (size_t)snprintf(buf, 32, "\"NaN\"");
 	if (isinf(v))
 		return (size_t)snprintf(buf, 32, v > 0 ? "\"+Inf\"" : "\"-Inf\"");
-	if (fabs(v) < 1e15 && v == (double)(int64_t)v)
+	/* -0 falls through to %g, which keeps its sign ("-0"). */
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v && !signbit(v))
 		return (size_t)snprintf(buf, 32, "%lld", (long long)v);
-	/* The shortest of 15, 16, 17 digits that reads back exactly. */
-	for (prec = 15; prec < 17; prec++) {
+	/* The shortest of 15, 16, 17 digits that reads back exactly: for a
+	 * normal double nothing shorter than %.15g can (DBL_DIG is 15), but a
+	 * subnormal holds fewer digits, so there the search starts at 1. */
+	for (prec = fabs(v) < DBL_MIN ? 1 : 15; prec < 17; prec++) {
 		snprintf(buf, 32, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;

@@ -189,6 +189,27 @@ test_format(void **state)
 	assert_string_equal(buf, "1795320000");
 }
 
+/* "Shortest text that reads back": -0 keeps its sign, and subnormals,
+ * which hold fewer than 15 digits, get no padding digits. */
+static void
+test_format_shortest_edges(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	fmt_value(buf, -0.0);
+	assert_string_equal(buf, "-0");
+	assert_true(signbit(strtod(buf, NULL)));
+	fmt_value(buf, 0.0);
+	assert_string_equal(buf, "0");
+	fmt_value(buf, 5e-324);
+	assert_string_equal(buf, "5e-324");
+	fmt_value(buf, -4.8854463176594e-310);
+	assert_string_equal(buf, "-4.8854463176594e-310");
+	fmt_value(buf, 2.2250738585072014e-308);
+	assert_string_equal(buf, "2.2250738585072014e-308");
+}
+
 /* Times too large for milliseconds in a long long, NaN and Inf: written
  * as values, never wrapped to LLONG_MIN ("-9223372036854775.808"). */
 static void
@@ -307,6 +328,7 @@ main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_huge_time),
+		cmocka_unit_test(test_format_shortest_edges),
 		cmocka_unit_test(test_transcode),
 		cmocka_unit_test(test_jsonl_lines),
 		cmocka_unit_test(test_jsonl_huge_line),
