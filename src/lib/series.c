@@ -406,6 +406,41 @@ syntax:
 	return NULL;
 }
 
+/* The fast path matches keys byte for byte, so "valu\u0065s" reaches jv,
+ * which decodes it to "values": take those samples out of the record too,
+ * or the record would be written with two "values" members. */
+static int
+escaped_values(struct series *s, int instant, char **err)
+{
+	const char *key = instant ? "value" : "values", *why = NULL, *q;
+	jv v = jv_object_get(jv_copy(s->rec), jv_string(key));
+	struct buf text = BUF_INIT;
+	size_t where = 0;
+
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return 0;
+	}
+	if (s->has_values) {
+		jv_free(v);
+		*err = field_error(key, 0,
+		    "a record holds one of 'values' and 'value'");
+		return -1;
+	}
+	s->rec = jv_object_delete(s->rec, jv_string(key));
+	s->has_values = 1;
+	s->instant = instant;
+	jsonl_dump(&text, v);
+	q = instant ? series_scan_sample(s, text.p, text.p + text.len, &why) :
+	    series_scan_values(s, text.p, text.p + text.len, &why, &where);
+	buf_free(&text);
+	if (q == NULL) {
+		*err = field_error(key, where, why);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_rest(struct series *s, struct buf *rest, char **err)
 {
@@ -423,6 +458,8 @@ parse_rest(struct series *s, struct buf *rest, char **err)
 		return -1;
 	}
 	s->rec = rec;
+	if (escaped_values(s, 0, err) != 0 || escaped_values(s, 1, err) != 0)
+		return -1;
 	return 0;
 }
 

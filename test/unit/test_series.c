@@ -132,6 +132,37 @@ test_errors(void **state)
 	free(err);
 }
 
+/* Keys spelled with escapes are still "values"/"value": the samples are
+ * read, and the record is not written with the key twice. */
+static void
+test_escaped_values_key(void **state)
+{
+	struct series s;
+	char *out, *err;
+
+	(void)state;
+	series_init(&s);
+	parse_ok(&s, "{\"a\":1,\"valu\\u0065s\":[[1795320000,\"0.5\"],[1795320060,2]]}");
+	assert_true(s.has_values);
+	assert_false(s.instant);
+	assert_int_equal(s.n, 2);
+	assert_true(s.s[0].v == 0.5 && s.s[1].t == 1795320060);
+	out = write_series(&s);
+	assert_string_equal(out, "{\"a\":1,\"values\":[[1795320000,0.5],[1795320060,2]]}\n");
+	free(out);
+	parse_ok(&s, "{\"\\u0076alue\":[1795320000,\"NaN\"]}");
+	assert_true(s.instant);
+	assert_int_equal(s.n, 1);
+	assert_true(isnan(s.s[0].v));
+	series_free(&s);
+	err = parse_err("{\"values\":[[1,2]],\"valu\\u0065s\":[[3,4]]}");
+	assert_string_equal(err, "field 'values': a record holds one of 'values' and 'value'");
+	free(err);
+	err = parse_err("{\"valu\\u0065s\":[[1,\"x\"]]}");
+	assert_string_equal(err, "field 'values': sample 1: value is not a number");
+	free(err);
+}
+
 static void
 test_numbers(void **state)
 {
@@ -325,6 +356,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_instant_and_context),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_escaped_values_key),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_huge_time),
