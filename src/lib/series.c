@@ -468,7 +468,7 @@ series_parse(struct series *s, const char *line, size_t len, char **err)
 {
 	const char *p = line, *end = line + len;
 	struct buf rest = BUF_INIT;
-	int rc = -1;
+	int rc = -1, comma = 0;
 
 	series_clear(s);
 	*err = NULL;
@@ -487,12 +487,12 @@ series_parse(struct series *s, const char *line, size_t len, char **err)
 		if ((p = member(s, p, end, &rest, err)) == NULL)
 			goto out;
 		p = skip_ws(p, end);
-		if (p < end && *p == ',')
-			p = skip_ws(p + 1, end);
-		else if (p >= end || *p != '}')
+		if ((comma = p < end && *p == ',') == 0)
 			break;
+		p = skip_ws(p + 1, end);
 	}
-	if (p >= end || *p != '}' || skip_ws(p + 1, end) != end) {
+	/* A comma needs a member after it: {"a":1,} is not JSON. */
+	if (comma || p >= end || *p != '}' || skip_ws(p + 1, end) != end) {
 		*err = xstrdup("invalid JSON: not a well-formed object");
 		goto out;
 	}

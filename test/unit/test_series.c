@@ -163,6 +163,23 @@ test_escaped_values_key(void **state)
 	free(err);
 }
 
+/* Strict JSON around the fast path: a trailing comma is a bad line. */
+static void
+test_trailing_comma(void **state)
+{
+	char *err;
+
+	(void)state;
+	err = parse_err("{\"a\":1,}");
+	assert_string_equal(err, "invalid JSON: not a well-formed object");
+	free(err);
+	err = parse_err("{\"values\":[[1,2]] , }");
+	assert_string_equal(err, "invalid JSON: not a well-formed object");
+	free(err);
+	err = parse_err("{,}");
+	free(err);
+}
+
 static void
 test_numbers(void **state)
 {
@@ -357,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_instant_and_context),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_escaped_values_key),
+		cmocka_unit_test(test_trailing_comma),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_huge_time),
