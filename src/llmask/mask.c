@@ -4,9 +4,9 @@
  * Prometheus "namespace" label) and then replaced wherever they appear as
  * a word, so an event message "Back-off restarting failed container web
  * in pod web-7d9f-x2" is masked as well as the field it came from. IPv4
- * addresses and dotted hostnames are recognised by shape. Placeholders
- * say what was there ("pod-3") so the model can still reason, and are
- * restored in its answer.
+ * and IPv6 addresses and dotted hostnames are recognised by shape.
+ * Placeholders say what was there ("pod-3") so the model can still
+ * reason, and are restored in its answer.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -404,6 +404,47 @@ mask_word(struct mask *m, struct buf *out, const char *s, size_t n)
 }
 
 /*
+ * The length of an IPv6 address at i, or 0: eight groups of one to four
+ * hex digits, or fewer with one "::". Times ("10:30:00") and MAC
+ * addresses (six groups) do not qualify. The address stands alone: no
+ * word or ':' byte right before it, none but '.' right after.
+ */
+static size_t
+ipv6_len(const char *s, size_t i, size_t len)
+{
+	size_t j = i, groups = 0, digits = 0;
+	int compressed = 0;
+
+	if (i > 0 && (word_char(s[i - 1]) || s[i - 1] == ':'))
+		return 0;
+	for (; j < len && (isxdigit((unsigned char)s[j]) || s[j] == ':'); j++) {
+		if (j - i >= 40)
+			return 0;	/* longer than any address */
+		if (s[j] != ':') {
+			if (++digits > 4)
+				return 0;
+			continue;
+		}
+		if (digits > 0)
+			groups++;
+		else if (j > i && s[j - 1] == ':' && compressed++)
+			return 0;	/* a second "::" */
+		else if (j > i && s[j - 1] != ':')
+			return 0;	/* ":" with no digits before */
+		digits = 0;
+	}
+	if (digits > 0)
+		groups++;
+	else if (j > i && s[j - 1] == ':' && !(j >= i + 2 && s[j - 2] == ':'))
+		return 0;		/* ends in a single ':' */
+	if (j < len && word_char(s[j]) && s[j] != '.')
+		return 0;
+	if (compressed ? groups > 7 || j - i < 3 : groups != 8)
+		return 0;
+	return j - i;
+}
+
+/*
  * The bytes a JSON escape at i takes ("\n", "\u001b"), 1 for any other
  * non-word byte. The text is JSON: the pod named on a log message's
  * second line follows "\n", and is a word of its own.
@@ -426,11 +467,18 @@ separator_len(const char *s, size_t i, size_t len)
 size_t
 mask_text(struct mask *m, struct buf *out, const char *s, size_t len)
 {
-	size_t i = 0, j, count = 0;
+	size_t i = 0, j, n, count = 0;
 
 	while (i < len) {
+		if ((n = ipv6_len(s, i, len)) > 0) {
+			buf_adds(out, learn(m, s + i, n, "ip"));
+			count++;
+			i += n;
+			continue;
+		}
 		if (!word_char(s[i])) {
-			for (j = i; j < len && !word_char(s[j]);)
+			for (j = i; j < len && !word_char(s[j]) &&
+			    (s[j] != ':' || ipv6_len(s, j, len) == 0);)
 				j += separator_len(s, j, len);
 			if (j > len)
 				j = len;

@@ -76,6 +76,13 @@ expect_status "a --template that does not compile: exit 2" 2 llmask --url http:/
 expect_eq "its message is one line" 1 "$(wc -l <"$T_DIR/err")"
 expect_match "with jq's words" "^llmask: invalid --template: jq: error: syntax error.*; jq: 1 compile error$" "$(cat "$T_DIR/err")"
 
+# IPv6 addresses are IPs too; times and MAC addresses are not.
+printf '%s\n' '{"msg":"from fe80::1ff:fe23:4567:890a and 2001:db8:0:0:0:0:2:1 via [2001:db8::7]:8080 at 10:30:00, mac aa:bb:cc:dd:ee:ff; fe80::1ff:fe23:4567:890a again"}' >"$T_DIR/ipv6"
+dry --mask-names <"$T_DIR/ipv6" >"$T_DIR/out"
+expect_eq "--mask-names: IPv6 addresses masked, times and MACs kept" \
+    '{"msg":"from ip-1 and ip-2 via [ip-3]:8080 at 10:30:00, mac aa:bb:cc:dd:ee:ff; ip-1 again"}' \
+    "$(content | sed -n '/^BEGIN DATA$/{n;p;}')"
+
 # A password in the server URL stays out of every message.
 /usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
 llm_pid=$!
