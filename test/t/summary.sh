@@ -137,6 +137,14 @@ touch -d '61 seconds ago' "$c/$(printf '20\nup\n' | sha256sum | cut -d' ' -f1).j
 expect_status "... and asked again after 60 s, max-age 300 notwithstanding" 0 opspipe-summary --cache-dir "$c" --minutes 20 up
 expect_eq "... now with the LLM's answer" "null" "$(jq .fallback "$T_DIR/out")"
 
+# A clock stepped back, or an entry written by a node whose clock is ahead:
+# an entry more than a minute in the future is not fresh for hours.
+touch -d '2 hours' "$c/$key.json"
+n=$(nchats)
+expect_status "an entry from the future (clock skew) is recomputed" 0 opspipe-summary --cache-dir "$c" up
+expect_eq "... by the LLM" $((n + 1)) "$(nchats)"
+expect_eq "... not marked cached" "null" "$(jq .cached "$T_DIR/out")"
+
 # Five requests at once for one key: one computation, the rest wait for it.
 control '{"reset": true, "latency_ms": 1500}'
 pids=""
