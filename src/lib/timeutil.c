@@ -172,6 +172,9 @@ parse_fraction(const char **p)
 	if (**p != '.')
 		return 0;
 	(*p)++;
+	/* RFC 3339 wants a digit after the dot; -1 makes "05:00:00.Z" fail. */
+	if (!isdigit((unsigned char)**p))
+		return -1;
 	while (isdigit((unsigned char)**p)) {
 		frac += (**p - '0') * scale;
 		scale /= 10;
@@ -194,10 +197,22 @@ parse_offset(const char **p, int *offset)
 		return -1;
 	sign = **p == '-' ? -1 : 1;
 	(*p)++;
-	if (digits(p, 2, &hh) || expect(p, ":") || digits(p, 2, &mm))
+	if (digits(p, 2, &hh) || expect(p, ":") || digits(p, 2, &mm) ||
+	    hh > 23 || mm > 59)
 		return -1;
 	*offset = sign * (hh * 3600 + mm * 60);
 	return 0;
+}
+
+/* timegm would carry February 31 into March: refuse it instead. */
+static int
+days_in_month(int year, int mon)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return mon == 2 && leap ? 29 : days[mon - 1];
 }
 
 static int
@@ -214,10 +229,11 @@ rfc3339(const char *s, double *t)
 	    expect(&s, ":") || digits(&s, 2, &ss))
 		return -1;
 	frac = parse_fraction(&s);
-	if (parse_offset(&s, &offset) || *s != '\0')
+	if (frac < 0 || parse_offset(&s, &offset) || *s != '\0')
 		return -1;
-	if (mon < 1 || mon > 12 || day < 1 || day > 31 || hh > 23 ||
-	    mm > 59 || ss > 60)
+	/* Second 60 is a leap second; POSIX time counts it as :00 next. */
+	if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
+	    hh > 23 || mm > 59 || ss > 60)
 		return -1;
 	memset(&tm, 0, sizeof tm);
 	tm.tm_year = year - 1900;
@@ -258,12 +274,15 @@ time_parse(const char *s, double now, double *t)
 		return -1;
 	if (strncmp(s, "now", 3) == 0)
 		return relative_now(s, now, t);
-	if (strchr(s, 'T') || strchr(s, 't') || strchr(s, '-'))
+	/* Unix seconds, negative ones too (before 1970), in decimal only:
+	 * strtod alone would take "0x10", " 5" and "inf". */
+	if (strspn(s, "0123456789.eE+-") != strlen(s))
 		return rfc3339(s, t);
+	if (!isdigit((unsigned char)s[*s == '-']))
+		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (*end != '\0' || errno == ERANGE || !isfinite(v) ||
-	    !isdigit((unsigned char)*s))
+	if (*end != '\0' || errno == ERANGE || !isfinite(v))
 		return -1;
 	*t = v;
 	return 0;

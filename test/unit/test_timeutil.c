@@ -86,6 +86,38 @@ test_times(void **state)
 	assert_string_equal(buf, "2026-11-22T05:00:00.500Z");
 }
 
+/* Dates that do not exist, a dot without digits, offsets beyond a day:
+ * refused, not normalised into another time. Unix seconds may be
+ * negative, and are decimal only. */
+static void
+test_times_edges(void **state)
+{
+	(void)state;
+	assert_true(tm("2026-02-31T00:00:00Z") == -1);
+	assert_true(tm("2026-04-31T00:00:00Z") == -1);
+	assert_true(tm("2026-02-29T00:00:00Z") == -1);
+	assert_true(tm("2028-02-29T00:00:00Z") == 1835395200);
+	assert_true(tm("2000-02-29T00:00:00Z") == 951782400);
+	assert_true(tm("2100-02-29T00:00:00Z") == -1);
+	assert_true(tm("2026-11-22T05:00:00.Z") == -1);
+	assert_true(tm("2026-11-22T05:00:00+24:00") == -1);
+	assert_true(tm("2026-11-22T05:00:00+05:60") == -1);
+	assert_true(tm("2026-11-22T10:30:00+05:30") == 1795323600);
+	assert_true(tm("2016-12-31T23:59:60Z") == 1483228800);
+	assert_true(tm("2026-11-22T05:00:00.125000000001Z") > 1795323600.124 &&
+	    tm("2026-11-22T05:00:00.125000000001Z") < 1795323600.126);
+	assert_true(tm("-5") == -5);
+	assert_true(tm("-1.5") == -1.5);
+	assert_true(tm("1e9") == 1e9);
+	assert_true(tm("0x10") == -1);
+	assert_true(tm("-") == -1);
+	assert_true(tm("-x") == -1);
+	assert_true(tm(" 5") == -1);
+	assert_true(tm("1e999") == -1);
+	assert_true(tm("now-1h30m") == 1795314600);
+	assert_true(tm("now-90") == 1795319910);
+}
+
 static void
 test_numbers(void **state)
 {
@@ -137,6 +169,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_times_edges),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_shards),
 	};
