@@ -5,6 +5,7 @@
  * the closing "END DATA": input cannot end the block early and pose as
  * instructions.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,26 @@ chars_prefix(const char *s, size_t n, size_t max)
 			break;
 	}
 	return i;
+}
+
+/*
+ * Redaction runs on the message after the cut, and a token cut short no
+ * longer looks like one ("ghp_0123456789abc" is too short to be a GitHub
+ * token): the word the cut went through goes too. Bounded, so a
+ * pathological run of token bytes costs at most 256 of them.
+ */
+static void
+drop_cut_word(struct buf *text)
+{
+	size_t k;
+
+	for (k = 0; k < 256 && text->len > 0; k++) {
+		unsigned char c = (unsigned char)text->p[text->len - 1];
+
+		if (!isalnum(c) && strchr("_-.+/=:~%", c) == NULL)
+			break;
+		text->len--;
+	}
 }
 
 void
@@ -161,6 +182,7 @@ prompt_fit(const struct llm *o, struct buf *text, size_t lineno)
 		return -1;
 	}
 	text->len = chars_prefix(text->p, text->len, (size_t)o->max_input);
+	drop_cut_word(text);
 	text->p[text->len] = '\0';
 	buf_adds(text, "\n[truncated to fit the input limit]\n");
 	return 0;

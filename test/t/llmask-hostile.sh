@@ -83,6 +83,13 @@ expect_eq "--mask-names: IPv6 addresses masked, times and MACs kept" \
     '{"msg":"from ip-1 and ip-2 via [ip-3]:8080 at 10:30:00, mac aa:bb:cc:dd:ee:ff; ip-1 again"}' \
     "$(content | sed -n '/^BEGIN DATA$/{n;p;}')"
 
+# --truncate cuts before redaction sees the text: a token cut in half
+# no longer looks like one, so the cut word goes as a whole.
+printf '%s\n' '{"log":"deploy with ghp_0123456789abcdefghijABCDEFGHIJ012345 now"}' >"$T_DIR/cut"
+dry --each --truncate --max-input 40 <"$T_DIR/cut" >"$T_DIR/out"
+expect_eq "--truncate: no part of a token cut in half is sent" 0 "$(content | grep -c 'ghp_')"
+ok_if "--truncate: the text before it is" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF "{\"log\":\"deploy with "' - "$T_DIR/out"
+
 # A password in the server URL stays out of every message.
 /usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
 llm_pid=$!
