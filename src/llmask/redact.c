@@ -39,6 +39,8 @@ word_start(const struct text *t, size_t i)
 	if (i == 0)
 		return 1;
 	c = s[i - 1];
+	if (c == '\\' && strchr("nrtbfu", s[i]) && s[i] != '\0')
+		return 0;	/* the letter of an escape, not text */
 	if (i >= 2 && s[i - 2] == '\\' && strchr("nrtbf", c) && c != '\0')
 		return 1;
 	if (i >= 6 && s[i - 6] == '\\' && s[i - 5] == 'u' &&

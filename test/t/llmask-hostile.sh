@@ -25,6 +25,12 @@ done
 expect_eq "no secret after a newline, tab or ESC escape leaks" "" "$leaked"
 expect_eq "each of them is marked" 6 "$(content | grep -o '\[REDACTED\]' | wc -l)"
 
+# The letter of the escape is not a word: "\nghp_…-access_key=x" once
+# read as a key named "nghp_…-access_key", and the token went out.
+printf '%s\n' '{"log":"a\nghp_0123456789abcdefghijABCDEFGHIJ0-access_key=x"}' >"$T_DIR/glued"
+dry <"$T_DIR/glued" >"$T_DIR/out"
+expect_eq "a token glued to a key after an escape is redacted" 0 "$(content | grep -c 'ghp_')"
+
 # Flags as a process listing, an event message or a container spec has them.
 cat >"$T_DIR/flags" <<'EOF'
 {"cmd":"app --password fl4g-pw-1 --token=fl4g-tok-2 --db-password=fl4g-db-3 --secret \"fl4g q 4\" --verbose --token -x"}
