@@ -145,6 +145,21 @@ expect_status "an entry from the future (clock skew) is recomputed" 0 opspipe-su
 expect_eq "... by the LLM" $((n + 1)) "$(nchats)"
 expect_eq "... not marked cached" "null" "$(jq .cached "$T_DIR/out")"
 
+# The cache directory may be writable by others (an emptyDir is 0777): a
+# planted symlink must not make the flow write through it. The lock is
+# opened for reading only, and the intermediate files get unguessable names
+# (this run's $$ is known in advance: the shell execs the script).
+printf 'precious\n' >"$T_DIR/victim"
+rm -f "$c/$key.lock" "$c/$key.json"
+ln -s "$T_DIR/victim" "$c/$key.lock"
+sh -c 'sleep 1; exec opspipe-summary --cache-dir "$1" up' sh "$c" >"$T_DIR/out" 2>"$T_DIR/err" &
+spid=$!
+for s in series stats input answer llm.err tmp; do ln -s "$T_DIR/victim" "$c/.$key.$spid.$s"; done
+wait "$spid"
+expect_eq "a symlinked lock and planted scratch names: the summary still comes" "$seed" "$(cat "$T_DIR/out")"
+expect_eq "... and the file they point at is untouched" precious "$(cat "$T_DIR/victim")"
+rm -f "$c/.$key.$spid".*
+
 # Five requests at once for one key: one computation, the rest wait for it.
 control '{"reset": true, "latency_ms": 1500}'
 pids=""
