@@ -291,12 +291,19 @@ time_parse(const char *s, double now, double *t)
 size_t
 time_format(double t, char *buf, size_t len)
 {
-	long long ms = llround(t * 1000);
-	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
-	int frac = (int)(ms - (long long)secs * 1000);
+	long long ms;
+	time_t secs;
+	int frac;
 	struct tm tm;
 	size_t n;
 
+	/* Beyond 1e15 s (year 31 million) the milliseconds leave a long long
+	 * and -ms would overflow; gmtime_r gives up long before anyway. */
+	if (!(fabs(t) < 1e15))
+		return (size_t)snprintf(buf, len, "invalid");
+	ms = llround(t * 1000);
+	secs = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+	frac = (int)(ms - (long long)secs * 1000);
 	if (gmtime_r(&secs, &tm) == NULL)
 		return (size_t)snprintf(buf, len, "invalid");
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);

@@ -1,4 +1,5 @@
 /* Unit tests: durations, times, checked numbers, shards. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +119,23 @@ test_times_edges(void **state)
 	assert_true(tm("now-90") == 1795319910);
 }
 
+/* Times no calendar holds: "invalid", not signed overflow (UBSan). */
+static void
+test_format_huge(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	time_format(9e99, buf, sizeof buf);
+	assert_string_equal(buf, "invalid");
+	time_format(-1e300, buf, sizeof buf);
+	assert_string_equal(buf, "invalid");
+	time_format(NAN, buf, sizeof buf);
+	assert_string_equal(buf, "invalid");
+	time_format(-0.5, buf, sizeof buf);
+	assert_string_equal(buf, "1969-12-31T23:59:59.500Z");
+}
+
 static void
 test_numbers(void **state)
 {
@@ -170,6 +188,7 @@ main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_times_edges),
+		cmocka_unit_test(test_format_huge),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_shards),
 	};
