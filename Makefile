@@ -93,7 +93,7 @@ demo: deps-check all
 fuzz:
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do \
-	  clang -g -O1 -std=c11 -D_GNU_SOURCE -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fsanitize=fuzzer,address,undefined \
+	  clang -g -O1 -std=c11 -D_GNU_SOURCE -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -o build/fuzz/$$(basename $$f .c) $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	done
 
