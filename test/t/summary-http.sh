@@ -160,6 +160,11 @@ r=$(cgi_run 'query=up' OPSPIPE_SUMMARY_DIR=/proc/opspipe-no-such-dir)
 expect_eq "an unwritable cache is the server's fault: 500" "Status: 500 Internal Server Error" \
     "$(printf '%s\n' "$r" | head -n 1)"
 expect_match "... saying so" "cannot write to the cache directory" "$(printf '%s\n' "$r" | tail -n 1)"
+# Prometheus' message quotes the query, so a query with a newline makes it
+# several lines: still the client's fault, with the message whole.
+r=$(cgi_run 'query=%0Aup)%0Aor%0Aup')
+expect_eq "a rejected query with newlines is 400, not 500" "Status: 400 Bad Request" "$(printf '%s\n' "$r" | head -n 1)"
+expect_match "... with promq's whole message" "^\"promq: '.*or.*': bad_data" "$(printf '%s\n' "$r" | tail -n 1 | jq -r .error | jq -Rs .)"
 for qs in 'query=a%zz' 'query=up%' 'query=up%4' 'q%zz=1&query=up'; do
 	r=$(cgi_run "$qs")
 	expect_eq "malformed escape '$qs' is 400" "Status: 400 Bad Request|malformed percent-encoding in the query string" \
