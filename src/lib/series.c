@@ -256,6 +256,12 @@ series_scan_sample(struct series *s, const char *p, const char *end,
 		*err = "timestamp is not a number";
 		return NULL;
 	}
+	/* 1e400 overflows to Inf: no time, and nothing fmt_time can write
+	 * as a number that reads back. */
+	if (!isfinite(t)) {
+		*err = "timestamp is not a finite number";
+		return NULL;
+	}
 	p = skip_ws(p, end);
 	if (p >= end || *p != ',') {
 		*err = "sample is not a [time, value] pair";

@@ -116,6 +116,12 @@ test_errors(void **state)
 	err = parse_err("{\"values\":[[\"1\",2]]}");
 	assert_string_equal(err, "field 'values': sample 1: timestamp is not a number");
 	free(err);
+	err = parse_err("{\"values\":[[1,2],[1e400,3]]}");
+	assert_string_equal(err, "field 'values': sample 2: timestamp is not a finite number");
+	free(err);
+	err = parse_err("{\"value\":[-1e999,3]}");
+	assert_string_equal(err, "field 'value': timestamp is not a finite number");
+	free(err);
 	err = parse_err("[1,2]");
 	assert_string_equal(err, "not a JSON object");
 	free(err);
