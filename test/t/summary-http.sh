@@ -165,6 +165,20 @@ expect_match "... saying so" "cannot write to the cache directory" "$(printf '%s
 r=$(cgi_run 'query=%0Aup)%0Aor%0Aup')
 expect_eq "a rejected query with newlines is 400, not 500" "Status: 400 Bad Request" "$(printf '%s\n' "$r" | head -n 1)"
 expect_match "... with promq's whole message" "^\"promq: '.*or.*': bad_data" "$(printf '%s\n' "$r" | tail -n 1 | jq -r .error | jq -Rs .)"
+# Without OPSPIPE_SUMMARY_DIR the cache lives in a shared TMPDIR: a directory
+# another user made there first (and could fill with records) is refused.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T_DIR/shared/opspipe-summary"
+	chown 65534 "$T_DIR/shared/opspipe-summary"
+	r=$(env -u OPSPIPE_SUMMARY_DIR QUERY_STRING=query=up REQUEST_METHOD=GET TMPDIR="$T_DIR/shared" "$cgi" 2>/dev/null | tr -d '\r')
+	expect_eq "the default cache directory owned by another user: 500" "Status: 500 Internal Server Error" \
+	    "$(printf '%s\n' "$r" | head -n 1)"
+	expect_match "... saying why" "another user" "$(printf '%s\n' "$r" | tail -n 1)"
+fi
+mkdir "$T_DIR/own"
+r=$(env -u OPSPIPE_SUMMARY_DIR QUERY_STRING='query=up&minutes=13' REQUEST_METHOD=GET TMPDIR="$T_DIR/own" "$cgi" 2>/dev/null | tr -d '\r')
+expect_eq "the default cache directory, made by the CGI: 200" "Status: 200 OK" "$(printf '%s\n' "$r" | head -n 1)"
+expect_eq "... private to this user" "drwx------" "$(stat -c %A "$T_DIR/own/opspipe-summary")"
 for qs in 'query=a%zz' 'query=up%' 'query=up%4' 'q%zz=1&query=up'; do
 	r=$(cgi_run "$qs")
 	expect_eq "malformed escape '$qs' is 400" "Status: 400 Bad Request|malformed percent-encoding in the query string" \
