@@ -137,6 +137,7 @@ start_fixture() {
 # start_llm [ARGS...]: the fixture LLM (test/fixtures/llm.py); sets llm to
 # its URL and defines control (script answers), reset and sent (jq over the
 # recorded requests). Fails the script when the server does not come up.
+# shellcheck disable=SC2120 # its arguments are optional
 start_llm() {
 	start_fixture llm.py "$@"
 	llm=$FIXTURE_URL

@@ -4,7 +4,7 @@
 # escape), secrets as command-line flags and container args, and a server
 # URL with a password that must never reach stderr.
 # shellcheck disable=SC2016 # sh -c scripts expand their own "$@"
-# shellcheck source=/dev/null
+# shellcheck source=test/lib.sh
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 unset LLMASK_URL OPENAI_BASE_URL OPENAI_API_KEY OLLAMA_HOST LLMASK_MODEL LLMASK_CACHE
 
@@ -97,14 +97,8 @@ expect_eq "--truncate: no part of a token cut in half is sent" 0 "$(content | gr
 ok_if "--truncate: the text before it is" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF "{\"log\":\"deploy with "' - "$T_DIR/out"
 
 # A password in the server URL stays out of every message.
-/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
-llm_pid=$!
-stop_llm() { kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; }
-at_exit stop_llm
-i=0
-while [ ! -s "$T_DIR/llm.port" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-port=$(head -n 1 "$T_DIR/llm.port")
-wait_http "http://127.0.0.1:$port/api/version" 10 || { not_ok "fixture LLM started"; done_testing; exit 1; }
+start_llm
+port=${llm##*:}
 curl -fs -X POST -d '{"answers":[{"stream_error":"model crashed"},{"truncate":true}]}' \
     "http://127.0.0.1:$port/_control" >/dev/null
 url=http://admin:url-pa55@127.0.0.1:$port

@@ -4,20 +4,11 @@
 # are), Kubernetes names, namespaces, IPs and hostnames masked with
 # stable placeholders and restored in the answer, text and JSON.
 # shellcheck disable=SC2016 # sh -c scripts expand their own "$@"
-# shellcheck source=/dev/null
+# shellcheck source=test/lib.sh
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 unset LLMASK_URL OPENAI_BASE_URL OPENAI_API_KEY OLLAMA_HOST LLMASK_MODEL LLMASK_CACHE
 
-/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/llm.py" >"$T_DIR/llm.port" 2>"$T_DIR/llm.log" &
-llm_pid=$!
-stop_llm() { kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; }
-at_exit stop_llm
-i=0
-while [ ! -s "$T_DIR/llm.port" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-llm=http://127.0.0.1:$(head -n 1 "$T_DIR/llm.port")
-wait_http "$llm/api/version" 10 || { not_ok "fixture LLM started"; done_testing; exit 1; }
-control() { curl -fs -X POST -d "$1" "$llm/_control" >/dev/null; }
-reset() { control '{"reset":true}'; }
+start_llm
 # Everything the model was sent, as plain text.
 sent_text() { curl -fs "$llm/_requests" | jq -r '.[].body.messages[].content'; }
 
