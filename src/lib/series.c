@@ -72,56 +72,77 @@ slow_number(const char *start, size_t len)
 	return v;
 }
 
+static int
+is_digit(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
+/* The end of a JSON number's text (RFC 8259 grammar), or NULL. */
+static const char *
+number_end(const char *p, const char *end)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end || !is_digit(*p))
+		return NULL;
+	if (*p++ != '0')
+		while (p < end && is_digit(*p))
+			p++;
+	if (p < end && *p == '.') {
+		if (++p >= end || !is_digit(*p))
+			return NULL;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !is_digit(*p))
+			return NULL;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	return p;
+}
+
+/* Text already checked by number_end: only digits, '.', 'e' remain. The
+ * counters saturate, so a number of two billion digits cannot overflow
+ * them; anything outside the exact range goes to strtod anyway. */
 const char *
 json_number(const char *p, const char *end, double *out)
 {
-	const char *start = p;
+	const char *q = number_end(p, end), *s = p;
 	uint64_t mant = 0;
-	int digits = 0, exp10 = 0, neg = 0, exp_neg = 0, e = 0;
+	int digits = 0, exp10 = 0, e = 0, neg;
 
-	if (p < end && *p == '-') {
-		neg = 1;
-		p++;
-	}
-	if (p >= end || *p < '0' || *p > '9')
+	if (q == NULL)
 		return NULL;
-	if (*p == '0') {
-		p++;
-	} else {
-		for (; p < end && *p >= '0' && *p <= '9'; p++) {
+	if ((neg = *s == '-'))
+		s++;
+	for (s += *s == '0'; s < q && is_digit(*s); s++) {
+		if (digits < 19)
+			mant = mant * 10 + (uint64_t)(*s - '0');
+		else if (exp10 < 1000000)
+			exp10++;
+		digits += digits < 20;
+	}
+	if (s < q && *s == '.')
+		for (s++; s < q && is_digit(*s); s++) {
 			if (digits < 19) {
-				mant = mant * 10 + (uint64_t)(*p - '0');
-				digits++;
+				mant = mant * 10 + (uint64_t)(*s - '0');
+				exp10 -= exp10 > -1000000;
+				digits += mant != 0;
 			} else {
-				exp10++;
-				digits++;
+				digits = 20;
 			}
 		}
-	}
-	if (p < end && *p == '.') {
-		p++;
-		if (p >= end || *p < '0' || *p > '9')
-			return NULL;
-		for (; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (digits < 19) {
-				mant = mant * 10 + (uint64_t)(*p - '0');
-				exp10--;
-				if (mant)
-					digits++;
-			} else {
-				digits++;
-			}
-		}
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			exp_neg = *p++ == '-';
-		if (p >= end || *p < '0' || *p > '9')
-			return NULL;
-		for (; p < end && *p >= '0' && *p <= '9'; p++)
+	if (s < q) {
+		int exp_neg = *++s == '-';
+
+		for (s += *s == '+' || *s == '-'; s < q; s++)
 			if (e < 100000)
-				e = e * 10 + (*p - '0');
+				e = e * 10 + (*s - '0');
 		exp10 += exp_neg ? -e : e;
 	}
 	/* Clinger: both the mantissa and the power of ten are exact, so one
@@ -133,9 +154,9 @@ json_number(const char *p, const char *end, double *out)
 		v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
 		*out = neg ? -v : v;
 	} else {
-		*out = slow_number(start, (size_t)(p - start));
+		*out = slow_number(p, (size_t)(q - p));
 	}
-	return p;
+	return q;
 }
 
 /* The spellings of special values we accept inside a string. */
@@ -510,104 +531,102 @@ out:
 	return rc;
 }
 
-/* Appends a validated copy of a JSON number's text; returns the end. */
-static const char *
-copy_number(struct buf *out, const char *p, const char *end, double *v)
-{
-	const char *q = json_number(p, end, v);
-
-	if (q != NULL)
-		buf_add(out, p, (size_t)(q - p));
-	return q;
-}
-
-/* Prometheus writes milliseconds as ".620"; we write the shortest form
+/* A JSON number's text without the trailing zeros of its fraction:
+ * Prometheus writes milliseconds as ".620", we write the shortest form
  * (".62"), as fmt_time does, so both spellings of a time compare equal. */
-static void
-trim_fraction(struct buf *out)
+static size_t
+trimmed_time(const char *p, size_t len)
 {
-	size_t i = out->len;
+	const char *dot = memchr(p, '.', len);
 
-	while (i > 0 && out->p[i - 1] >= '0' && out->p[i - 1] <= '9')
-		i--;
-	if (i == 0 || out->p[i - 1] != '.')
-		return;
-	while (out->len > i && out->p[out->len - 1] == '0')
-		out->len--;
-	if (out->len == i)
-		out->len--;
-	out->p[out->len] = '\0';
+	if (dot == NULL || memchr(dot, 'e', len - (size_t)(dot - p)) ||
+	    memchr(dot, 'E', len - (size_t)(dot - p)))
+		return len;
+	while (p[len - 1] == '0')
+		len--;
+	return p[len - 1] == '.' ? len - 1 : len;
 }
 
-static void
-add_value(struct buf *out, double v)
-{
+/* What one sample's value becomes: its text copied, or a number written. */
+struct piece {
+	const char *p;
+	size_t len;
 	char num[32];
+};
 
-	buf_add(out, num, fmt_value(num, v));
-}
-
-/* The value of a Prometheus sample: a string holding a number. */
+/* The value of a Prometheus sample: a string holding a number. Only the
+ * grammar is checked; nothing needs the double. */
 static const char *
-transcode_value(struct buf *out, const char *p, const char *end,
+transcode_value(struct piece *out, const char *p, const char *end,
     const char **err)
 {
-	const char *content, *q;
-	size_t len;
+	const char *q;
 	double v;
 
+	*err = "value is not a number";
 	if (p < end && *p != '"') {
-		if ((q = copy_number(out, p, end, &v)) == NULL)
-			*err = "value is not a number";
+		out->p = p;
+		q = number_end(p, end);
+		out->len = q ? (size_t)(q - p) : 0;
 		return q;
 	}
-	if ((q = plain_string(p, end, &content, &len)) == NULL) {
-		*err = "value is not a number";
+	if ((q = plain_string(p, end, &out->p, &out->len)) == NULL)
 		return NULL;
-	}
-	if (special_value(content, len, &v)) {
-		add_value(out, v);
-		return q;
-	}
 	/* Prometheus spells values as JSON numbers inside quotes: copy them;
-	 * other servers' spellings ("+1", ".5") are converted. */
-	if (json_number(content, content + len, &v) == content + len) {
-		buf_add(out, content, len);
+	 * the specials and other servers' spellings ("+1", ".5") are
+	 * converted. */
+	if (number_end(out->p, out->p + out->len) == out->p + out->len &&
+	    out->len > 0)
 		return q;
-	}
-	if (string_value(content, len, &v) != 0) {
-		*err = "value is not a number";
+	if (!special_value(out->p, out->len, &v) &&
+	    string_value(out->p, out->len, &v) != 0)
 		return NULL;
-	}
-	add_value(out, v);
+	out->len = fmt_value(out->num, v);
+	out->p = out->num;
 	return q;
 }
 
+/*
+ * One "[t,v]" appended as "[t,v]" (after a comma when sep), with one
+ * reservation in out. *t and *tlen get the timestamp's text.
+ */
 static const char *
-transcode_sample(struct buf *out, const char *p, const char *end,
-    double *t, const char **err)
+transcode_sample(struct buf *out, const char *p, const char *end, int sep,
+    const char **t, size_t *tlen, const char **err)
 {
+	struct piece v;
+	const char *q;
+	char *w;
+
 	p = skip_ws(p, end);
 	if (p >= end || *p != '[')
 		goto pair;
-	buf_addc(out, '[');
-	p = skip_ws(p + 1, end);
-	if ((p = copy_number(out, p, end, t)) == NULL) {
+	*t = skip_ws(p + 1, end);
+	if ((q = number_end(*t, end)) == NULL) {
 		*err = "timestamp is not a number";
 		return NULL;
 	}
-	trim_fraction(out);
-	p = skip_ws(p, end);
+	*tlen = (size_t)(q - *t);
+	p = skip_ws(q, end);
 	if (p >= end || *p != ',')
 		goto pair;
-	buf_addc(out, ',');
-	p = skip_ws(p + 1, end);
-	if ((p = transcode_value(out, p, end, err)) == NULL)
+	if ((p = transcode_value(&v, skip_ws(p + 1, end), end, err)) == NULL)
 		return NULL;
 	p = skip_ws(p, end);
 	if (p >= end || *p != ']')
 		goto pair;
-	buf_addc(out, ']');
+	w = buf_reserve(out, *tlen + v.len + 4);
+	if (sep)
+		*w++ = ',';
+	*w++ = '[';
+	memcpy(w, *t, *tlen);
+	w += trimmed_time(*t, *tlen);
+	*w++ = ',';
+	memcpy(w, v.p, v.len);
+	w += v.len;
+	*w++ = ']';
+	out->len = (size_t)(w - out->p);
+	out->p[out->len] = '\0';
 	return p + 1;
 pair:
 	*err = "sample is not a [time, value] pair";
@@ -619,14 +638,16 @@ series_transcode(struct buf *out, const char *p, const char *end,
     int instant, size_t *count, double *first, double *last,
     const char **err)
 {
-	double t = 0;
+	const char *t = NULL;
+	size_t tlen = 0;
 
 	*count = 0;
 	if (instant) {
-		p = transcode_sample(out, p, end, &t, err);
+		p = transcode_sample(out, p, end, 0, &t, &tlen, err);
 		if (p != NULL) {
 			*count = 1;
-			*first = *last = t;
+			json_number(t, t + tlen, first);
+			*last = *first;
 		}
 		return p;
 	}
@@ -638,25 +659,24 @@ series_transcode(struct buf *out, const char *p, const char *end,
 	buf_addc(out, '[');
 	p = skip_ws(p + 1, end);
 	while (p < end && *p != ']') {
-		if (*count > 0) {
-			if (*p != ',') {
-				*err = "expected ',' or ']' after a sample";
-				return NULL;
-			}
-			buf_addc(out, ',');
-			p++;
-		}
-		if ((p = transcode_sample(out, p, end, &t, err)) == NULL)
+		if (*count > 0 && *p++ != ',') {
+			*err = "expected ',' or ']' after a sample";
 			return NULL;
+		}
+		p = transcode_sample(out, p, end, *count > 0, &t, &tlen, err);
+		if (p == NULL)
+			return NULL;
+		/* Times are converted for the first and the last sample only. */
 		if ((*count)++ == 0)
-			*first = t;
-		*last = t;
+			json_number(t, t + tlen, first);
 		p = skip_ws(p, end);
 	}
 	if (p >= end) {
 		*err = "unterminated array";
 		return NULL;
 	}
+	if (*count > 0)
+		json_number(t, t + tlen, last);
 	buf_addc(out, ']');
 	return p + 1;
 }

@@ -312,6 +312,57 @@ test_transcode(void **state)
 	buf_free(&out);
 }
 
+/* The spellings the transcoder copies, trims or converts, and where it
+ * stops: kept byte for byte when it was rewritten for speed (one
+ * reservation per sample, times converted for the first and last only). */
+static void
+test_transcode_edges(void **state)
+{
+	static const struct {
+		const char *in, *out;
+		double first, last;
+	} ok[] = {
+		{ "[ [ 1.50e3 , \"Inf\" ] ,[ -0.0,\"-inf\"],[1.000,-2.50]\t]",
+		  "[[1.50e3,\"+Inf\"],[-0,\"-Inf\"],[1,-2.50]]", 1500, 1 },
+		{ "[[100.000,\"5.\"],[2e-3,\"+1\"],[7,\"-0\"],[8,\"1E+2\"]]",
+		  "[[100,5],[2e-3,1],[7,-0],[8,1E+2]]", 100, 8 },
+		{ "[]", "[]", 0, 0 },
+	};
+	static const char *const bad[] = {
+		"[[1,\"\"]]", "[[1,\"0x1\"]]", "[[1,\" 1\"]]", "[[1,\"1\\u0030\"]]",
+		"[[01,\"1\"]]", "[[1.,\"1\"]]", "[[1,2],]", "[[1,2] [3,4]]",
+		"[[1,2]", "[[1,2,3]]", "[[1,\"1\"]x]", "[[-,1]]",
+	};
+	struct buf out = BUF_INIT;
+	const char *err, *end;
+	double first, last;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		buf_reset(&out);
+		first = last = 0;
+		end = series_transcode(&out, ok[i].in, ok[i].in + strlen(ok[i].in),
+		    0, &n, &first, &last, &err);
+		assert_ptr_equal(end, ok[i].in + strlen(ok[i].in));
+		assert_string_equal(out.p, ok[i].out);
+		assert_true(first == ok[i].first && last == ok[i].last);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		buf_reset(&out);
+		if (series_transcode(&out, bad[i], bad[i] + strlen(bad[i]), 0, &n,
+		    &first, &last, &err) != NULL)
+			fail_msg("accepted %s", bad[i]);
+	}
+	buf_reset(&out);
+	end = "[1795320000.250,\"0.5\"] tail";
+	assert_ptr_equal(series_transcode(&out, end, end + strlen(end), 1, &n,
+	    &first, &last, &err), end + 22);
+	assert_string_equal(out.p, "[1795320000.25,0.5]");
+	assert_true(n == 1 && first == 1795320000.25 && last == first);
+	buf_free(&out);
+}
+
 static void
 test_jsonl_lines(void **state)
 {
@@ -386,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_format_huge_time),
 		cmocka_unit_test(test_format_shortest_edges),
 		cmocka_unit_test(test_transcode),
+		cmocka_unit_test(test_transcode_edges),
 		cmocka_unit_test(test_jsonl_lines),
 		cmocka_unit_test(test_jsonl_huge_line),
 	};
