@@ -1,4 +1,5 @@
 /* opt.c — table-driven option parsing on getopt_long. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <getopt.h>
@@ -217,7 +218,8 @@ opt_long(const char *s, long long min, long long max, long long *out,
 	long long v;
 
 	*errstr = "invalid";
-	if (s == NULL || *s == '\0' || *s == ' ')
+	/* strtoll skips any leading white space ("\t5"), strtonum does not. */
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -244,7 +246,8 @@ opt_double(const char *s, double min, double max, double *out,
 	double v;
 
 	*errstr = "invalid";
-	if (s == NULL || *s == '\0' || *s == ' ')
+	/* Decimal only: strtod alone takes "0x1p4", "infinity", "\t5". */
+	if (s == NULL || *s == '\0' || strspn(s, "0123456789+-.eE") != strlen(s))
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);

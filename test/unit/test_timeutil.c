@@ -160,6 +160,32 @@ test_numbers(void **state)
 	assert_int_equal(opt_double("1.5", 0, 1, &d, &errstr), -1);
 }
 
+/* What strtol/strtod take beyond decimal numbers is invalid here. */
+static void
+test_numbers_strict(void **state)
+{
+	static const char *const bad[] = { "\t5", "\n5", " 5", "5 ", "0x10",
+	    "0x1p4", "inf", "infinity", "nan", "1,5", "" };
+	const char *errstr;
+	long long v;
+	double d;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (opt_long(bad[i], -1000, 1000, &v, &errstr) == 0 ||
+		    opt_double(bad[i], -1e300, 1e300, &d, &errstr) == 0)
+			fail_msg("accepted '%s'", bad[i]);
+		assert_string_equal(errstr, "invalid");
+	}
+	assert_int_equal(opt_double("-1.5e2", -1e300, 1e300, &d, &errstr), 0);
+	assert_true(d == -150);
+	assert_int_equal(opt_double("+.5", 0, 1, &d, &errstr), 0);
+	assert_true(d == 0.5);
+	assert_int_equal(opt_long("+7", 0, 10, &v, &errstr), 0);
+	assert_int_equal(v, 7);
+}
+
 static void
 test_shards(void **state)
 {
@@ -190,6 +216,7 @@ main(void)
 		cmocka_unit_test(test_times_edges),
 		cmocka_unit_test(test_format_huge),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_numbers_strict),
 		cmocka_unit_test(test_shards),
 	};
 
