@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "jsonl.h"
 #include "msg.h"
+#include "series.h"
 
 struct jsonl {
 	FILE *fp;
@@ -115,6 +116,64 @@ parse_error(jv msg)
 	return out;
 }
 
+static int
+literal(const char *p, size_t len)
+{
+	return (len == 4 && (memcmp(p, "true", 4) == 0 ||
+	    memcmp(p, "null", 4) == 0)) ||
+	    (len == 5 && memcmp(p, "false", 5) == 0);
+}
+
+/*
+ * libjq 1.6 reads nan, 01, +1, 1. and .5 as numbers (nan then prints as
+ * null), which JSON does not allow: a value would change silently. So a
+ * line jq accepted is scanned once more, and every bare token outside
+ * strings must be a literal or a JSON number. Returns the first bad token
+ * or NULL; *tlen is its length.
+ */
+static const char *
+bad_token(const char *p, const char *end, size_t *tlen)
+{
+	static const char stop[] = "{}[],:\" \t\r\n";
+	const char *q;
+
+	while (p < end) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\' && p + 1 < end)
+					p++;
+			p += p < end;
+			continue;
+		}
+		if (strchr(stop, *p)) {
+			p++;
+			continue;
+		}
+		for (q = p; q < end && !strchr(stop, *q); q++)
+			;
+		if (!literal(p, (size_t)(q - p)) && json_number_end(p, q) != q) {
+			*tlen = (size_t)(q - p);
+			return p;
+		}
+		p = q;
+	}
+	return NULL;
+}
+
+static jv
+strict_tokens(jv v, const char *line, size_t len)
+{
+	size_t tlen;
+	const char *bad = bad_token(line, line + len, &tlen);
+
+	if (bad == NULL)
+		return v;
+	jv_free(v);
+	return jv_invalid_with_msg(jv_string_fmt("invalid JSON: '%.*s' is "
+	    "not a JSON value at column %zu", tlen > 20 ? 20 : (int)tlen, bad,
+	    (size_t)(bad - line) + 1));
+}
+
 jv
 jsonl_parse(const char *line, size_t len)
 {
@@ -149,7 +208,7 @@ jsonl_parse(const char *line, size_t len)
 		    "more than one JSON value on the line"));
 	}
 	jv_free(rest);
-	return v;
+	return strict_tokens(v, line, len);
 }
 
 int

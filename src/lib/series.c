@@ -78,9 +78,8 @@ is_digit(char c)
 	return (unsigned char)(c - '0') < 10;
 }
 
-/* The end of a JSON number's text (RFC 8259 grammar), or NULL. */
-static const char *
-number_end(const char *p, const char *end)
+const char *
+json_number_end(const char *p, const char *end)
 {
 	if (p < end && *p == '-')
 		p++;
@@ -112,7 +111,7 @@ number_end(const char *p, const char *end)
 const char *
 json_number(const char *p, const char *end, double *out)
 {
-	const char *q = number_end(p, end), *s = p;
+	const char *q = json_number_end(p, end), *s = p;
 	uint64_t mant = 0;
 	int digits = 0, exp10 = 0, e = 0, neg;
 
@@ -566,7 +565,7 @@ transcode_value(struct piece *out, const char *p, const char *end,
 	*err = "value is not a number";
 	if (p < end && *p != '"') {
 		out->p = p;
-		q = number_end(p, end);
+		q = json_number_end(p, end);
 		out->len = q ? (size_t)(q - p) : 0;
 		return q;
 	}
@@ -575,7 +574,7 @@ transcode_value(struct piece *out, const char *p, const char *end,
 	/* Prometheus spells values as JSON numbers inside quotes: copy them;
 	 * the specials and other servers' spellings ("+1", ".5") are
 	 * converted. */
-	if (number_end(out->p, out->p + out->len) == out->p + out->len &&
+	if (json_number_end(out->p, out->p + out->len) == out->p + out->len &&
 	    out->len > 0)
 		return q;
 	if (!special_value(out->p, out->len, &v) &&
@@ -602,7 +601,7 @@ transcode_sample(struct buf *out, const char *p, const char *end, int sep,
 	if (p >= end || *p != '[')
 		goto pair;
 	*t = skip_ws(p + 1, end);
-	if ((q = number_end(*t, end)) == NULL) {
+	if ((q = json_number_end(*t, end)) == NULL) {
 		*err = "timestamp is not a number";
 		return NULL;
 	}

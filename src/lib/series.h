@@ -69,6 +69,8 @@ const char *series_transcode(struct buf *out, const char *p, const char *end,
 int series_value(jv v, double *out);
 /* Parses a JSON number's text (strict grammar), fast and correctly rounded. */
 const char *json_number(const char *p, const char *end, double *out);
+/* The end of a JSON number's text (RFC 8259 grammar) at p, or NULL. */
+const char *json_number_end(const char *p, const char *end);
 
 /* Writes rec + "values" (or "value") as one line. 0, or -1 on error. */
 int series_write(FILE *fp, const struct series *s);

@@ -398,6 +398,39 @@ test_jsonl_lines(void **state)
 	fclose(fp);
 }
 
+/* libjq 1.6 takes nan (printed back as null), 01, +1, 1. and .5: a value
+ * changed or invented without a word. These are bad lines here. */
+static void
+test_jsonl_strict_numbers(void **state)
+{
+	static const char *const bad[] = { "nan", "{\"v\":nan}", "[NaN]",
+	    "01", "[+1]", "{\"a\":1.}", ".5", "[1,-.5]", "{\"a\":[true,nul]}" };
+	static const char *const good[] = { "[\"nan\",\"01\",\" +1 \"]",
+	    "{\"a\\\"nan\":-0.5e+3}", "[true,false,null,0,-0,1E2]",
+	    "\"\\\\\"" };
+	size_t i;
+	jv v;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		v = jsonl_parse(bad[i], strlen(bad[i]));
+		if (jv_is_valid(v))
+			fail_msg("accepted %s", bad[i]);
+		jv_free(v);
+	}
+	v = jsonl_parse("{\"v\":nan}", 9);
+	v = jv_invalid_get_msg(v);
+	assert_string_equal(jv_string_value(v),
+	    "invalid JSON: 'nan' is not a JSON value at column 6");
+	jv_free(v);
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		v = jsonl_parse(good[i], strlen(good[i]));
+		if (!jv_is_valid(v))
+			fail_msg("refused %s", good[i]);
+		jv_free(v);
+	}
+}
+
 static void
 test_jsonl_huge_line(void **state)
 {
@@ -439,6 +472,7 @@ main(void)
 		cmocka_unit_test(test_transcode),
 		cmocka_unit_test(test_transcode_edges),
 		cmocka_unit_test(test_jsonl_lines),
+		cmocka_unit_test(test_jsonl_strict_numbers),
 		cmocka_unit_test(test_jsonl_huge_line),
 	};
 
