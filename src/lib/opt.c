@@ -311,8 +311,16 @@ shard_default(struct shard *sh)
 
 	sh->index = 0;
 	sh->count = 1;
-	if (idx == NULL || cnt == NULL)
+	if (idx == NULL && cnt == NULL)
 		return;
+	/* An Indexed Job always sets JOB_COMPLETION_INDEX: without the count
+	 * every pod would silently do the whole list. */
+	if (idx == NULL || cnt == NULL) {
+		msg_warn("%s is set but %s is not: taking every item",
+		    idx ? "JOB_COMPLETION_INDEX" : "OPSPIPE_SHARDS",
+		    idx ? "OPSPIPE_SHARDS" : "JOB_COMPLETION_INDEX");
+		return;
+	}
 	if (opt_long(cnt, 1, 1000000, &n, &errstr) != 0 ||
 	    opt_long(idx, 0, n - 1, &i, &errstr) != 0) {
 		msg_warn("ignoring JOB_COMPLETION_INDEX '%s' with "

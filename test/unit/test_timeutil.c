@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "opt.h"
@@ -207,6 +209,58 @@ test_shards(void **state)
 	assert_true(shard_mine(&sh, 7));
 }
 
+/* Runs shard_default with stderr in a file; returns what it said. */
+static char *
+shard_default_stderr(struct shard *sh)
+{
+	FILE *tmp = tmpfile();
+	char *text = calloc(1, 512);
+	int saved = dup(2);
+
+	assert_non_null(tmp);
+	assert_non_null(text);
+	fflush(stderr);
+	assert_int_equal(dup2(fileno(tmp), 2), 2);
+	shard_default(sh);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	if (fread(text, 1, 511, tmp) == 0)
+		text[0] = '\0';
+	fclose(tmp);
+	return text;
+}
+
+/* Half the sharding environment: every item, and a warning saying so. */
+static void
+test_shards_half_set(void **state)
+{
+	struct shard sh;
+	char *said;
+
+	(void)state;
+	setenv("JOB_COMPLETION_INDEX", "3", 1);
+	unsetenv("OPSPIPE_SHARDS");
+	said = shard_default_stderr(&sh);
+	assert_true(sh.index == 0 && sh.count == 1);
+	assert_non_null(strstr(said, "JOB_COMPLETION_INDEX is set but "
+	    "OPSPIPE_SHARDS is not: taking every item"));
+	free(said);
+	unsetenv("JOB_COMPLETION_INDEX");
+	said = shard_default_stderr(&sh);
+	assert_true(sh.index == 0 && sh.count == 1);
+	assert_string_equal(said, "");
+	free(said);
+	setenv("OPSPIPE_SHARDS", "4", 1);
+	said = shard_default_stderr(&sh);
+	assert_true(sh.count == 1);
+	assert_non_null(strstr(said, "OPSPIPE_SHARDS is set but "
+	    "JOB_COMPLETION_INDEX is not"));
+	free(said);
+	unsetenv("OPSPIPE_SHARDS");
+}
+
 int
 main(void)
 {
@@ -218,6 +272,7 @@ main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_numbers_strict),
 		cmocka_unit_test(test_shards),
+		cmocka_unit_test(test_shards_half_set),
 	};
 
 	return cmocka_run_group_tests_name("timeutil", tests, NULL, NULL);
