@@ -179,6 +179,14 @@ mkdir "$T_DIR/own"
 r=$(env -u OPSPIPE_SUMMARY_DIR QUERY_STRING='query=up&minutes=13' REQUEST_METHOD=GET TMPDIR="$T_DIR/own" "$cgi" 2>/dev/null | tr -d '\r')
 expect_eq "the default cache directory, made by the CGI: 200" "Status: 200 OK" "$(printf '%s\n' "$r" | head -n 1)"
 expect_eq "... private to this user" "drwx------" "$(stat -c %A "$T_DIR/own/opspipe-summary")"
+# A huge record (a runaway model, or an entry cached before answers were
+# bounded) costs time linear in its size, not minutes.
+big=$(printf '%1000000s' '' | tr ' ' x)
+printf '{"summary":"%s","query":"up","minutes":14,"stats_count":2}\n' "$big" \
+    >"$T_DIR/direct/$(printf '14\nup\n' | sha256sum | cut -d' ' -f1).json"
+r=$(cgi_run 'query=up&minutes=14' timeout 20)
+expect_eq "a 1 MB cached record is served whole, at once" "Status: 200 OK 1000000" \
+    "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq '.summary | length')"
 for qs in 'query=a%zz' 'query=up%' 'query=up%4' 'q%zz=1&query=up'; do
 	r=$(cgi_run "$qs")
 	expect_eq "malformed escape '$qs' is 400" "Status: 400 Bad Request|malformed percent-encoding in the query string" \
