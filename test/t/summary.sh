@@ -99,6 +99,12 @@ expect_match "the summary is built from the statistics" \
     "$(jq -r .summary "$T_DIR/out")"
 expect_status "the LLM unreachable: fallback, exit 3" 3 env OLLAMA_HOST="$dead" opspipe-summary up
 expect_eq "... marked, with the statistics" "true 2" "$(jq -r '"\(.fallback) \(.stats_count)"' "$T_DIR/out")"
+expect_eq "the LLM is asked for at most 512 tokens" 512 "$(chats | jq '.[-1].body.options.num_predict')"
+big=$(printf '%20000s' '' | tr ' ' y)
+control '{"answers": [{"content": "'"$big"'"}]}'
+expect_status "a 20000-character answer (the token limit ignored)" 0 opspipe-summary up
+expect_eq "... is cut to 8000 characters and marked" "8001 y…" \
+    "$(jq -r '"\(.summary | length) \(.summary[-2:])"' "$T_DIR/out")"
 control '{"default": ""}'
 expect_status "an empty answer: fallback, exit 3" 3 opspipe-summary up
 expect_eq "... says so" "the LLM returned an empty answer" "$(jq -r .error "$T_DIR/out")"
