@@ -156,6 +156,9 @@ expect_match "... with a JSON error" '^\{"error":".+"\}$' "$(printf '%s\n' "$r" 
 r=$(cgi_run 'query=up&minutes=12' OLLAMA_HOST="$dead")
 expect_eq "the LLM down: 200 with the fallback record" "Status: 200 OK true 2" \
     "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq -r '"\(.fallback) \(.stats_count)"')"
+r=$(cgi_run 'query=up&minutes=12' OLLAMA_HOST="$dead")
+expect_eq "... then served from the cache by the CGI: 200, cached, still marked" "Status: 200 OK true true" \
+    "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq -r '"\(.cached) \(.fallback)"')"
 r=$(cgi_run 'query=up' OPSPIPE_SUMMARY_DIR=/proc/opspipe-no-such-dir)
 expect_eq "an unwritable cache is the server's fault: 500" "Status: 500 Internal Server Error" \
     "$(printf '%s\n' "$r" | head -n 1)"
@@ -187,6 +190,10 @@ printf '{"summary":"%s","query":"up","minutes":14,"stats_count":2}\n' "$big" \
 r=$(cgi_run 'query=up&minutes=14' timeout 20)
 expect_eq "a 1 MB cached record is served whole, at once" "Status: 200 OK 1000000" \
     "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq '.summary | length')"
+touch -d '2 hours' "$T_DIR/direct/$(printf '14\nup\n' | sha256sum | cut -d' ' -f1).json"
+r=$(cgi_run 'query=up&minutes=14')
+expect_eq "... and once dated 2 hours ahead, recomputed" "Status: 200 OK null Both node targets are up; node-b flaps." \
+    "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq -r '"\(.cached) \(.summary)"')"
 for qs in 'query=a%zz' 'query=up%' 'query=up%4' 'q%zz=1&query=up'; do
 	r=$(cgi_run "$qs")
 	expect_eq "malformed escape '$qs' is 400" "Status: 400 Bad Request|malformed percent-encoding in the query string" \
