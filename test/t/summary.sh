@@ -180,6 +180,32 @@ expect_eq "5 concurrent requests: 1 LLM request" 1 "$(nchats)"
 expect_eq "... all 5 got the summary" 5 "$(cat "$T_DIR"/con.? | jq -r .summary | grep -c 'node-b flaps')"
 expect_eq "... 4 of them from the cache" 4 "$(cat "$T_DIR"/con.? | jq -r .cached | grep -c true)"
 
+# While one run recomputes a stale entry (a CPU model takes tens of
+# seconds; Grafana gives up after 30), another is served the stale record,
+# marked, rather than waiting. --batch, the refresher, waits instead.
+printf '{"summary":"older summary","query":"up","minutes":8,"stats_count":2}\n' \
+    >"$c/$(printf '8\nup\n' | sha256sum | cut -d' ' -f1).json"
+touch -d '10 minutes ago' "$c/$(printf '8\nup\n' | sha256sum | cut -d' ' -f1).json"
+control '{"reset": true, "latency_ms": 1500}'
+opspipe-summary --cache-dir "$c" --minutes 8 up >"$T_DIR/first" 2>&1 &
+first=$!
+sleep 0.5
+expect_status "a stale entry being recomputed is served at once" 0 opspipe-summary --cache-dir "$c" --minutes 8 up
+expect_eq "... marked stale" '{"summary":"older summary","query":"up","minutes":8,"stats_count":2,"cached":true,"stale":true}' \
+    "$(cat "$T_DIR/out")"
+wait "$first"
+expect_eq "... while the first run computes the new one" "Both node targets are up; node-b flaps." "$(jq -r .summary "$T_DIR/first")"
+touch -d '10 minutes ago' "$c/$(printf '8\nup\n' | sha256sum | cut -d' ' -f1).json"
+opspipe-summary --cache-dir "$c" --minutes 8 up >"$T_DIR/first" 2>&1 &
+first=$!
+sleep 0.5
+printf '{"query":"up","minutes":8}\n' >"$T_DIR/eight"
+expect_status "--batch waits for the computation instead" 0 opspipe-summary --cache-dir "$c" --batch "$T_DIR/eight"
+expect_eq "... and prints the new record, from the cache" "Both node targets are up; node-b flaps. true null" \
+    "$(jq -r '"\(.summary) \(.cached) \(.stale)"' "$T_DIR/out")"
+wait "$first"
+control '{"latency_ms": 0}'
+
 # --- batch and shards -----------------------------------------------------------
 cat >"$T_DIR/batch" <<'EOF'
 {"query":"up","minutes":30}
