@@ -128,7 +128,10 @@ touch -d '10 minutes ago' "$c/$key.json"
 expect_status "a stale entry (older than 300 s) is recomputed" 0 opspipe-summary --cache-dir "$c" up
 expect_eq "... by the LLM" $((before + 2)) "$(nchats)"
 expect_eq "... and not marked cached" "null" "$(jq .cached "$T_DIR/out")"
+mkdir "$c/.$key.Killed"
+: >"$c/.$key.Killed/flow.series"
 expect_status "--max-age 0 always recomputes" 0 opspipe-summary --cache-dir "$c" --max-age 0 up
+ok_if "... and removes what a killed computation of the key left" test ! -e "$c/.$key.Killed"
 expect_eq "... by the LLM" $((before + 3)) "$(nchats)"
 expect_status "another window is another entry" 0 opspipe-summary --cache-dir "$c" --minutes 15 up
 expect_eq "... computed" $((before + 4)) "$(nchats)"
