@@ -159,6 +159,22 @@ expect_eq "the LLM down: 200 with the fallback record" "Status: 200 OK true 2" \
 r=$(cgi_run 'query=up&minutes=12' OLLAMA_HOST="$dead")
 expect_eq "... then served from the cache by the CGI: 200, cached, still marked" "Status: 200 OK true true" \
     "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq -r '"\(.cached) \(.fallback)"')"
+# A fresh entry is served by the CGI itself: with a flow that always
+# fails beside it, the cached record still comes.
+fp=$T_DIR/fastpath
+mkdir -p "$fp/bin" "$fp/share/opspipe"
+cp -R "$OPSPIPE_TOP/share/opspipe/cgi" "$OPSPIPE_TOP/share/opspipe/lib" "$fp/share/opspipe/"
+printf '#!/bin/sh\necho "opspipe-summary: not this time" >&2\nexit 3\n' >"$fp/bin/opspipe-summary"
+chmod +x "$fp/bin/opspipe-summary"
+r=$(env QUERY_STRING='query=up&minutes=12' REQUEST_METHOD=GET OPSPIPE_SUMMARY_DIR="$T_DIR/direct" \
+    OPSPIPE_SUMMARY_MAX_AGE=3600 "$fp/share/opspipe/cgi/summary" 2>/dev/null | tr -d '\r')
+expect_eq "a fresh entry is served without running the flow" "Status: 200 OK true" \
+    "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq .cached)"
+touch -d '10 seconds ago' "$T_DIR/direct/$(printf '12\nup\n' | sha256sum | cut -d' ' -f1).json"
+r=$(env QUERY_STRING='query=up&minutes=12' REQUEST_METHOD=GET OPSPIPE_SUMMARY_DIR="$T_DIR/direct" \
+    OPSPIPE_SUMMARY_MAX_AGE=5 "$fp/share/opspipe/cgi/summary" 2>/dev/null | tr -d '\r')
+expect_eq "... a stale one is the flow's" "Status: 502 Bad Gateway|opspipe-summary: not this time" \
+    "$(printf '%s\n' "$r" | head -n 1)|$(printf '%s\n' "$r" | tail -n 1 | jq -r .error)"
 r=$(cgi_run 'query=up' OPSPIPE_SUMMARY_DIR=/proc/opspipe-no-such-dir)
 expect_eq "an unwritable cache is the server's fault: 500" "Status: 500 Internal Server Error" \
     "$(printf '%s\n' "$r" | head -n 1)"
