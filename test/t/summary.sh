@@ -125,6 +125,13 @@ expect_eq "... marked cached" true "$(jq .cached "$T_DIR/out")"
 expect_status "OPSPIPE_SUMMARY_DIR works like --cache-dir" 0 env OPSPIPE_SUMMARY_DIR="$c" opspipe-summary up
 expect_eq "... (served from the cache)" "true" "$(jq .cached "$T_DIR/out")"
 touch -d '10 minutes ago' "$c/$key.json"
+expect_status "--max-age 900 serves a 10-minute-old entry" 0 opspipe-summary -d "$c" --max-age 900 up
+expect_eq "... from the cache (-d is --cache-dir)" "$before true" "$(($(nchats) - 1)) $(jq .cached "$T_DIR/out")"
+expect_status "... so does OPSPIPE_SUMMARY_MAX_AGE=900" 0 env OPSPIPE_SUMMARY_MAX_AGE=900 opspipe-summary -d "$c" up
+expect_eq "... from the cache" "$before true" "$(($(nchats) - 1)) $(jq .cached "$T_DIR/out")"
+for a in -1 abc 1e3 ''; do
+	expect_status "--max-age '$a' is rejected" 2 opspipe-summary -d "$c" --max-age "$a" up
+done
 expect_status "a stale entry (older than 300 s) is recomputed" 0 opspipe-summary --cache-dir "$c" up
 expect_eq "... by the LLM" $((before + 2)) "$(nchats)"
 expect_eq "... and not marked cached" "null" "$(jq .cached "$T_DIR/out")"
@@ -221,7 +228,7 @@ not json
 {"query":"up"}
 EOF
 control '{"reset": true}'
-expect_status "--batch with bad lines exits 2" 2 opspipe-summary --batch "$T_DIR/batch"
+expect_status "--batch with bad lines exits 2" 2 opspipe-summary -b "$T_DIR/batch"
 expect_eq "... a record for every good line, in order" \
     '"up" 30 2|"opspipe_test_gauge" 10 3|"up" 30 2|' \
     "$(jq -r '"\(.query|tojson) \(.minutes) \(.stats_count)"' "$T_DIR/out" | tr '\n' '|')"
@@ -256,6 +263,10 @@ for m in 0 10081 abc -5 1e3 ''; do
 done
 expect_status "--minutes=010 is 10, not octal 8" 0 opspipe-summary --minutes=010 opspipe_no_such_metric
 expect_eq "... 10" 10 "$(jq .minutes "$T_DIR/out")"
+expect_status "-m is --minutes" 0 opspipe-summary -m 11 opspipe_no_such_metric
+expect_eq "... 11" 11 "$(jq .minutes "$T_DIR/out")"
+expect_status "-h is --help" 0 opspipe-summary -h
+expect_match "... the usage" "^Usage: opspipe-summary " "$(head -n 1 "$T_DIR/out")"
 expect_status "an unknown option is a usage error" 2 opspipe-summary --no-such-option up
 expect_match "... naming it" "^opspipe-summary: unknown option '--no-such-option'" "$(head -n 1 "$T_DIR/err")"
 expect_status "--version" 0 opspipe-summary --version
