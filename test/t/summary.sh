@@ -245,7 +245,10 @@ expect_eq "JOB_COMPLETION_INDEX and OPSPIPE_SHARDS shard the same way" "2 4 " \
     "$(JOB_COMPLETION_INDEX=1 OPSPIPE_SHARDS=2 shard)"
 expect_eq "--shard beats the Job's variables" "1 4 " "$(JOB_COMPLETION_INDEX=1 OPSPIPE_SHARDS=2 shard --shard 0/3)"
 expect_eq "JOB_COMPLETION_INDEX alone: everything, as every opspipe program" "1 2 3 4 5 " \
-    "$(JOB_COMPLETION_INDEX=1 shard)"
+    "$(JOB_COMPLETION_INDEX=1 shard 2>"$T_DIR/warn")"
+expect_eq "... with a warning, as every opspipe program" \
+    "opspipe-summary: JOB_COMPLETION_INDEX is set but OPSPIPE_SHARDS is not: taking every item" \
+    "$(cat "$T_DIR/warn")"
 expect_eq "a bad pair: everything" "1 2 3 4 5 " "$(JOB_COMPLETION_INDEX=2 OPSPIPE_SHARDS=2 shard 2>"$T_DIR/warn")"
 expect_eq "... with a warning" "opspipe-summary: ignoring JOB_COMPLETION_INDEX '2' with OPSPIPE_SHARDS '2'" \
     "$(cat "$T_DIR/warn")"
