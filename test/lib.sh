@@ -167,6 +167,19 @@ t_stop_prometheus() {
 	sh "$OPSPIPE_TOP/test/prom/stop.sh" "$OPSPIPE_TEST_PROM"
 }
 
+# relay_tap FILE WHAT: re-count the ok/not ok lines a helper program
+# (a Python checker, say) wrote to FILE; anything else is a failure.
+relay_tap() {
+	[ -s "$1" ] || not_ok "the $2 ran"
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "${line#ok }" ;;
+		"not ok "*) not_ok "${line#not ok }" ;;
+		*) not_ok "$2: $line" ;;
+		esac
+	done <"$1"
+}
+
 # done_testing: the last line of every script; exit status tells failures.
 done_testing() {
 	echo "1..$T_COUNT"

@@ -102,12 +102,5 @@ want = {"DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_POWER_USAGE
         "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"}
 say(want <= seen_gpu, "the GPU dashboard graphs every DCGM metric", str(sorted(want - seen_gpu)))
 PY
-[ -s "$T_DIR/checks" ] || not_ok "the dashboard checks ran"
-while IFS= read -r line; do
-	case $line in
-	"ok "*) ok "${line#ok }" ;;
-	"not ok "*) not_ok "${line#not ok }" ;;
-	*) not_ok "dashboard checker: $line" ;;
-	esac
-done <"$T_DIR/checks"
+relay_tap "$T_DIR/checks" "dashboard checker"
 done_testing

@@ -194,14 +194,7 @@ say(re.search(r'^CMD \["lighttpd", "-D", "-f", "/etc/opspipe/lighttpd.conf"\]', 
 say(re.search(r"^server\.port = 8080$", open(top + "/examples/lighttpd.conf").read(), re.M) is not None
     and 8080 in [p["containerPort"] for p in sm["ports"]], "lighttpd.conf and the Deployment agree on port 8080")
 PY
-[ -s "$T_DIR/checks" ] || not_ok "the manifest checks ran"
-while IFS= read -r line; do
-	case $line in
-	"ok "*) ok "${line#ok }" ;;
-	"not ok "*) not_ok "${line#not ok }" ;;
-	*) not_ok "manifest checker: $line" ;;
-	esac
-done <"$T_DIR/checks"
+relay_tap "$T_DIR/checks" "manifest checker"
 
 # kubectl's built-in kustomize renders the base, when kubectl is installed
 # (it is not a Debian 12 package; the checks above do not need it).
