@@ -23,7 +23,7 @@ cleanup() {
 	rm -rf "$dir"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 if [ -t 1 ]; then
 	say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
