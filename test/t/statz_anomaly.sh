@@ -6,18 +6,13 @@
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 
 /usr/bin/python3 - "$T_DIR" <<'PY'
-import json, math, random, subprocess, sys
+import os, json, math, random, subprocess, sys
+sys.path.insert(0, os.environ["OPSPIPE_TOP"] + "/test")
+from tap import tap, counts  # noqa: E402
 
 tmp = sys.argv[1]
-n_tap = 0
 
 
-def tap(ok, name, *detail):
-    global n_tap
-    n_tap += 1
-    print("%sok %d - %s" % ("" if ok else "not ", n_tap, name))
-    for d in detail if not ok else ():
-        print("#   " + str(d)[:400])
 
 
 def run(path, *args):
@@ -95,5 +90,5 @@ for method in ("zscore", "mad", "iqr"):
     tap([a[0] for a in r.get("anomalies", [])] == [t0 + 30],
         "constant with one odd sample, %s: exactly that one" % method,
         r.get("anomalies"))
-print("1..%d" % n_tap)
+print("1..%d" % counts()[0])
 PY

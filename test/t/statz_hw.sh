@@ -9,7 +9,9 @@
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 
 /usr/bin/python3 - "$T_DIR" <<'PY'
-import json, math, random, subprocess, sys
+import os, json, math, random, subprocess, sys
+sys.path.insert(0, os.environ["OPSPIPE_TOP"] + "/test")
+from tap import tap, counts  # noqa: E402
 import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import norm
@@ -18,15 +20,8 @@ from statsmodels.tsa.exponential_smoothing.initialization import (
     _initialization_simple)
 
 tmp = sys.argv[1]
-n_tap = 0
 
 
-def tap(ok, name, *detail):
-    global n_tap
-    n_tap += 1
-    print("%sok %d - %s" % ("" if ok else "not ", n_tap, name))
-    for d in detail if not ok else ():
-        print("#   " + str(d))
 
 
 def close(a, b, rel=1e-9):
@@ -147,5 +142,5 @@ tap("needs at least two seasons (48 samples), the series has 29" in
 rec = json.loads(p.stdout or "{}")
 tap(rec.get("forecast", 0) is None and rec.get("count") == m + 5,
     "the stats record is still written, with forecast null", p.stdout)
-print("1..%d" % n_tap)
+print("1..%d" % counts()[0])
 PY

@@ -11,21 +11,15 @@ end=$(cat "$OPSPIPE_TEST_PROM/end")
 
 /usr/bin/python3 - "$end" "$T_DIR" <<'PY'
 import json, math, os, subprocess, sys, urllib.parse, urllib.request
+sys.path.insert(0, os.environ["OPSPIPE_TOP"] + "/test")
+from tap import tap, counts  # noqa: E402
 
 url = os.environ["PROMETHEUS_URL"]
 end, tmp = float(sys.argv[1]), sys.argv[2]
 SEL = ('{__name__=~"opspipe_test_(gauge|requests_total|special|gappy|'
        'irregular|latency_seconds_sum)|up"}')
-n = failed = 0
 
 
-def tap(ok, name, *detail):
-    global n, failed
-    n += 1
-    failed += not ok
-    print("%sok %d - %s" % ("" if ok else "not ", n, name))
-    for d in detail if not ok else ():
-        print("#   " + d)
 
 
 def query(expr, t):
@@ -131,7 +125,7 @@ for t, w, horizon in cases:
 tap(seen_inf > 0, "±Inf results were compared (%d)" % seen_inf)
 tap(seen_nan == len(cases), "the NaN series was checked in every case")
 with open(tmp + "/py.count", "w") as f:
-    f.write("%d %d\n" % (n, failed))
+    f.write("%d %d\n" % counts())
 PY
 # lib.sh's counters continue from the script's TAP lines.
 # shellcheck disable=SC2034
