@@ -43,11 +43,11 @@ static const struct opt options[] = {
 static const struct opt *const tables[] = { options, NULL };
 
 static const struct opt_program prog = {
-	"driftcheck",
-	"--ref FILE [OPTIONS] < CURRENT",
-	"Test whether the current sample on stdin drifted from a reference.",
-	tables,
-	"Exit status: 0 no drift, 1 drift, 2 usage error or bad input.\n"
+	.name = "driftcheck",
+	.synopsis = "--ref FILE [OPTIONS] < CURRENT",
+	.summary = "Test whether the current sample on stdin drifted from a reference.",
+	.tables = tables,
+	.epilog = "Exit status: 0 no drift, 1 drift, 2 usage error or bad input.\n"
 	"Environment: OMP_NUM_THREADS limits the threads mmd uses.\n"
 };
 

@@ -45,6 +45,28 @@ msg_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+msg_vat(const char *name, size_t line, const char *fmt, va_list ap)
+{
+	char buf[4096];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (line > 0)
+		fprintf(stderr, "%s: %s:%zu: %s\n", progname, name, line, buf);
+	else
+		fprintf(stderr, "%s: %s: %s\n", progname, name, buf);
+}
+
+void
+msg_at(const char *name, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vat(name, line, fmt, ap);
+	va_end(ap);
+}
+
 noreturn void
 msg_die(int status, const char *fmt, ...)
 {
@@ -59,7 +81,7 @@ msg_die(int status, const char *fmt, ...)
 noreturn void
 msg_oom(void)
 {
-	msg_die(EXIT_USAGE, "out of memory");
+	msg_die(EXIT_LOCAL, "out of memory");
 }
 
 void *

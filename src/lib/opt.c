@@ -27,6 +27,32 @@ static const struct opt common_opts[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
+/*
+ * The option as this program shows it: *o with the program's override
+ * applied. Returns 0 when the program dropped it.
+ */
+static int
+effective(const struct opt_program *prog, const struct opt *o,
+    struct opt *out)
+{
+	const struct opt_override *ov;
+
+	*out = *o;
+	for (ov = prog->overrides; ov && ov->key != 0; ov++) {
+		if (ov->key != o->key)
+			continue;
+		if (ov->drop)
+			return 0;
+		if (ov->name)
+			out->name = ov->name;
+		if (ov->metavar)
+			out->metavar = ov->metavar;
+		if (ov->help)
+			out->help = ov->help;
+	}
+	return 1;
+}
+
 static size_t
 count_opts(const struct opt_program *prog)
 {
@@ -75,8 +101,12 @@ opt_begin(const struct opt_program *prog, int argc, char **argv)
 	 * allow; "--" ends them. ':' lets us word the errors ourselves. */
 	p->shortopts[ns++] = ':';
 	for (t = prog->tables; t && *t; t++)
-		for (o = *t; o->name; o++)
-			add_opt(p, &n, &ns, o);
+		for (o = *t; o->name; o++) {
+			struct opt e;
+
+			if (effective(prog, o, &e))
+				add_opt(p, &n, &ns, &e);
+		}
 	for (o = common_opts; o->name; o++)
 		add_opt(p, &n, &ns, o);
 	optind = 1;
@@ -107,10 +137,10 @@ opt_next(struct opt_parser *p, const char **arg)
 		return -1;
 	case OPT_HELP:
 		opt_usage(p->prog, stdout, 1);
-		exit(msg_close_stdout() ? EXIT_USAGE : EXIT_OK);
+		exit(msg_close_stdout() ? EXIT_LOCAL : EXIT_OK);
 	case OPT_VERSION:
 		printf("%s (opspipe) %s\n", p->prog->name, OPSPIPE_VERSION);
-		exit(msg_close_stdout() ? EXIT_USAGE : EXIT_OK);
+		exit(msg_close_stdout() ? EXIT_LOCAL : EXIT_OK);
 	case '?':
 		if (optopt && optopt < 256)
 			opt_usage_error("unknown option '-%c'", optopt);
@@ -190,8 +220,12 @@ opt_usage(const struct opt_program *prog, FILE *fp, int full)
 		fprintf(fp, "\n%s\n", prog->summary);
 	fprintf(fp, "\nOptions:\n");
 	for (t = prog->tables; t && *t; t++)
-		for (o = *t; o->name; o++)
-			print_opt(fp, o);
+		for (o = *t; o->name; o++) {
+			struct opt e;
+
+			if (effective(prog, o, &e))
+				print_opt(fp, &e);
+		}
 	for (o = common_opts; o->name; o++)
 		print_opt(fp, o);
 	if (prog->epilog)
@@ -299,6 +333,141 @@ opt_duration_arg(const char *name, const char *s)
 		opt_usage_error("invalid --%s '%s': not a duration "
 		    "(like 90s, 30m, 1h30m, 2d)", name, s);
 	return v;
+}
+
+int
+opt_bytes(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out, const char **errstr)
+{
+	static const char units[] = "KMGT";
+	char num[64];
+	const char *u;
+	size_t len;
+	double v, mult = 1;
+
+	*errstr = "invalid";
+	if (s == NULL || (len = strlen(s)) == 0 || len >= sizeof num)
+		return -1;
+	memcpy(num, s, len + 1);
+	if (len > 1 && (num[len - 1] == 'B' || num[len - 1] == 'b'))
+		num[--len] = '\0';
+	if (len > 1 && num[len - 1] == 'i')
+		num[--len] = '\0';
+	if (len > 1 && (u = strchr(units, toupper((unsigned char)num[len - 1]))) &&
+	    *u != '\0') {
+		mult = ldexp(1, 10 * (int)(u - units + 1));
+		num[--len] = '\0';
+	}
+	if (strpbrk(num, "eE+-") != NULL)	/* "1e3", "-5": not sizes */
+		return -1;
+	if (opt_double(num, 0, 1e300, &v, errstr) != 0)
+		return -1;
+	v = floor(v * mult);
+	if (v < (double)min) {
+		*errstr = "too small";
+		return -1;
+	}
+	if (v > (double)max || v >= 18446744073709551616.0) {
+		*errstr = "too large";
+		return -1;
+	}
+	*errstr = NULL;
+	*out = (unsigned long long)v;
+	return 0;
+}
+
+unsigned long long
+opt_bytes_arg(const char *name, const char *s, unsigned long long min,
+    unsigned long long max)
+{
+	unsigned long long v;
+	const char *errstr;
+
+	if (opt_bytes(s, min, max, &v, &errstr) != 0)
+		opt_usage_error("invalid --%s '%s': %s (a size like 512K, "
+		    "1.5G; %llu to %llu bytes)", name, s, errstr, min, max);
+	return v;
+}
+
+int
+opt_choice(const char *s, const char *const *choices)
+{
+	for (int i = 0; s && choices[i]; i++)
+		if (strcmp(s, choices[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+opt_choice_arg(const char *name, const char *s, const char *const *choices)
+{
+	char list[512];
+	size_t len = 0;
+	int i = opt_choice(s, choices);
+
+	if (i >= 0)
+		return i;
+	list[0] = '\0';
+	for (int k = 0; choices[k] && len < sizeof list; k++) {
+		const char *sep = k == 0 ? "" : choices[k + 1] ? ", " : " or ";
+		int n = snprintf(list + len, sizeof list - len, "%s%s", sep,
+		    choices[k]);
+
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	opt_usage_error("invalid --%s '%s': expected %s", name, s, list);
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+char **
+opt_list_arg(const char *name, const char *s, size_t *n)
+{
+	char **list;
+	size_t count = 1, k = 0;
+	const char *p, *end;
+
+	for (p = s; *p; p++)
+		count += *p == ',';
+	list = xcalloc(count + 1, sizeof *list);
+	for (p = s;; p = end + 1) {
+		const char *a = p, *b;
+
+		end = strchr(p, ',');
+		b = end ? end : p + strlen(p);
+		while (a < b && is_blank(*a))
+			a++;
+		while (b > a && is_blank(b[-1]))
+			b--;
+		if (a == b) {
+			opt_list_free(list);
+			opt_usage_error("invalid --%s '%s': an empty item in "
+			    "the comma-separated list", name, s);
+		}
+		list[k] = xmalloc((size_t)(b - a) + 1);
+		memcpy(list[k], a, (size_t)(b - a));
+		list[k++][b - a] = '\0';
+		if (end == NULL)
+			break;
+	}
+	*n = k;
+	return list;
+}
+
+void
+opt_list_free(char **list)
+{
+	if (list == NULL)
+		return;
+	for (char **p = list; *p; p++)
+		free(*p);
+	free(list);
 }
 
 void

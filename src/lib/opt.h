@@ -21,12 +21,26 @@ struct opt {
 	const char *help;	/* one line, lowercase, no period */
 };
 
+/*
+ * A program's change to a shared option (http_opts[], …), matched by key:
+ * a new name, metavar or help line (NULL keeps the shared one), or, with
+ * drop set, no such option at all. Ends with key 0.
+ */
+struct opt_override {
+	int key;
+	const char *name;
+	const char *metavar;
+	const char *help;
+	int drop;
+};
+
 struct opt_program {
 	const char *name;		/* "promq" */
 	const char *synopsis;		/* "[OPTIONS] QUERY...\n[OPTIONS] -" */
 	const char *summary;		/* one line: what it does */
 	const struct opt *const *tables; /* NULL-terminated list */
 	const char *epilog;		/* after the options (exit status, env) */
+	const struct opt_override *overrides;	/* NULL: none */
 };
 
 struct opt_parser;
@@ -65,6 +79,34 @@ double opt_double_arg(const char *name, const char *s, double min,
     double max);
 /* A duration option ("30s", "5m", "1h30m"); exits 2 when invalid. */
 double opt_duration_arg(const char *name, const char *s);
+
+/*
+ * A byte size: a decimal number with an optional binary suffix, K, M, G
+ * or T in either case, optionally followed by "i" and/or "B" ("1.5G",
+ * "512m", "64KiB", "100"); 1K is 1024. The result is rounded down to a
+ * whole byte and must lie in [min, max].
+ */
+int opt_bytes(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out, const char **errstr);
+unsigned long long opt_bytes_arg(const char *name, const char *s,
+    unsigned long long min, unsigned long long max);
+
+/*
+ * One of a fixed set of words: returns its index in choices (a NULL-ended
+ * list), else exits 2 with "invalid --NAME 'S': expected a, b or c".
+ */
+int opt_choice_arg(const char *name, const char *s,
+    const char *const *choices);
+/* The same without exiting: the index, or -1. */
+int opt_choice(const char *s, const char *const *choices);
+
+/*
+ * A comma-separated list ("a,b,c"): the items, trimmed of surrounding
+ * blanks, in a NULL-ended array of n (caller frees with opt_list_free).
+ * An empty list or an empty item exits 2 naming the option.
+ */
+char **opt_list_arg(const char *name, const char *s, size_t *n);
+void opt_list_free(char **list);
 
 /*
  * --shard I/N: this process takes items i with i % N == I. Default from

@@ -58,12 +58,12 @@ static const struct opt *const llmask_tables[] = { llmask_opts, net_opts,
     NULL };
 
 static const struct opt_program llmask_prog = {
-	"llmask",
-	"[OPTIONS] -p TEXT [--all | --each] < RECORDS\n"
+	.name = "llmask",
+	.synopsis = "[OPTIONS] -p TEXT [--all | --each] < RECORDS\n"
 	"[OPTIONS] -p TEXT --no-input",
-	"ask a local or hosted LLM about JSON input, safely",
-	llmask_tables,
-	"Exit status: 0 success, 2 usage error or bad input, 3 the server "
+	.summary = "ask a local or hosted LLM about JSON input, safely",
+	.tables = llmask_tables,
+	.epilog = "Exit status: 0 success, 2 usage error or bad input, 3 the server "
 	"failed\nor no acceptable answer came.\n"
 	"Environment: LLMASK_URL, OPENAI_BASE_URL, OPENAI_API_KEY, "
 	"OLLAMA_HOST,\nLLMASK_MODEL, LLMASK_CACHE.\n"

@@ -49,15 +49,15 @@ static const struct opt options[] = {
 static const struct opt *const tables[] = { options, http_opts, NULL };
 
 static const struct opt_program prog = {
-	"promq",
-	"[OPTIONS] QUERY...\n"
+	.name = "promq",
+	.synopsis = "[OPTIONS] QUERY...\n"
 	"[OPTIONS] -\n"
 	"--series [OPTIONS] MATCH...\n"
 	"--labels | --label-values NAME [OPTIONS] [MATCH...]\n"
 	"--alerts | --rules | --targets [OPTIONS]",
-	"Query Prometheus or Loki; print one JSON record per series.",
-	tables,
-	"Exit status: 0 success, 1 a target is down (--targets), 2 usage error,\n"
+	.summary = "Query Prometheus or Loki; print one JSON record per series.",
+	.tables = tables,
+	.epilog = "Exit status: 0 success, 1 a target is down (--targets), 2 usage error,\n"
 	"bad request or rejected query, 3 server unreachable or failing.\n"
 	"Environment: PROMETHEUS_URL (default http://localhost:9090), LOKI_URL\n"
 	"(default http://localhost:3100).\n"

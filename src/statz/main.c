@@ -46,11 +46,11 @@ static const struct opt statz_opts[] = {
 static const struct opt *const statz_tables[] = { statz_opts, NULL };
 
 static const struct opt_program statz_prog = {
-	"statz",
-	"[OPTIONS] [FILE...]",
-	"per-series statistics, anomalies and forecasts of series records",
-	statz_tables,
-	"Exit status: 0 success, 2 usage error or bad input "
+	.name = "statz",
+	.synopsis = "[OPTIONS] [FILE...]",
+	.summary = "per-series statistics, anomalies and forecasts of series records",
+	.tables = statz_tables,
+	.epilog = "Exit status: 0 success, 2 usage error or bad input "
 	"(reported with its line, the rest still processed)."
 };
 
