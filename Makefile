@@ -73,9 +73,14 @@ $(LIB): $(LIB_OBJ)
 bin/%: $$(subst .c,.o,$$(subst src/,$(BUILD)/,$$(wildcard src/%/*.c))) $(LIB) $(MODE_STAMP)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB) $(LDLIBS) && mv -f $@.tmp $@
 
-$(BUILD)/test/%: test/unit/%.c $(LIB) $(wildcard src/lib/*.h)
+# A unit test named test_PROG_*.c also links PROG's own objects (all but
+# main.o) and sees its headers, so a program's parsers are tested where
+# they live: test_k8spatch_local.c links src/k8spatch/*.c but main.c.
+unit_prog = $(word 2,$(subst _, ,$(1)))
+prog_objs = $(filter-out %/main.o,$(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/$(call unit_prog,$(1))/*.c)))
+$(BUILD)/test/%: test/unit/%.c $$(call prog_objs,$$*) $(LIB) $(wildcard src/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $< $(LIB) $(LDLIBS) -lcmocka && mv -f $@.tmp $@
+	$(CC) $(CFLAGS) $(XCFLAGS) -Isrc/$(call unit_prog,$*) -o $@.tmp $< $(call prog_objs,$*) $(LIB) $(LDLIBS) -lcmocka && mv -f $@.tmp $@
 
 check: deps-check all
 	OPSPIPE_BUILD=$(BUILD) sh test/run
