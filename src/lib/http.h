@@ -1,4 +1,6 @@
 /* http.h — the one HTTP layer every network program shares, on libcurl.
+ * httpconf.c implements the options and credentials (struct http_conf,
+ * http_opts[]); http.c the transfers (requests, retries, pools, URLs).
  *
  * Same flags in every program (http_opts[]): --url, --timeout SEC,
  * --connect-timeout SEC, --retries N, --token, --token-file, --user U:P,
