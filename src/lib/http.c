@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +116,7 @@ struct job {
 	void *ctx;
 	CURL *easy;
 	struct curl_slist *headers;
+	struct curl_slist *connect_to;	/* for conf's tls_server_name */
 	enum job_state state;
 	int retries;		/* allowed extra attempts */
 	double started;		/* first attempt, monotonic seconds */
@@ -301,18 +303,43 @@ setup_method(CURL *e, const struct http_request *rq)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
 }
 
+/* PEM text in memory; conf outlives every transfer, so curl need not
+ * copy it (nor leave copies of a private key in its heap). */
+static void
+set_pem(CURL *e, CURLoption opt, const char *pem)
+{
+	struct curl_blob b = { (void *)pem, strlen(pem), CURL_BLOB_NOCOPY };
+
+	curl_easy_setopt(e, opt, &b);
+}
+
 static void
 setup_tls_auth(CURL *e, const struct http_conf *c)
 {
 	if (c->cacert)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+	if (c->ca_pem)
+		set_pem(e, CURLOPT_CAINFO_BLOB, c->ca_pem);
+	/* A CA given is the only trust anchor, as a kubeconfig's is for
+	 * kubectl: Debian's libcurl would also read /etc/ssl/certs. */
+	if (c->cacert || c->ca_pem)
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	if (c->cert)
 		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+	if (c->cert_pem)
+		set_pem(e, CURLOPT_SSLCERT_BLOB, c->cert_pem);
 	if (c->key)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	if (c->key_pem)
+		set_pem(e, CURLOPT_SSLKEY_BLOB, c->key_pem);
 	if (c->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->proxy) {
+		curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
+		/* "": the proxy is for every host, whatever NO_PROXY says. */
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
 	}
 	if (c->user) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -323,16 +350,84 @@ setup_tls_auth(CURL *e, const struct http_conf *c)
 	}
 }
 
+static struct curl_slist *
+slist_add(struct curl_slist *l, const char *s)
+{
+	if ((l = curl_slist_append(l, s)) == NULL)
+		msg_oom();
+	return l;
+}
+
+static int
+has_header(const struct curl_slist *l, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; l != NULL; l = l->next)
+		if (strncasecmp(l->data, name, n) == 0 && l->data[n] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * kubeconfig's tls-server-name: the URL gets the name the certificate
+ * must carry and CURLOPT_CONNECT_TO sends the connection to the real
+ * host, so libcurl sends that name as SNI and checks the certificate
+ * against it (libcurl 7.88 has no option for just that). The Host header
+ * keeps the real host, as kubectl's. Returns the URL to use (caller
+ * frees), or NULL to use url as it is (not https, or unparsable: libcurl
+ * will say why).
+ */
+static char *
+server_name_url(struct job *j, const char *url, const char *name)
+{
+	char *host = NULL, *port = NULL, *out = NULL, buf[600];
+	int explicit_port;
+	CURLU *u;
+
+	if ((u = curl_url()) == NULL)
+		msg_oom();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    strncasecmp(url, "https:", 6) != 0)
+		goto out;
+	explicit_port = curl_url_get(u, CURLUPART_PORT, &port, 0) ==
+	    CURLUE_OK;
+	if (!explicit_port && curl_url_get(u, CURLUPART_PORT, &port,
+	    CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	if (curl_url_set(u, CURLUPART_HOST, name, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+		goto out;
+	snprintf(buf, sizeof buf, "%s:%s:%s:%s", name, port, host, port);
+	j->connect_to = slist_add(j->connect_to, buf);
+	if (!has_header(j->headers, "Host")) {
+		snprintf(buf, sizeof buf, "Host: %s%s%s", host,
+		    explicit_port ? ":" : "", explicit_port ? port : "");
+		j->headers = slist_add(j->headers, buf);
+	}
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
 static CURL *
 job_easy(struct job *j)
 {
 	const struct http_conf *c = j->pool->conf;
+	char *url = NULL;
 	CURL *e;
 
 	if ((e = curl_easy_init()) == NULL)
 		msg_oom();
 	j->headers = job_headers(c, j->rq);
-	curl_easy_setopt(e, CURLOPT_URL, j->rq->url);
+	if (c->tls_server_name)
+		url = server_name_url(j, j->rq->url, c->tls_server_name);
+	curl_easy_setopt(e, CURLOPT_URL, url ? url : j->rq->url);
+	curl_free(url);
+	curl_easy_setopt(e, CURLOPT_CONNECT_TO, j->connect_to);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -504,6 +599,7 @@ job_finish(struct http_pool *p, struct job *j)
 	rs->ms = (now_sec() - j->started) * 1000;
 	curl_easy_cleanup(j->easy);
 	curl_slist_free_all(j->headers);
+	curl_slist_free_all(j->connect_to);
 	p->pending--;
 	/* done may free rq and rs, or add more requests to the pool. */
 	if (j->done)
@@ -595,6 +691,7 @@ free_jobs(struct http_pool *p, struct job *j)
 			curl_easy_cleanup(j->easy);
 		}
 		curl_slist_free_all(j->headers);
+		curl_slist_free_all(j->connect_to);
 		free(j);
 	}
 }

@@ -98,15 +98,16 @@ http_read_token(const char *path)
 		end--;
 	if (err == 0 && end == start)
 		err = ENODATA;
-	if (err != 0) {
-		buf_free(&b);
-		errno = err;
-		return NULL;
+	tok = NULL;
+	if (err == 0) {
+		tok = xmalloc(end - start + 1);
+		memcpy(tok, b.p + start, end - start);
+		tok[end - start] = '\0';
 	}
-	tok = xmalloc(end - start + 1);
-	memcpy(tok, b.p + start, end - start);
-	tok[end - start] = '\0';
+	if (b.p != NULL)
+		explicit_bzero(b.p, b.len);
 	buf_free(&b);
+	errno = err;
 	return tok;
 }
 
@@ -132,11 +133,72 @@ size_arg(const char *name, const char *s)
 	return (size_t)(v * mult);
 }
 
+/* s begins with one of the schemes ("http", …) followed by "://". */
 static int
-is_http_url(const char *s)
+has_scheme(const char *s, const char *const *schemes)
 {
-	return strncasecmp(s, "http://", 7) == 0 ||
-	    strncasecmp(s, "https://", 8) == 0;
+	size_t n;
+
+	for (; *schemes != NULL; schemes++) {
+		n = strlen(*schemes);
+		if (strncasecmp(s, *schemes, n) == 0 &&
+		    strncmp(s + n, "://", 3) == 0 && s[n + 3] != '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* No byte a URL may not carry unencoded: controls, space, DEL. */
+static int
+url_clean(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static const char *
+check_url(const char *s)
+{
+	static const char *const http[] = { "http", "https", NULL };
+
+	if (!has_scheme(s, http))
+		return "not an http or https URL";
+	return url_clean(s) ? NULL : "contains a space or control character";
+}
+
+/* kubeconfig's proxy-url takes these, as libcurl does. */
+static const char *
+check_proxy(const char *s)
+{
+	static const char *const schemes[] = { "http", "https", "socks4",
+	    "socks4a", "socks5", "socks5h", NULL };
+
+	if (!has_scheme(s, schemes))
+		return "not an http, https, socks4, socks4a, socks5 or "
+		    "socks5h URL";
+	return url_clean(s) ? NULL : "contains a space or control character";
+}
+
+/* A DNS name (or IPv4 address): it becomes a URL's host. */
+static const char *
+check_server_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return "not a host name";
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-._", *s) == NULL)
+			return "not a host name";
+	return NULL;
+}
+
+static const char *
+check_pem(const char *s)
+{
+	return strstr(s, "-----BEGIN ") ? NULL : "not PEM (no '-----BEGIN')";
 }
 
 static void
@@ -144,83 +206,6 @@ set_str(char **dst, const char *s)
 {
 	free(*dst);
 	*dst = xstrdup(s);
-}
-
-static void
-conf_header(struct http_conf *c, const char *arg)
-{
-	const char *sep = arg + strcspn(arg, ":;");
-	struct curl_slist *l;
-
-	/* "K: V", or curl's "K;" for an empty value. */
-	if (sep == arg || *sep == '\0' || strpbrk(arg, "\r\n") != NULL)
-		opt_usage_error("invalid --header: expected 'NAME: VALUE'");
-	if ((l = curl_slist_append(c->headers, arg)) == NULL)
-		msg_oom();
-	c->headers = l;
-}
-
-int
-http_conf_option(struct http_conf *c, int key, const char *arg)
-{
-	char *tok, *red;
-
-	switch (key) {
-	case HTTP_OPT_URL:
-		if (!is_http_url(arg)) {
-			red = http_url_redact(arg);
-			opt_usage_error("invalid --url '%s': not an http or "
-			    "https URL", red);
-		}
-		set_str(&c->url, arg);
-		return 1;
-	case HTTP_OPT_TIMEOUT:
-		c->timeout = opt_double_arg("timeout", arg, 0, 1e7);
-		return 1;
-	case HTTP_OPT_CONNECT_TIMEOUT:
-		c->connect_timeout = opt_double_arg("connect-timeout", arg, 0,
-		    1e7);
-		return 1;
-	case HTTP_OPT_RETRIES:
-		c->retries = (int)opt_long_arg("retries", arg, 0, 100);
-		return 1;
-	case HTTP_OPT_TOKEN:
-		if (*arg == '\0')
-			opt_usage_error("invalid --token: empty");
-		set_str(&c->token, arg);
-		return 1;
-	case HTTP_OPT_TOKEN_FILE:
-		if ((tok = http_read_token(arg)) == NULL)
-			opt_usage_error("cannot read --token-file '%s': %s",
-			    arg, errno == ENODATA ? "empty" : strerror(errno));
-		free(c->token);
-		c->token = tok;
-		return 1;
-	case HTTP_OPT_USER:
-		if (strchr(arg, ':') == NULL)
-			opt_usage_error("invalid --user: expected USER:PASSWORD");
-		set_str(&c->user, arg);
-		return 1;
-	case HTTP_OPT_CACERT:
-		set_str(&c->cacert, arg);
-		return 1;
-	case HTTP_OPT_CERT:
-		set_str(&c->cert, arg);
-		return 1;
-	case HTTP_OPT_KEY:
-		set_str(&c->key, arg);
-		return 1;
-	case HTTP_OPT_INSECURE:
-		c->insecure = 1;
-		return 1;
-	case HTTP_OPT_HEADER:
-		conf_header(c, arg);
-		return 1;
-	case HTTP_OPT_MAX_RESPONSE:
-		c->max_response = size_arg("max-response", arg);
-		return 1;
-	}
-	return 0;
 }
 
 static void
@@ -233,6 +218,151 @@ free_secret(char *s)
 	}
 }
 
+static void
+set_secret(char **dst, const char *s)
+{
+	free_secret(*dst);
+	*dst = xstrdup(s);
+}
+
+static const char *
+add_header(struct http_conf *c, const char *arg)
+{
+	const char *sep = arg + strcspn(arg, ":;");
+	struct curl_slist *l;
+
+	/* "K: V", or curl's "K;" for an empty value. */
+	if (sep == arg || *sep == '\0' || strpbrk(arg, "\r\n") != NULL)
+		return "expected 'NAME: VALUE'";
+	if ((l = curl_slist_append(c->headers, arg)) == NULL)
+		msg_oom();
+	c->headers = l;
+	return NULL;
+}
+
+const char *
+http_conf_set(struct http_conf *c, int key, const char *value)
+{
+	const char *why = NULL;
+
+	if (value == NULL)
+		return "missing";
+	switch (key) {
+	case HTTP_OPT_URL:
+		if ((why = check_url(value)) == NULL)
+			set_str(&c->url, value);
+		return why;
+	case HTTP_OPT_TOKEN:
+		if (*value == '\0')
+			return "empty";
+		set_secret(&c->token, value);
+		return NULL;
+	case HTTP_OPT_USER:
+		if (strchr(value, ':') == NULL)
+			return "expected USER:PASSWORD";
+		set_secret(&c->user, value);
+		return NULL;
+	case HTTP_OPT_HEADER:
+		return add_header(c, value);
+	case HTTP_OPT_CACERT:
+	case HTTP_OPT_CERT:
+	case HTTP_OPT_KEY:
+		if (*value == '\0')
+			return "empty";
+		set_str(key == HTTP_OPT_CACERT ? &c->cacert :
+		    key == HTTP_OPT_CERT ? &c->cert : &c->key, value);
+		return NULL;
+	case HTTP_SET_CA_PEM:
+	case HTTP_SET_CERT_PEM:
+		if ((why = check_pem(value)) == NULL)
+			set_str(key == HTTP_SET_CA_PEM ? &c->ca_pem :
+			    &c->cert_pem, value);
+		return why;
+	case HTTP_SET_KEY_PEM:
+		if ((why = check_pem(value)) == NULL)
+			set_secret(&c->key_pem, value);
+		return why;
+	case HTTP_SET_PROXY:
+		if ((why = check_proxy(value)) == NULL)
+			set_secret(&c->proxy, value);	/* may hold a password */
+		return why;
+	case HTTP_SET_TLS_SERVER_NAME:
+		if ((why = check_server_name(value)) == NULL)
+			set_str(&c->tls_server_name, value);
+		return why;
+	}
+	return "not a setting of the HTTP layer";
+}
+
+int
+http_conf_option(struct http_conf *c, int key, const char *arg)
+{
+	const char *why;
+	char *tok, *red;
+
+	switch (key) {
+	case HTTP_OPT_URL:
+		if ((why = http_conf_set(c, key, arg)) != NULL) {
+			red = http_url_redact(arg);
+			opt_usage_error("invalid --url '%s': %s", red, why);
+		}
+		return 1;
+	case HTTP_OPT_TIMEOUT:
+		c->timeout = opt_double_arg("timeout", arg, 0, 1e7);
+		return 1;
+	case HTTP_OPT_CONNECT_TIMEOUT:
+		c->connect_timeout = opt_double_arg("connect-timeout", arg, 0,
+		    1e7);
+		return 1;
+	case HTTP_OPT_RETRIES:
+		c->retries = (int)opt_long_arg("retries", arg, 0, 100);
+		return 1;
+	case HTTP_OPT_TOKEN_FILE:
+		if ((tok = http_read_token(arg)) == NULL)
+			opt_usage_error("cannot read --token-file '%s': %s",
+			    arg, errno == ENODATA ? "empty" : strerror(errno));
+		why = http_conf_set(c, HTTP_OPT_TOKEN, tok);
+		free_secret(tok);
+		if (why != NULL)
+			opt_usage_error("invalid token in --token-file '%s': "
+			    "%s", arg, why);
+		return 1;
+	case HTTP_OPT_TOKEN:
+	case HTTP_OPT_USER:
+	case HTTP_OPT_HEADER:
+		/* Secrets: the message names the flag, never the value. */
+		if ((why = http_conf_set(c, key, arg)) != NULL)
+			opt_usage_error("invalid --%s: %s", key ==
+			    HTTP_OPT_TOKEN ? "token" : key == HTTP_OPT_USER ?
+			    "user" : "header", why);
+		return 1;
+	case HTTP_OPT_CACERT:
+	case HTTP_OPT_CERT:
+	case HTTP_OPT_KEY:
+		if ((why = http_conf_set(c, key, arg)) != NULL)
+			opt_usage_error("invalid --%s '%s': %s", key ==
+			    HTTP_OPT_CACERT ? "cacert" : key == HTTP_OPT_CERT ?
+			    "cert" : "key", arg, why);
+		return 1;
+	case HTTP_OPT_INSECURE:
+		c->insecure = 1;
+		return 1;
+	case HTTP_OPT_MAX_RESPONSE:
+		c->max_response = size_arg("max-response", arg);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+free_headers(struct curl_slist *l)
+{
+	/* A header may carry a secret (X-Api-Key). */
+	for (struct curl_slist *h = l; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(l);
+}
+
 void
 http_conf_free(struct http_conf *c)
 {
@@ -242,6 +372,11 @@ http_conf_free(struct http_conf *c)
 	free(c->cacert);
 	free(c->cert);
 	free(c->key);
-	curl_slist_free_all(c->headers);
+	free_headers(c->headers);
+	free(c->ca_pem);
+	free(c->cert_pem);
+	free_secret(c->key_pem);
+	free_secret(c->proxy);
+	free(c->tls_server_name);
 	memset(c, 0, sizeof *c);
 }
