@@ -124,6 +124,7 @@ struct job {
 	size_t bytes;		/* 2xx body bytes this attempt */
 	int delivered;		/* on_data has seen a chunk: no retry */
 	int too_big, aborted, cut;
+	double wait;		/* from rq->retry_wait, or < 0 */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -197,6 +198,7 @@ http_pool_add(struct http_pool *p, const struct http_request *rq,
 	free(rs->content_type);
 	rs->content_type = NULL;
 	buf_reset(&rs->body);
+	buf_reset(&rs->headers);
 	if (p->ready_tail)
 		p->ready_tail->next = j;
 	else
@@ -254,6 +256,21 @@ on_write(char *data, size_t size, size_t nmemb, void *arg)
 		j->aborted = 1;
 		return 0;
 	}
+	return len;
+}
+
+/* Keeps the header lines of the last answer: a redirect or a 100
+ * Continue starts a new set with its status line. */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+	size_t len = size * nmemb;
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		buf_reset(&j->rs->headers);
+	if (j->rs->headers.len + len <= HTTP_ERROR_BODY_MAX)
+		buf_add(&j->rs->headers, data, len);
 	return len;
 }
 
@@ -432,6 +449,8 @@ job_easy(struct job *j)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
@@ -462,6 +481,7 @@ job_start(struct http_pool *p, struct job *j)
 	j->rs->attempts++;
 	j->rs->status = 0;
 	buf_reset(&j->rs->body);
+	buf_reset(&j->rs->headers);
 	j->bytes = 0;
 	j->too_big = j->aborted = j->cut = 0;
 	j->errbuf[0] = '\0';
@@ -537,6 +557,8 @@ backoff(struct http_pool *p, struct job *j)
 	double cap = c->retry_base;
 	int n = j->rs->attempts;
 
+	if (j->wait >= 0)
+		return j->wait < c->retry_max ? j->wait : c->retry_max;
 	if (curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
 	    ra > 0)
 		return (double)ra < c->retry_max ? (double)ra : c->retry_max;
@@ -558,6 +580,7 @@ judge(struct job *j, CURLcode cc)
 	const struct http_conf *c = j->pool->conf;
 	int more = rs->attempts <= j->retries;
 
+	j->wait = -1;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &rs->status);
 	if (j->aborted) {
 		rs->rc = HTTP_EABORTED;
@@ -577,6 +600,16 @@ judge(struct job *j, CURLcode cc)
 			return 0;
 		}
 		rs->rc = HTTP_ESTATUS;
+		if (more && j->rq->retry_wait != NULL) {
+			double w = j->rq->retry_wait(j->rq->ctx, rs);
+
+			if (w >= 0) {
+				j->wait = w;
+				return 1;
+			}
+			if (w == HTTP_RETRY_NEVER)
+				return 0;
+		}
 		return more && retryable_status(rs->status) &&
 		    (j->rq->may_retry == NULL ||
 		    j->rq->may_retry(j->rq->ctx, rs));
@@ -755,8 +788,34 @@ void
 http_response_free(struct http_response *rs)
 {
 	buf_free(&rs->body);
+	buf_free(&rs->headers);
 	free(rs->content_type);
 	memset(rs, 0, sizeof *rs);
+}
+
+char *
+http_header(const struct http_response *rs, const char *name)
+{
+	const char *p = rs->headers.p, *end = p + rs->headers.len, *eol, *v;
+	size_t n = strlen(name);
+	char *out;
+
+	for (; p != NULL && p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		if ((size_t)(eol - p) <= n || p[n] != ':' ||
+		    strncasecmp(p, name, n) != 0)
+			continue;
+		for (v = p + n + 1; v < eol && (*v == ' ' || *v == '\t');)
+			v++;
+		while (eol > v && isspace((unsigned char)eol[-1]))
+			eol--;
+		out = xmalloc((size_t)(eol - v) + 1);
+		memcpy(out, v, (size_t)(eol - v));
+		out[eol - v] = '\0';
+		return out;
+	}
+	return NULL;
 }
 
 /* The URL without userinfo, query or fragment: those may hold secrets. */

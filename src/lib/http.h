@@ -199,7 +199,19 @@ struct http_request {
 	 * return 0 to give up at once, e.g. on a 429 that says the quota is
 	 * exhausted. NULL: retry as usual. */
 	int (*may_retry)(void *ctx, const struct http_response *rs);
+	/* Optional policy for a non-2xx answer, for services whose limits
+	 * are more than 429 + Retry-After (GitHub answers 403 with
+	 * x-ratelimit-remaining: 0 and a reset time). Called with
+	 * rs->status, the error body and the headers (http_header);
+	 * returns the seconds to wait before trying again, for any status,
+	 * 403 included (capped by retry_max, counted against the retries),
+	 * HTTP_RETRY_DEFAULT for the usual policy, or HTTP_RETRY_NEVER to
+	 * give up now. NULL: the usual policy. */
+	double (*retry_wait)(void *ctx, const struct http_response *rs);
 };
+
+#define HTTP_RETRY_DEFAULT	(-1.0)
+#define HTTP_RETRY_NEVER	(-2.0)
 
 enum http_rc {
 	HTTP_OK = 0,		/* a 2xx response */
@@ -214,6 +226,8 @@ struct http_response {
 	long status;		/* HTTP status, 0 when none */
 	struct buf body;	/* the body (2xx without on_data, or any error) */
 	char *content_type;
+	struct buf headers;	/* the last answer's header lines, CRLF-ended
+				 * (after redirects, the final one's) */
 	int attempts;		/* how many were made */
 	double ms;		/* wall time of all attempts */
 	char error[CURL_ERROR_SIZE + 64];	/* transport error text */
@@ -226,6 +240,9 @@ void http_global_cleanup(void);
 enum http_rc http_do(const struct http_conf *c, const struct http_request *rq,
     struct http_response *rs);
 void http_response_free(struct http_response *rs);
+/* The value of header name (any case) in the last answer, surrounding
+ * blanks removed, or NULL (caller frees). */
+char *http_header(const struct http_response *rs, const char *name);
 /* "HTTP 503 from http://host/path: <first line of body>" or the transport
  * error, for diagnostics (never with secrets). Caller frees. */
 char *http_describe(const struct http_request *rq,

@@ -368,6 +368,58 @@ test_retry_after_capped(void **state)
 	http_conf_free(&c);
 }
 
+/* A retry_wait hook sees the status and headers of each failed answer. */
+static double
+rate_limit_wait(void *ctx, const struct http_response *rs)
+{
+	char *left = http_header(rs, "X-RateLimit-Remaining");
+	double w = HTTP_RETRY_DEFAULT;
+
+	(*(int *)ctx)++;
+	if (rs->status == 403 && left != NULL && strcmp(left, "0") == 0)
+		w = 0.05;
+	else if (rs->status == 403)
+		w = HTTP_RETRY_NEVER;
+	free(left);
+	return w;
+}
+
+static void
+test_retry_wait_hook(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = -1, .retry_wait = rate_limit_wait };
+	int calls = 0;
+	char *v;
+
+	conf(&c);
+	rq.ctx = &calls;
+	/* A 403 is not retried by default; the hook makes it so. */
+	rq.url = url(&plain, "/flaky?key=rl403&fail=2&code=403"
+	    "&header=X-RateLimit-Remaining:%200");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_OK);
+	assert_int_equal(rs.attempts, 3);
+	assert_int_equal(calls, 2);
+	/* The headers are those of the last answer. */
+	assert_null(http_header(&rs, "x-ratelimit-remaining"));
+	v = http_header(&rs, "content-type");
+	assert_string_equal(v, "text/plain");
+	free(v);
+	/* HTTP_RETRY_NEVER gives up on a status retried by default. */
+	calls = 0;
+	rq.url = url(&plain, "/flaky?key=rl403b&fail=5&code=403");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.attempts, 1);
+	assert_int_equal(calls, 1);
+	/* HTTP_RETRY_DEFAULT keeps the usual policy: a 500 is retried. */
+	rq.url = url(&plain, "/flaky?key=rl500&fail=1&code=500");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_OK);
+	assert_int_equal(rs.attempts, 2);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
 static void
 test_404_not_retried(void **state)
 {
@@ -1302,6 +1354,7 @@ main(void)
 		cmocka_unit_test(test_retry_after_seconds),
 		cmocka_unit_test(test_retry_after_date),
 		cmocka_unit_test(test_retry_after_capped),
+		cmocka_unit_test(test_retry_wait_hook),
 		cmocka_unit_test(test_404_not_retried),
 		cmocka_unit_test(test_5xx_exhausted),
 		cmocka_unit_test(test_request_retries_zero),
