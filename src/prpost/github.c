@@ -722,8 +722,8 @@ out:
 }
 
 /* The placeholders --dry-run shows for what only the forge would know. */
-#define BASE_SHA	"<commit of base>"
-#define BASE_TREE	"<tree of base>"
+#define BASE_SHA	"{base-commit}"
+#define BASE_TREE	"{base-tree}"
 
 void
 github_plan(struct forge *f, const struct change *c)
@@ -735,12 +735,12 @@ github_plan(struct forge *f, const struct change *c)
 	p = pathf(rp, "/git/ref/heads/", c->base, "/");
 	forge_show(f, "GET", p, jv_invalid());
 	free(p);
-	p = pathf(rp, "/git/commits/", BASE_SHA, NULL);
-	forge_show(f, "GET", p, jv_invalid());
-	free(p);
+	buf_printf(&b, "%s/git/commits/%s", rp, BASE_SHA);
+	forge_show(f, "GET", b.p, jv_invalid());
+	buf_reset(&b);
 	buf_printf(&b, "%s/git/trees/%s?recursive=1", rp, BASE_TREE);
 	forge_show(f, "GET", b.p, jv_invalid());
-	buf_free(&b);
+	buf_reset(&b);
 	p = pathf(rp, "/git/ref/heads/", c->branch, "/");
 	forge_show(f, "GET", p, jv_invalid());
 	free(p);
@@ -749,12 +749,12 @@ github_plan(struct forge *f, const struct change *c)
 	forge_show(f, "POST", p, tree_body(BASE_TREE, entries));
 	free(p);
 	p = pathf(rp, "/git/commits", NULL, NULL);
-	forge_show(f, "POST", p, commit_body(c, "<new tree>", BASE_SHA));
+	forge_show(f, "POST", p, commit_body(c, "{new-tree}", BASE_SHA));
 	free(p);
 	buf_printf(&b, "refs/heads/%s", c->branch);
 	p = pathf(rp, "/git/refs", NULL, NULL);
 	forge_show(f, "POST", p, JV_OBJECT(jv_string("ref"), jv_string(b.p),
-	    jv_string("sha"), jv_string("<new commit>")));
+	    jv_string("sha"), jv_string("{new-commit}")));
 	free(p);
 	buf_free(&b);
 	p = pathf(rp, "/pulls", NULL, NULL);
@@ -765,7 +765,7 @@ github_plan(struct forge *f, const struct change *c)
 
 		for (size_t i = 0; c->labels[i] != NULL; i++)
 			l = jv_array_append(l, jv_string(c->labels[i]));
-		p = pathf(rp, "/issues/<number>/labels", NULL, NULL);
+		p = pathf(rp, "/issues/{number}/labels", NULL, NULL);
 		forge_show(f, "POST", p, JV_OBJECT(jv_string("labels"), l));
 		free(p);
 	}
@@ -774,7 +774,7 @@ github_plan(struct forge *f, const struct change *c)
 
 		while (c->reviewers[n] != NULL)
 			n++;
-		p = pathf(rp, "/pulls/<number>/requested_reviewers", NULL,
+		p = pathf(rp, "/pulls/{number}/requested_reviewers", NULL,
 		    NULL);
 		forge_show(f, "POST", p, reviewers_body(c->reviewers, n));
 		free(p);

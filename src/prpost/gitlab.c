@@ -529,8 +529,10 @@ gitlab_plan(struct forge *f, const struct change *c)
 	forge_show(f, "GET", p, jv_invalid());
 	free(p);
 	for (size_t i = 0; i < c->nfiles; i++) {
-		p = sub(pp, "/repository/files/", c->files[i].path, "?ref=",
-		    "<commit of base>");
+		p = sub(pp, "/repository/files/", c->files[i].path,
+		    "?ref=", "");
+		p = xrealloc(p, strlen(p) + sizeof "{base-commit}");
+		strcat(p, "{base-commit}");
 		forge_show(f, "HEAD", p, jv_invalid());
 		free(p);
 	}
@@ -540,7 +542,7 @@ gitlab_plan(struct forge *f, const struct change *c)
 	for (size_t i = 0; i < c->nfiles; i++) {
 		const struct file *fl = &c->files[i];
 		jv a = JV_OBJECT(jv_string("action"), jv_string(fl->delete ?
-		    "delete" : "<create or update>"), jv_string("file_path"),
+		    "delete" : "{create-or-update}"), jv_string("file_path"),
 		    jv_string(fl->path));
 
 		if (!fl->delete && is_text(fl->data, fl->len))
@@ -558,7 +560,7 @@ gitlab_plan(struct forge *f, const struct change *c)
 		actions = jv_array_append(actions, a);
 	}
 	p = sub(pp, "/repository/commits", NULL, NULL, NULL);
-	forge_show(f, "POST", p, commit_body(c, "<commit of base>", 0,
+	forge_show(f, "POST", p, commit_body(c, "{base-commit}", 0,
 	    actions));
 	free(p);
 	for (size_t i = 0; c->reviewers[i] != NULL; i++) {
@@ -568,7 +570,7 @@ gitlab_plan(struct forge *f, const struct change *c)
 	}
 	p = sub(pp, "/merge_requests", NULL, NULL, NULL);
 	forge_show(f, "POST", p, mr_body(c, c->reviewers[0] ?
-	    JV_ARRAY(jv_string("<reviewer ids>")) : jv_array()));
+	    JV_ARRAY(jv_string("{reviewer-ids}")) : jv_array()));
 	free(p);
 	free(pp);
 }
