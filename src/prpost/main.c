@@ -56,8 +56,7 @@ static const struct opt *const tables[] = { options, http_opts, NULL };
 
 static const struct opt_program prog = {
 	.name = "prpost",
-	.synopsis = "[--github | --gitlab] --repo REPO --base BRANCH --title TEXT\n"
-	"    [OPTIONS] PATH=FILE... [--delete PATH]...\n"
+	.synopsis = "[OPTIONS] --repo REPO --base BRANCH --title TEXT PATH=FILE...\n"
 	"[OPTIONS] -\n"
 	"get --repo REPO [--ref BRANCH] [OPTIONS] PATH...",
 	.summary = "Open a pull or merge request with changed files: one commit, no clone.",
