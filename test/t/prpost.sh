@@ -113,9 +113,11 @@ expect_status "an unknown repository exits 2" 2 \
 expect_match "404: the repository named" "repository 'org/nope' not found" "$(cat "$T_DIR/err")"
 expect_status "an unknown base branch exits 2" 2 P --base nope --title t a=/dev/null
 expect_match "404: the branch named" "branch 'nope' not found in 'org/gitops'" "$(cat "$T_DIR/err")"
+ctl "$gh" '{"fail":{"path":"/git/ref/","status":502,"count":9}}'
 expect_status "a 5xx after retries exits 3" 3 env OPSPIPE_RETRY_MAX=0.01 \
-    sh -c 'curl -fs -X POST -d "{\"fail\":{\"path\":\"/git/ref/\",\"status\":502,\"count\":9}}" "$1/_control" >/dev/null &&
-    prpost --url "$1" --repo org/gitops --base main --title t a=/dev/null' sh "$gh"
+    prpost --url "$gh" --repo org/gitops --base main --title t a=/dev/null
+expect_eq "a 5xx is retried (--retries, default 3)" "4" \
+    "$(sent "$gh" '[.[] | select(.status == 502)] | length')"
 ctl "$gh" '{"fail":{"path":"/none","count":0}}'
 if grep -q s3cret-token-value "$d"/*.err "$T_DIR/err" 2>/dev/null; then not_ok "the token never shows in messages"; else ok "the token never shows in messages"; fi
 
