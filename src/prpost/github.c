@@ -541,17 +541,17 @@ static void
 add_labels(struct forge *f, const char *rp, const struct change *c,
     long number)
 {
-	char num[32], *err;
-	jv labels = jv_array(), out;
+	struct buf b = BUF_INIT;
+	char *err;
+	jv labels, out;
 	long st;
 
 	if (c->labels[0] == NULL)
 		return;
+	labels = jv_array();
 	for (size_t i = 0; c->labels[i] != NULL; i++)
 		labels = jv_array_append(labels, jv_string(c->labels[i]));
-	snprintf(num, sizeof num, "%ld", number);
-	struct buf b = BUF_INIT;
-	buf_printf(&b, "%s/issues/%s/labels", rp, num);
+	buf_printf(&b, "%s/issues/%ld/labels", rp, number);
 	st = call(f, "POST", buf_detach(&b), JV_OBJECT(jv_string("labels"),
 	    labels), &out, &err);
 	if (st != 200)
@@ -730,7 +730,7 @@ github_plan(struct forge *f, const struct change *c)
 {
 	char *rp = repo_path(c->repo), *p;
 	struct buf b = BUF_INIT;
-	jv entries;
+	jv entries, empty = jv_object();
 
 	p = pathf(rp, "/git/ref/heads/", c->base, "/");
 	forge_show(f, "GET", p, jv_invalid());
@@ -744,7 +744,8 @@ github_plan(struct forge *f, const struct change *c)
 	p = pathf(rp, "/git/ref/heads/", c->branch, "/");
 	forge_show(f, "GET", p, jv_invalid());
 	free(p);
-	tree_entries(f, rp, c, jv_object(), 0, 1, &entries);
+	tree_entries(f, rp, c, empty, 0, 1, &entries);
+	jv_free(empty);
 	p = pathf(rp, "/git/trees", NULL, NULL);
 	forge_show(f, "POST", p, tree_body(BASE_TREE, entries));
 	free(p);
