@@ -290,6 +290,39 @@ forge_call(struct forge *f, const char *method, const char *path, jv body,
 	return status;
 }
 
+long
+forge_callp(struct forge *f, const char *method, char *path, jv body,
+    jv *out, char **err)
+{
+	long st = forge_call(f, method, path, body, out, err);
+
+	free(path);
+	return st;
+}
+
+char *
+jv_str_at(jv v, const char *a, const char *b)
+{
+	jv x = jv_object_get(jv_copy(v), jv_string(a));
+	char *out = NULL;
+
+	if (b != NULL && jv_get_kind(x) == JV_KIND_OBJECT)
+		x = jv_object_get(x, jv_string(b));
+	if (jv_get_kind(x) == JV_KIND_STRING)
+		out = xstrdup(jv_string_value(x));
+	jv_free(x);
+	return out;
+}
+
+int
+forge_diverged(const struct change *c)
+{
+	msg_warn("branch '%s' in '%s' has commits that do not hold this "
+	    "change; not overwriting it (delete it, or name another with "
+	    "--branch)", c->branch, c->repo);
+	return EXIT_FINDING;
+}
+
 struct many {
 	long *status;
 	unsigned long *sent;

@@ -46,21 +46,6 @@ pathf(const char *rp, const char *fmt, const char *arg, const char *keep)
 	return buf_detach(&b);
 }
 
-static char *
-str_at(jv v, const char *a, const char *b)
-{
-	jv x = jv_object_get(jv_copy(v), jv_string(a));
-	const char *s;
-	char *out;
-
-	if (b != NULL && jv_get_kind(x) == JV_KIND_OBJECT)
-		x = jv_object_get(x, jv_string(b));
-	s = jv_get_kind(x) == JV_KIND_STRING ? jv_string_value(x) : NULL;
-	out = s ? xstrdup(s) : NULL;
-	jv_free(x);
-	return out;
-}
-
 /* A 404 from GitHub does not say what is missing: the repository (or the
  * token cannot see it) or the branch. One more request tells. */
 static int
@@ -82,21 +67,6 @@ not_found(struct forge *f, const char *rp, const char *repo,
 }
 
 
-/*
- * One call; path is consumed. Returns the status; on a 2xx *out holds
- * the answer, else *err the forge's message (both for the caller to
- * free).
- */
-static long
-call(struct forge *f, const char *method, char *path, jv body, jv *out,
-    char **err)
-{
-	long st = forge_call(f, method, path, body, out, err);
-
-	free(path);
-	return st;
-}
-
 /* The commit a branch points at; *sha NULL when it is missing and may
  * be (must 0). */
 static int
@@ -105,12 +75,12 @@ get_ref(struct forge *f, const char *rp, const char *repo,
 {
 	char *err;
 	jv out;
-	long st = call(f, "GET", pathf(rp, "/git/ref/heads/", branch, "/"),
+	long st = forge_callp(f, "GET", pathf(rp, "/git/ref/heads/", branch, "/"),
 	    jv_invalid(), &out, &err);
 	int rc = 0;
 
 	*sha = NULL;
-	if (st == 200 && (*sha = str_at(out, "object", "sha")) == NULL)
+	if (st == 200 && (*sha = jv_str_at(out, "object", "sha")) == NULL)
 		rc = forge_fail(f, "reading a branch", 0, "no object.sha");
 	else if (st == 404 && must)
 		rc = not_found(f, rp, repo, branch);
@@ -127,14 +97,14 @@ get_commit_tree(struct forge *f, const char *rp, const char *sha,
 {
 	char *err;
 	jv out;
-	long st = call(f, "GET", pathf(rp, "/git/commits/", sha, NULL),
+	long st = forge_callp(f, "GET", pathf(rp, "/git/commits/", sha, NULL),
 	    jv_invalid(), &out, &err);
 	int rc = 0;
 
 	*tree = NULL;
 	if (st != 200)
 		rc = forge_fail(f, "reading a commit", st, err);
-	else if ((*tree = str_at(out, "tree", "sha")) == NULL)
+	else if ((*tree = jv_str_at(out, "tree", "sha")) == NULL)
 		rc = forge_fail(f, "reading a commit", 0, "no tree.sha");
 	jv_free(out);
 	free(err);
@@ -158,7 +128,7 @@ get_listing(struct forge *f, const char *rp, const char *tree, jv *map,
 	buf_adds(&b, p);
 	buf_adds(&b, "?recursive=1");
 	free(p);
-	st = call(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
+	st = forge_callp(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
 	*map = jv_object();
 	*truncated = 0;
 	if (st != 200) {
@@ -269,9 +239,9 @@ tree_entry(struct forge *f, const char *rp, jv map, const struct file *file,
 		    jv_string(file->blob));
 		return 0;
 	}
-	st = call(f, "POST", pathf(rp, "/git/blobs", NULL, NULL), body, &out,
+	st = forge_callp(f, "POST", pathf(rp, "/git/blobs", NULL, NULL), body, &out,
 	    &err);
-	sha = st == 201 ? str_at(out, "sha", NULL) : NULL;
+	sha = st == 201 ? jv_str_at(out, "sha", NULL) : NULL;
 	jv_free(out);
 	if (sha == NULL) {
 		int rc = forge_fail(f, "uploading a blob", st, err);
@@ -326,25 +296,16 @@ create(struct forge *f, const char *rp, const char *what, const char *where,
 {
 	char *err;
 	jv out;
-	long st = call(f, "POST", pathf(rp, where, NULL, NULL), body, &out,
+	long st = forge_callp(f, "POST", pathf(rp, where, NULL, NULL), body, &out,
 	    &err);
 	int rc = 0;
 
-	*sha = st == 201 ? str_at(out, "sha", NULL) : NULL;
+	*sha = st == 201 ? jv_str_at(out, "sha", NULL) : NULL;
 	if (*sha == NULL)
 		rc = forge_fail(f, what, st, err);
 	jv_free(out);
 	free(err);
 	return rc;
-}
-
-static int
-diverged(const struct change *c)
-{
-	msg_warn("branch '%s' in '%s' has commits that do not hold this "
-	    "change; not overwriting it (delete it, or name another with "
-	    "--branch)", c->branch, c->repo);
-	return EXIT_FINDING;
 }
 
 /*
@@ -364,7 +325,7 @@ set_ref(struct forge *f, const char *rp, const struct change *c,
 
 	buf_printf(&ref, "refs/heads/%s", c->branch);
 	if (!exists) {
-		st = call(f, "POST", pathf(rp, "/git/refs", NULL, NULL),
+		st = forge_callp(f, "POST", pathf(rp, "/git/refs", NULL, NULL),
 		    JV_OBJECT(jv_string("ref"), jv_string(ref.p),
 		    jv_string("sha"), jv_string(commit)), &out, &err);
 		/* Created meanwhile by someone else: move it, if it may. */
@@ -380,10 +341,10 @@ set_ref(struct forge *f, const char *rp, const struct change *c,
 		}
 	}
 	p = pathf(rp, "/git/refs/heads/", c->branch, "/");
-	st = call(f, "PATCH", p, JV_OBJECT(jv_string("sha"), jv_string(commit),
+	st = forge_callp(f, "PATCH", p, JV_OBJECT(jv_string("sha"), jv_string(commit),
 	    jv_string("force"), jv_false()), &out, &err);
 	if (st == 422 && err != NULL && strstr(err, "fast forward") != NULL)
-		rc = diverged(c);
+		rc = forge_diverged(c);
 	else if (st != 200)
 		rc = forge_fail(f, "moving the branch", st, err);
 	jv_free(out);
@@ -408,8 +369,8 @@ in_base(struct forge *f, const char *rp, const char *base, const char *head,
 		return 0;
 	buf_adds(&b, rp);
 	buf_printf(&b, "/compare/%s...%s", base, head);
-	st = call(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
-	status = st == 200 ? str_at(out, "status", NULL) : NULL;
+	st = forge_callp(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
+	status = st == 200 ? jv_str_at(out, "status", NULL) : NULL;
 	if (status == NULL)
 		rc = forge_fail(f, "comparing the branch with its base", st,
 		    err);
@@ -463,7 +424,7 @@ find_pr(struct forge *f, const char *rp, const struct change *c, jv *pr)
 	url_encode(&b, head.p, NULL);
 	buf_adds(&b, "&base=");
 	url_encode(&b, c->base, NULL);
-	st = call(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
+	st = forge_callp(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
 	*pr = jv_null();
 	if (st != 200 || jv_get_kind(out) != JV_KIND_ARRAY)
 		rc = forge_fail(f, "listing pull requests", st, err);
@@ -506,7 +467,7 @@ open_pr(struct forge *f, const char *rp, const struct change *c,
 		jv_free(*pr);
 	}
 	for (;;) {
-		st = call(f, "POST", pathf(rp, "/pulls", NULL, NULL),
+		st = forge_callp(f, "POST", pathf(rp, "/pulls", NULL, NULL),
 		    pr_body(c, draft), pr, &err);
 		if (st == 422 && draft && err != NULL &&
 		    strstr(err, "Draft") != NULL) {
@@ -552,7 +513,7 @@ add_labels(struct forge *f, const char *rp, const struct change *c,
 	for (size_t i = 0; c->labels[i] != NULL; i++)
 		labels = jv_array_append(labels, jv_string(c->labels[i]));
 	buf_printf(&b, "%s/issues/%ld/labels", rp, number);
-	st = call(f, "POST", buf_detach(&b), JV_OBJECT(jv_string("labels"),
+	st = forge_callp(f, "POST", buf_detach(&b), JV_OBJECT(jv_string("labels"),
 	    labels), &out, &err);
 	if (st != 200)
 		msg_warn("labels not added to #%ld: %s", number,
@@ -588,7 +549,7 @@ request_reviewers(struct forge *f, const char *rp, long number,
 	long st;
 
 	buf_printf(&b, "%s/pulls/%ld/requested_reviewers", rp, number);
-	st = call(f, "POST", buf_detach(&b), reviewers_body(who, n), &out,
+	st = forge_callp(f, "POST", buf_detach(&b), reviewers_body(who, n), &out,
 	    err);
 	jv_free(out);
 	return st;
@@ -665,7 +626,7 @@ place_change(struct forge *f, const char *rp, const struct change *c,
 	if (!trunc2 && count_differing(c, head_map, 0) == 0)
 		*commit = xstrdup(head);
 	else
-		rc = diverged(c);
+		rc = forge_diverged(c);
 out:
 	free(head);
 	free(head_tree);
@@ -702,7 +663,7 @@ github_post(struct forge *f, const struct change *c, struct result *r)
 	r->branch = xstrdup(c->branch);
 	r->commit = commit;
 	commit = NULL;
-	r->url = str_at(pr, "html_url", NULL);
+	r->url = jv_str_at(pr, "html_url", NULL);
 	jv num = jv_object_get(jv_copy(pr), jv_string("number"));
 	r->number = jv_get_kind(num) == JV_KIND_NUMBER ?
 	    (long)jv_number_value(num) : 0;
@@ -788,10 +749,10 @@ default_branch(struct forge *f, const char *rp, const char *repo, char **ref)
 {
 	char *err;
 	jv out;
-	long st = call(f, "GET", xstrdup(rp), jv_invalid(), &out, &err);
+	long st = forge_callp(f, "GET", xstrdup(rp), jv_invalid(), &out, &err);
 	int rc = 0;
 
-	*ref = st == 200 ? str_at(out, "default_branch", NULL) : NULL;
+	*ref = st == 200 ? jv_str_at(out, "default_branch", NULL) : NULL;
 	if (st == 404)
 		rc = not_found(f, rp, repo, NULL);
 	else if (*ref == NULL)
@@ -814,7 +775,7 @@ file_bytes(struct forge *f, const char *rp, jv out, char **data, size_t *len)
 	int rc = 0;
 
 	if ((enc == NULL || strcmp(enc, "base64") != 0) && sha != NULL) {
-		long st = call(f, "GET", pathf(rp, "/git/blobs/", sha, NULL),
+		long st = forge_callp(f, "GET", pathf(rp, "/git/blobs/", sha, NULL),
 		    jv_invalid(), &blob, &err);
 
 		if (st != 200) {
@@ -853,14 +814,14 @@ github_get(struct forge *f, const char *repo, const char *ref,
 	url_encode(&b, path, "/");
 	buf_adds(&b, "?ref=");
 	url_encode(&b, ref, NULL);
-	st = call(f, "GET", buf_detach(&b), jv_invalid(), &ans, &err);
+	st = forge_callp(f, "GET", buf_detach(&b), jv_invalid(), &ans, &err);
 	rc = 0;
 	if (st == 404 && err != NULL && strstr(err, "No commit found")) {
 		msg_warn("branch '%s' not found in '%s'", ref, repo);
 		rc = EXIT_USAGE;
 	} else if (st == 404) {
 		jv_free(ans);
-		st = call(f, "GET", xstrdup(rp), jv_invalid(), &ans, NULL);
+		st = forge_callp(f, "GET", xstrdup(rp), jv_invalid(), &ans, NULL);
 		if (st == 404)
 			rc = not_found(f, rp, repo, NULL);
 		else {

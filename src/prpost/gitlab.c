@@ -45,30 +45,6 @@ sub(const char *pp, const char *what, const char *arg, const char *query,
 	return buf_detach(&b);
 }
 
-static long
-call(struct forge *f, const char *method, char *path, jv body, jv *out,
-    char **err)
-{
-	long st = forge_call(f, method, path, body, out, err);
-
-	free(path);
-	return st;
-}
-
-static char *
-str_of(jv v, const char *a, const char *b)
-{
-	jv x = jv_object_get(jv_copy(v), jv_string(a));
-	char *out = NULL;
-
-	if (b != NULL && jv_get_kind(x) == JV_KIND_OBJECT)
-		x = jv_object_get(x, jv_string(b));
-	if (jv_get_kind(x) == JV_KIND_STRING)
-		out = xstrdup(jv_string_value(x));
-	jv_free(x);
-	return out;
-}
-
 static int
 missing(const char *err, const char *what)
 {
@@ -82,11 +58,11 @@ get_branch(struct forge *f, const char *pp, const char *repo,
 {
 	char *err;
 	jv out;
-	long st = call(f, "GET", sub(pp, "/repository/branches/", name, NULL,
+	long st = forge_callp(f, "GET", sub(pp, "/repository/branches/", name, NULL,
 	    NULL), jv_invalid(), &out, &err);
 	int rc = 0;
 
-	*sha = st == 200 ? str_of(out, "commit", "id") : NULL;
+	*sha = st == 200 ? jv_str_at(out, "commit", "id") : NULL;
 	if (st == 404 && missing(err, "Project")) {
 		msg_warn("project '%s' not found (or the token cannot see "
 		    "it)", repo);
@@ -195,15 +171,6 @@ commit_body(const struct change *c, const char *start_sha, int force,
 	return b;
 }
 
-static int
-diverged(const struct change *c)
-{
-	msg_warn("branch '%s' in '%s' has commits that do not hold this "
-	    "change; not overwriting it (delete it, or name another with "
-	    "--branch)", c->branch, c->repo);
-	return EXIT_FINDING;
-}
-
 /* Whether head adds nothing to base: their merge base is head. */
 static int
 in_base(struct forge *f, const char *pp, const char *base, const char *head,
@@ -220,8 +187,8 @@ in_base(struct forge *f, const char *pp, const char *base, const char *head,
 		return 0;
 	buf_printf(&b, "%s/repository/merge_base?refs%%5B%%5D=%s"
 	    "&refs%%5B%%5D=%s", pp, head, base);
-	st = call(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
-	mb = st == 200 ? str_of(out, "id", NULL) : NULL;
+	st = forge_callp(f, "GET", buf_detach(&b), jv_invalid(), &out, &err);
+	mb = st == 200 ? jv_str_at(out, "id", NULL) : NULL;
 	if (mb == NULL)
 		rc = forge_fail(f, "comparing the branch with its base", st,
 		    err);
@@ -239,11 +206,11 @@ post_commit(struct forge *f, const char *pp, jv body, char **commit,
 {
 	char *err;
 	jv out;
-	long st = call(f, "POST", sub(pp, "/repository/commits", NULL, NULL,
+	long st = forge_callp(f, "POST", sub(pp, "/repository/commits", NULL, NULL,
 	    NULL), body, &out, &err);
 	int rc = 0;
 
-	*commit = st == 201 ? str_of(out, "id", NULL) : NULL;
+	*commit = st == 201 ? jv_str_at(out, "id", NULL) : NULL;
 	*exists = st == 400 && missing(err, "A branch called");
 	if (*commit == NULL && !*exists)
 		rc = forge_fail(f, "committing", st, err);
@@ -290,7 +257,7 @@ place_change(struct forge *f, const char *pp, const struct change *c,
 	if (jv_array_length(jv_copy(mine)) == 0)
 		*commit = xstrdup(head);
 	else
-		rc = diverged(c);
+		rc = forge_diverged(c);
 out:
 	jv_free(mine);
 	free(head);
@@ -306,7 +273,7 @@ reviewer_ids(struct forge *f, const struct change *c)
 	for (size_t i = 0; c->reviewers[i] != NULL; i++) {
 		char *err;
 		jv out, id;
-		long st = call(f, "GET", sub("users", "?username=",
+		long st = forge_callp(f, "GET", sub("users", "?username=",
 		    c->reviewers[i], NULL, NULL), jv_invalid(), &out, &err);
 
 		id = st == 200 && jv_get_kind(out) == JV_KIND_ARRAY &&
@@ -380,7 +347,7 @@ find_mr(struct forge *f, const char *pp, const struct change *c, jv *mr)
 
 	p = sub(pp, "/merge_requests?state=opened&source_branch=", c->branch,
 	    "&target_branch=", c->base);
-	st = call(f, "GET", p, jv_invalid(), &out, &err);
+	st = forge_callp(f, "GET", p, jv_invalid(), &out, &err);
 	*mr = jv_null();
 	if (st != 200 || jv_get_kind(out) != JV_KIND_ARRAY)
 		rc = forge_fail(f, "listing merge requests", st, err);
@@ -427,7 +394,7 @@ update_mr(struct forge *f, const char *pp, const struct change *c, jv mr,
 	    jv_get_kind(num) == JV_KIND_NUMBER ? (long)jv_number_value(num) :
 	    0);
 	jv_free(num);
-	st = call(f, "PUT", buf_detach(&b), body, &out, &err);
+	st = forge_callp(f, "PUT", buf_detach(&b), body, &out, &err);
 	if (st != 200)
 		msg_warn("labels and reviewers not updated: %s",
 		    err ? err : "request failed");
@@ -455,7 +422,7 @@ open_mr(struct forge *f, const char *pp, const struct change *c,
 		}
 		jv_free(*mr);
 	}
-	st = call(f, "POST", sub(pp, "/merge_requests", NULL, NULL, NULL),
+	st = forge_callp(f, "POST", sub(pp, "/merge_requests", NULL, NULL, NULL),
 	    mr_body(c, jv_copy(ids)), mr, &err);
 	if (st == 201) {
 		*created = 1;
@@ -505,7 +472,7 @@ gitlab_post(struct forge *f, const struct change *c, struct result *r)
 	r->branch = xstrdup(c->branch);
 	r->commit = commit;
 	commit = NULL;
-	r->url = str_of(mr, "web_url", NULL);
+	r->url = jv_str_at(mr, "web_url", NULL);
 	num = jv_object_get(jv_copy(mr), jv_string("iid"));
 	r->number = jv_get_kind(num) == JV_KIND_NUMBER ?
 	    (long)jv_number_value(num) : 0;
@@ -588,8 +555,8 @@ gitlab_get(struct forge *f, const char *repo, const char *ref,
 
 	*out = jv_invalid();
 	if (ref == NULL) {
-		st = call(f, "GET", xstrdup(pp), jv_invalid(), &ans, &err);
-		if ((def = st == 200 ? str_of(ans, "default_branch", NULL) :
+		st = forge_callp(f, "GET", xstrdup(pp), jv_invalid(), &ans, &err);
+		if ((def = st == 200 ? jv_str_at(ans, "default_branch", NULL) :
 		    NULL) == NULL) {
 			rc = st == 404 ? EXIT_USAGE : forge_fail(f,
 			    "reading the project", st, err);
@@ -603,7 +570,7 @@ gitlab_get(struct forge *f, const char *repo, const char *ref,
 		err = NULL;
 		ref = def;
 	}
-	st = call(f, "GET", sub(pp, "/repository/files/", path, "?ref=", ref),
+	st = forge_callp(f, "GET", sub(pp, "/repository/files/", path, "?ref=", ref),
 	    jv_invalid(), &ans, &err);
 	if (st == 404 && missing(err, "File Not Found")) {
 		msg_warn("'%s' not found in '%s' at '%s'", path, repo, ref);

@@ -103,6 +103,14 @@ void forge_close(struct forge *f);
  */
 long forge_call(struct forge *f, const char *method, const char *path,
     jv body, jv *out, char **err);
+/* forge_call with a path it frees. */
+long forge_callp(struct forge *f, const char *method, char *path, jv body,
+    jv *out, char **err);
+/* The string at v.a (or v.a.b), copied, or NULL; v is borrowed. */
+char *jv_str_at(jv v, const char *a, const char *b);
+/* Says a branch holds other commits and will not be overwritten;
+ * returns EXIT_FINDING. */
+int forge_diverged(const struct change *c);
 /* The same for several requests at once (HEAD of many files): status[i]
  * and out[i] for each; out may be NULL. */
 void forge_call_many(struct forge *f, const char *method, char **paths,
