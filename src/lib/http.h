@@ -57,11 +57,19 @@
  * sequential requests to one server should keep a pool and call
  * http_pool_do(p, &rq, &rs) instead (keep-alive, one TLS handshake).
  *
- * Authentication: --user (basic) wins over a token; a token is sent as
- * "Authorization: Bearer" by libcurl itself, which drops it on redirects
- * to another host. http_read_token() reads a token file (e.g. a Kubernetes
- * service-account token) without exiting. Redirects are followed (http
- * and https only, at most 10).
+ * Authentication: --user (basic) wins over a token, sent as
+ * "Authorization: Bearer". http_read_token() reads a token file (e.g. a
+ * Kubernetes service-account token) without exiting.
+ *
+ * Redirects (301, 302, 303, 307, 308; at most 10) are followed here, not
+ * by libcurl: within the origin (scheme, host, port) of rq->url with
+ * everything, as before (303, and 301/302 after a POST, become a GET
+ * without the body); to another origin only for a GET or HEAD carrying
+ * nothing of the user's (no token, password, URL userinfo, client
+ * certificate, conf or request header, body); never from https to http.
+ * A redirect not followed ends in HTTP_ESTATUS with the 3xx status and
+ * rs->error saying why, naming the target's origin only; http_describe
+ * shows it. After a redirect, rs->url is the URL that answered.
  *
  * Every request sends "User-Agent: opspipe/VERSION". Requests with a body
  * get Content-Type from rq->content_type and no "Expect: 100-continue".
@@ -216,7 +224,10 @@ struct http_response {
 	char *content_type;
 	int attempts;		/* how many were made */
 	double ms;		/* wall time of all attempts */
-	char error[CURL_ERROR_SIZE + 64];	/* transport error text */
+	char error[CURL_ERROR_SIZE + 64];	/* transport error text, or
+				 * why a redirect was not followed */
+	char *url;		/* the URL that answered, when redirects were
+				 * followed (else NULL: rq->url's answer) */
 };
 
 int http_global_init(void);	/* once, before anything else; 0 on success */

@@ -33,7 +33,7 @@ struct server {
 	int port;
 };
 
-static struct server plain, tls, named;
+static struct server plain, other, tls, named;
 static char tmpdir[64];
 static char cert[128], skey[128], ccert[128], ckey[128];
 static char ncert[128], nkey[128];
@@ -160,7 +160,7 @@ group_setup(void **state)
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	if (start_server(&plain, NULL) != 0)
+	if (start_server(&plain, NULL) != 0 || start_server(&other, NULL) != 0)
 		return -1;
 	setup_tls();
 	return 0;
@@ -172,6 +172,7 @@ group_teardown(void **state)
 	char *rm[] = { "rm", "-rf", tmpdir, NULL };
 
 	stop_server(&plain);
+	stop_server(&other);
 	stop_server(&tls);
 	stop_server(&named);
 	run_quiet(rm);
@@ -184,12 +185,12 @@ group_teardown(void **state)
 static char *
 url(const struct server *s, const char *path)
 {
-	static char u[8][512];
+	static char u[8][1024];
 	static int i;
 	char *p = u[i++ % 8];
 
-	snprintf(p, sizeof u[0], "%s://127.0.0.1:%d%s", s == &plain ? "http" :
-	    "https", s->port, path);
+	snprintf(p, sizeof u[0], "%s://127.0.0.1:%d%s", s == &tls ||
+	    s == &named ? "https" : "http", s->port, path);
 	return p;
 }
 
@@ -550,7 +551,7 @@ test_bearer_token_file(void **state)
 }
 
 static void
-test_token_not_sent_to_other_host(void **state)
+test_token_kept_within_origin(void **state)
 {
 	struct http_conf c;
 	struct http_response rs;
@@ -561,12 +562,271 @@ test_token_not_sent_to_other_host(void **state)
 	assert_int_equal(get(&c, url(&plain, "/redirect?to=/auth"), &rs),
 	    HTTP_OK);
 	assert_string_equal(rs.body.p, "Bearer tok-redirect");
+	snprintf(u, sizeof u, "http://127.0.0.1:%d/auth", plain.port);
+	assert_string_equal(rs.url, u);
 	http_response_free(&rs);
-	snprintf(u, sizeof u, "/redirect?to=http://localhost:%d/auth",
-	    plain.port);
-	assert_int_equal(get(&c, url(&plain, u), &rs), HTTP_OK);
-	assert_string_equal(rs.body.p, "-");
+	http_conf_free(&c);
+
+	/* So do the URL's own credentials. */
+	conf(&c);
+	snprintf(u, sizeof u, "http://bob:hunter2@127.0.0.1:%d/redirect?"
+	    "to=/auth", plain.port);
+	assert_int_equal(get(&c, u, &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "Basic Ym9iOmh1bnRlcjI=");
 	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+/* ---- redirects -------------------------------------------------------- */
+
+/* What /dump on s recorded under key (caller frees). */
+static char *
+dumped(const struct server *s, const char *key)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char path[128], *text;
+
+	conf(&c);
+	snprintf(path, sizeof path, "/dumped?key=%s", key);
+	assert_int_equal(get(&c, url(s, path), &rs), HTTP_OK);
+	text = xstrdup(rs.body.p ? rs.body.p : "");
+	http_response_free(&rs);
+	http_conf_free(&c);
+	return text;
+}
+
+enum cred { C_NONE, C_HEADER, C_TOKEN, C_USER };
+static const char *const cred_names[] = { "none", "header", "token", "user" };
+
+static void
+cred_conf(struct http_conf *c, enum cred cred)
+{
+	conf(c);
+	c->retries = 0;
+	if (cred == C_HEADER)
+		http_conf_option(c, HTTP_OPT_HEADER, "X-Api-Key: hdr-s3cret");
+	else if (cred == C_TOKEN)
+		http_conf_option(c, HTTP_OPT_TOKEN, "tok-s3cret");
+	else if (cred == C_USER)
+		http_conf_option(c, HTTP_OPT_USER, "u:pw-s3cret");
+}
+
+/*
+ * One redirect from plain to `to` (plain itself or other), with code,
+ * method and credentials; returns what the target's /dump recorded and
+ * leaves the result in rs and its description in *desc.
+ */
+static char *
+hop(const struct server *to, int code, const char *method, enum cred cred,
+    struct http_response *rs, char **desc)
+{
+	struct http_conf c;
+	struct http_request rq = { .method = method, .retries = 0 };
+	char key[64], path[200];
+
+	snprintf(key, sizeof key, "%s-%d-%s-%s", to == &plain ? "same" :
+	    "cross", code, method, cred_names[cred]);
+	snprintf(path, sizeof path, "/redirect?code=%d&to=http://127.0.0.1:%d"
+	    "/dump?key=%s", code, to->port, key);
+	cred_conf(&c, cred);
+	rq.url = url(&plain, path);
+	if (strcmp(method, "POST") == 0) {
+		rq.body = "prompt-s3cret";
+		rq.body_len = strlen(rq.body);
+		rq.content_type = "text/plain";
+	}
+	memset(rs, 0, sizeof *rs);
+	http_do(&c, &rq, rs);
+	*desc = http_describe(&rq, rs);
+	http_conf_free(&c);
+	return dumped(to, key);
+}
+
+static const int codes[] = { 301, 302, 303, 307, 308 };
+static const char *const methods[] = { "GET", "POST" };
+
+static void
+test_redirect_cross_origin(void **state)
+{
+	struct http_response rs;
+	char *got, *desc, want[64];
+	int n = 0;
+
+	snprintf(want, sizeof want, "redirect to http://127.0.0.1:%d not "
+	    "followed", other.port);
+	for (size_t i = 0; i < 5; i++)
+		for (size_t m = 0; m < 2; m++)
+			for (int cr = C_NONE; cr <= C_USER; cr++, n++) {
+				int follow = m == 0 && cr == C_NONE;
+
+				got = hop(&other, codes[i], methods[m], cr, &rs,
+				    &desc);
+				if (follow) {
+					/* A bare GET goes, and stays bare. */
+					assert_int_equal(rs.rc, HTTP_OK);
+					assert_non_null(strstr(got, "GET /dump"));
+					assert_null(strstr(got, "Authorization"));
+					assert_null(strstr(got, "X-Api-Key"));
+				} else {
+					assert_int_equal(rs.rc, HTTP_ESTATUS);
+					assert_int_equal(rs.status, codes[i]);
+					assert_string_equal(got, "");
+					assert_non_null(strstr(desc, want));
+					/* Neither secrets nor the target's
+					 * path and query. */
+					assert_null(strstr(desc, "/dump"));
+					assert_null(strstr(desc, "s3cret"));
+				}
+				free(got);
+				free(desc);
+				http_response_free(&rs);
+			}
+	assert_int_equal(n, 40);
+}
+
+static void
+test_redirect_same_origin(void **state)
+{
+	struct http_response rs;
+	char *got, *desc;
+	int n = 0;
+
+	for (size_t i = 0; i < 5; i++)
+		for (size_t m = 0; m < 2; m++)
+			for (int cr = C_NONE; cr <= C_USER; cr++, n++) {
+				/* 307 and 308 repeat a POST; the others
+				 * turn it into a GET without a body. */
+				int post = m == 1 && codes[i] >= 307;
+
+				got = hop(&plain, codes[i], methods[m], cr, &rs,
+				    &desc);
+				assert_int_equal(rs.rc, HTTP_OK);
+				assert_non_null(strstr(got, post ? "POST /dump" :
+				    "GET /dump"));
+				assert_true(!post == !strstr(got,
+				    "\nprompt-s3cret\n"));
+				assert_true(!post == !strstr(got,
+				    "Content-Type: text/plain"));
+				if (cr == C_HEADER)
+					assert_non_null(strstr(got,
+					    "X-Api-Key: hdr-s3cret"));
+				if (cr == C_TOKEN)
+					assert_non_null(strstr(got,
+					    "Authorization: Bearer tok-s3cret"));
+				if (cr == C_USER)
+					assert_non_null(strstr(got,
+					    "Authorization: Basic"));
+				free(got);
+				free(desc);
+				http_response_free(&rs);
+			}
+	assert_int_equal(n, 40);
+}
+
+static void
+test_redirect_https_to_http(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+	char path[200], *d, *got;
+
+	if (!have_tls)
+		skip();
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_CACERT, cert);
+	snprintf(path, sizeof path, "/redirect?to=http://127.0.0.1:%d/dump?"
+	    "key=downgrade", other.port);
+	rq.url = url(&tls, path);
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.status, 302);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "from https to plain http"));
+	free(d);
+	got = dumped(&other, "downgrade");
+	assert_string_equal(got, "");
+	free(got);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_redirect_limits(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	char *d;
+	struct http_request rq = { .retries = -1 };
+
+	conf(&c);
+	rq.url = url(&plain, "/loop");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.attempts, 1);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "more than 10 redirects"));
+	free(d);
+	http_response_free(&rs);
+	/* Not http: not followed, and the 3xx is the answer. */
+	assert_int_equal(get(&c, url(&plain, "/redirect?to=file:///etc/passwd"),
+	    &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.status, 302);
+	http_response_free(&rs);
+	/* A retry after a redirect goes to where it led. */
+	assert_int_equal(get(&c, url(&plain, "/redirect?to=/flaky?key=hopretry"),
+	    &rs), HTTP_OK);
+	assert_int_equal(rs.attempts, 2);
+	assert_string_equal(rs.body.p, "ok after 2\n");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+pool_hop_done(void *ctx, const struct http_request *rq,
+    struct http_response *rs)
+{
+	(*(int *)ctx)++;
+}
+
+static void
+test_redirect_in_pool(void **state)
+{
+	struct http_conf c;
+	struct http_request rq[3];
+	struct http_response rs[3];
+	struct http_pool *p;
+	char path[3][200], *got;
+	int done = 0;
+
+	/* The same rule when the requests share a pool. */
+	cred_conf(&c, C_HEADER);
+	memset(rs, 0, sizeof rs);
+	snprintf(path[0], sizeof path[0], "/redirect?code=307&to=http://"
+	    "127.0.0.1:%d/dump?key=pool-cross", other.port);
+	snprintf(path[1], sizeof path[1], "/redirect?code=307&to=/dump?"
+	    "key=pool-same");
+	snprintf(path[2], sizeof path[2], "/ok");
+	p = http_pool_new(&c, 2);
+	for (int i = 0; i < 3; i++) {
+		rq[i] = (struct http_request){ .url = url(&plain, path[i]),
+		    .retries = 0 };
+		http_pool_add(p, &rq[i], &rs[i], pool_hop_done, &done);
+	}
+	while (http_pool_pending(p) > 0)
+		http_pool_run(p);
+	assert_int_equal(done, 3);
+	assert_int_equal(rs[0].rc, HTTP_ESTATUS);
+	assert_int_equal(rs[1].rc, HTTP_OK);
+	assert_int_equal(rs[2].rc, HTTP_OK);
+	got = dumped(&other, "pool-cross");
+	assert_string_equal(got, "");
+	free(got);
+	got = dumped(&plain, "pool-same");
+	assert_non_null(strstr(got, "X-Api-Key: hdr-s3cret"));
+	free(got);
+	for (int i = 0; i < 3; i++)
+		http_response_free(&rs[i]);
+	http_pool_free(p);
 	http_conf_free(&c);
 }
 
@@ -1311,7 +1571,12 @@ main(void)
 		cmocka_unit_test(test_error_body_capped),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_bearer_token_file),
-		cmocka_unit_test(test_token_not_sent_to_other_host),
+		cmocka_unit_test(test_token_kept_within_origin),
+		cmocka_unit_test(test_redirect_cross_origin),
+		cmocka_unit_test(test_redirect_same_origin),
+		cmocka_unit_test(test_redirect_https_to_http),
+		cmocka_unit_test(test_redirect_limits),
+		cmocka_unit_test(test_redirect_in_pool),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_stream),
