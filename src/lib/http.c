@@ -22,6 +22,8 @@
 #define POLL_MAX_MS	1000
 #define MAX_REDIRECTS	10
 
+static char *origin_of(const char *url);
+
 /* ---- URLs and forms --------------------------------------------------- */
 
 char *
@@ -184,8 +186,17 @@ void
 http_pool_add(struct http_pool *p, const struct http_request *rq,
     struct http_response *rs, http_done_fn done, void *ctx)
 {
-	struct job *j = xcalloc(1, sizeof *j);
+	struct job *j;
+	const char *why;
+	char *where;
 
+	/* Values set around http_conf_set: refused, not sent. */
+	if ((why = http_request_check(p->conf, rq)) != NULL) {
+		where = origin_of(rq->url);
+		msg_die(EXIT_USAGE, "not sending a request to %s: %s",
+		    where ? where : "the server", why);
+	}
+	j = xcalloc(1, sizeof *j);
 	j->pool = p;
 	j->rq = rq;
 	j->rs = rs;

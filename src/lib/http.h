@@ -174,6 +174,21 @@ int http_conf_option(struct http_conf *c, int key, const char *arg);
 const char *http_conf_set(struct http_conf *c, int key, const char *value);
 void http_conf_free(struct http_conf *c);
 /*
+ * Why a header line ("Name: value") would be refused, or NULL: a name
+ * that is not an HTTP token, a value with a control character (but tab).
+ * A CR or LF would end the line and add headers of the sender's choice,
+ * so http_conf_set refuses those in tokens, passwords and headers too.
+ */
+const char *http_header_check(const char *line);
+struct http_request;
+/*
+ * The same for what a request would send: conf's token and password (a
+ * program may have set them directly) and both lists of headers. Called
+ * by http_pool_add, which exits 2 with the reason (no secret in it).
+ */
+const char *http_request_check(const struct http_conf *c,
+    const struct http_request *rq);
+/*
  * The contents of a token file with surrounding whitespace removed
  * (caller frees), or NULL with errno set (ENODATA when it is empty).
  */

@@ -225,18 +225,89 @@ set_secret(char **dst, const char *s)
 	*dst = xstrdup(s);
 }
 
+/*
+ * A CR or LF in a token or header ends the line libcurl writes and starts
+ * a header of the sender's choosing; other controls have no business in
+ * them either. A header value may hold a tab (RFC 9110 field-content).
+ */
+static const char *
+check_secret(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return "contains a control character (a line break?), "
+			    "refused: it could add headers of its own";
+	return NULL;
+}
+
+/* RFC 9110 token characters, those of a header name. */
+static int
+is_tchar(char ch)
+{
+	return isalnum((unsigned char)ch) || (ch != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+const char *
+http_header_check(const char *line)
+{
+	const char *p = line;
+
+	/* "K: V", or curl's "K;" for an empty value. */
+	while (is_tchar(*p))
+		p++;
+	if (p == line || (*p != ':' && *p != ';'))
+		return "expected 'NAME: VALUE' with NAME a header name";
+	if (*p == ';' && p[1] != '\0')
+		return "expected 'NAME: VALUE' ('NAME;' for an empty value)";
+	for (p++; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return "its value contains a control character (a line "
+			    "break?), refused: it could add headers of its own";
+	return NULL;
+}
+
 static const char *
 add_header(struct http_conf *c, const char *arg)
 {
-	const char *sep = arg + strcspn(arg, ":;");
+	const char *why;
 	struct curl_slist *l;
 
-	/* "K: V", or curl's "K;" for an empty value. */
-	if (sep == arg || *sep == '\0' || strpbrk(arg, "\r\n") != NULL)
-		return "expected 'NAME: VALUE'";
+	if ((why = http_header_check(arg)) != NULL)
+		return why;
 	if ((l = curl_slist_append(c->headers, arg)) == NULL)
 		msg_oom();
 	c->headers = l;
+	return NULL;
+}
+
+/* The header's name for a message, when it is a clean one. */
+static int
+header_name_len(const char *line)
+{
+	const char *p = line;
+
+	while (is_tchar(*p) && p - line < 64)
+		p++;
+	return *p == ':' || *p == ';' ? (int)(p - line) : 0;
+}
+
+const char *
+http_request_check(const struct http_conf *c, const struct http_request *rq)
+{
+	const struct curl_slist *h;
+
+	if (c->token != NULL && check_secret(c->token) != NULL)
+		return "the token contains a control character (a line "
+		    "break?)";
+	if (c->user != NULL && check_secret(c->user) != NULL)
+		return "the password contains a control character (a line "
+		    "break?)";
+	for (int pass = 0; pass < 2; pass++)
+		for (h = pass ? rq->headers : c->headers; h; h = h->next)
+			if (http_header_check(h->data) != NULL)
+				return "a header is not 'NAME: VALUE' or holds "
+				    "a control character";
 	return NULL;
 }
 
@@ -255,13 +326,15 @@ http_conf_set(struct http_conf *c, int key, const char *value)
 	case HTTP_OPT_TOKEN:
 		if (*value == '\0')
 			return "empty";
-		set_secret(&c->token, value);
-		return NULL;
+		if ((why = check_secret(value)) == NULL)
+			set_secret(&c->token, value);
+		return why;
 	case HTTP_OPT_USER:
 		if (strchr(value, ':') == NULL)
 			return "expected USER:PASSWORD";
-		set_secret(&c->user, value);
-		return NULL;
+		if ((why = check_secret(value)) == NULL)
+			set_secret(&c->user, value);
+		return why;
 	case HTTP_OPT_HEADER:
 		return add_header(c, value);
 	case HTTP_OPT_CACERT:
@@ -299,6 +372,7 @@ http_conf_option(struct http_conf *c, int key, const char *arg)
 {
 	const char *why;
 	char *tok, *red;
+	int n;
 
 	switch (key) {
 	case HTTP_OPT_URL:
@@ -329,12 +403,19 @@ http_conf_option(struct http_conf *c, int key, const char *arg)
 		return 1;
 	case HTTP_OPT_TOKEN:
 	case HTTP_OPT_USER:
-	case HTTP_OPT_HEADER:
 		/* Secrets: the message names the flag, never the value. */
 		if ((why = http_conf_set(c, key, arg)) != NULL)
 			opt_usage_error("invalid --%s: %s", key ==
-			    HTTP_OPT_TOKEN ? "token" : key == HTTP_OPT_USER ?
-			    "user" : "header", why);
+			    HTTP_OPT_TOKEN ? "token" : "user", why);
+		return 1;
+	case HTTP_OPT_HEADER:
+		/* A value may be a key (X-Api-Key): only the name is shown. */
+		if ((why = http_conf_set(c, key, arg)) != NULL) {
+			if ((n = header_name_len(arg)) > 0)
+				opt_usage_error("invalid --header '%.*s: ...': "
+				    "%s", n, arg, why);
+			opt_usage_error("invalid --header: %s", why);
+		}
 		return 1;
 	case HTTP_OPT_CACERT:
 	case HTTP_OPT_CERT:

@@ -4,6 +4,7 @@
 # make promq or llmask hand that server a --header value, a token, a
 # password or llmask's prompt. The second server records all it gets.
 # A GET that carries nothing of the user's still follows.
+# shellcheck disable=SC2016 # sh -c scripts expand their own "$1"
 # shellcheck source=test/lib.sh
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 unset PROMETHEUS_URL LLMASK_URL OPENAI_BASE_URL OPENAI_API_KEY OLLAMA_HOST LLMASK_MODEL LLMASK_CACHE

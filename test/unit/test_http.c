@@ -270,6 +270,33 @@ exit_status_of(void (*fn)(void))
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Runs fn in a child; returns its exit status, its stderr in err. */
+static int
+exit_status_err(void (*fn)(void), char *err, size_t size)
+{
+	char path[160];
+	int st, fd;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/stderr", tmpdir);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		fn();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, err, size - 1);
+	close(fd);
+	err[n > 0 ? n : 0] = '\0';
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* ---- plain requests --------------------------------------------------- */
 
 static void
@@ -1477,6 +1504,133 @@ test_conf_errors_exit_2(void **state)
 	assert_int_equal(exit_status_of(bad_url), 2);
 }
 
+/* ---- control characters in credentials (header injection) ----------- */
+
+static void
+test_credentials_refuse_controls(void **state)
+{
+	static const struct { int key; const char *value; } bad[] = {
+		{ HTTP_OPT_TOKEN, "tok\r\nX-Injected: 1" },
+		{ HTTP_OPT_TOKEN, "tok\nX-Injected: 1" },
+		{ HTTP_OPT_TOKEN, "tok\r" },
+		{ HTTP_OPT_TOKEN, "tok\tx" },
+		{ HTTP_OPT_TOKEN, "tok\x7f" },
+		{ HTTP_OPT_USER, "u:pw\r\nX-Injected: 1" },
+		{ HTTP_OPT_USER, "u\x01:pw" },
+		{ HTTP_OPT_HEADER, "X-Api-Key: k\r\nX-Injected: 1" },
+		{ HTTP_OPT_HEADER, "X-Api-Key: k\n" },
+		{ HTTP_OPT_HEADER, "X-Api-Key: k\x1b[0m" },
+		{ HTTP_OPT_HEADER, "X Api: k" },
+		{ HTTP_OPT_HEADER, "X-Api-Key\r\n: k" },
+		{ HTTP_OPT_HEADER, ": k" },
+		{ HTTP_OPT_HEADER, "X-Empty; x" },
+	};
+	struct http_conf c;
+
+	conf(&c);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_non_null(http_conf_set(&c, bad[i].key, bad[i].value));
+	assert_null(c.token);
+	assert_null(c.user);
+	assert_null(c.headers);
+	/* A tab is part of a header value; "K;" sends an empty one. */
+	assert_null(http_conf_set(&c, HTTP_OPT_HEADER, "X-Tab: a\tb"));
+	assert_null(http_conf_set(&c, HTTP_OPT_HEADER, "X-Empty;"));
+	assert_null(http_conf_set(&c, HTTP_OPT_TOKEN, "eyJ.a-b_c~d+e/f=="));
+	http_conf_free(&c);
+}
+
+static char token_path[160];
+
+static void
+inject_token(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_TOKEN, "inj-s3cret\r\nX-Injected: 1");
+}
+
+static void
+inject_token_file(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_TOKEN_FILE, token_path);
+}
+
+static void
+inject_user(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_USER, "u:inj-s3cret\nX-Injected: 1");
+}
+
+static void
+inject_header(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_HEADER,
+	    "X-Api-Key: inj-s3cret\r\nX-Injected: 1");
+}
+
+/* A program that sets the token itself, around http_conf_set. */
+static void
+inject_direct(void)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+
+	conf(&c);
+	c.token = xstrdup("inj-s3cret\r\nX-Injected: 1");
+	get(&c, url(&plain, "/headers"), &rs);
+}
+
+static void
+inject_request_header(void)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+
+	conf(&c);
+	rq.url = url(&plain, "/headers");
+	rq.headers = curl_slist_append(NULL, "X-A: inj-s3cret\nX-Injected: 1");
+	http_do(&c, &rq, &rs);
+}
+
+static void
+test_credentials_exit_2(void **state)
+{
+	static const struct { void (*fn)(void); const char *says; } cases[] = {
+		{ inject_token, "invalid --token: contains a control" },
+		{ inject_token_file, "invalid token in --token-file '" },
+		{ inject_user, "invalid --user: contains a control" },
+		{ inject_header, "invalid --header 'X-Api-Key: ...': its value" },
+		{ inject_direct, "not sending a request to http://127.0.0.1:" },
+		{ inject_request_header, "a header is not 'NAME: VALUE' or" },
+	};
+	char err[1024];
+	FILE *fp;
+
+	snprintf(token_path, sizeof token_path, "%s/inj-token", tmpdir);
+	assert_non_null(fp = fopen(token_path, "w"));
+	fputs("inj-s3cret\nX-Injected: 1\n", fp);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(exit_status_err(cases[i].fn, err, sizeof err),
+		    2);
+		assert_non_null(strstr(err, cases[i].says));
+		assert_null(strstr(err, "s3cret"));
+		assert_null(strstr(err, "X-Injected"));
+	}
+}
+
 static void
 test_url_redact(void **state)
 {
@@ -1551,6 +1705,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_redact),
+		cmocka_unit_test(test_credentials_refuse_controls),
+		cmocka_unit_test(test_credentials_exit_2),
 		cmocka_unit_test(test_url_join),
 		cmocka_unit_test(test_form_add),
 		cmocka_unit_test(test_read_token),
