@@ -89,9 +89,33 @@
 #include "buf.h"
 #include "opt.h"
 
+/*
+ * Every attempt has a finite total timeout by default, so a server that
+ * accepts the connection and never answers cannot hang a flow. A program
+ * whose job wants another default sets conf.timeout after
+ * http_conf_init and shows it in its --help with HTTP_TIMEOUT_OVERRIDE in
+ * opt_program.overrides, from one constant:
+ *
+ *   #define PROMQ_TIMEOUT 120
+ *   static const struct opt_override overrides[] = {
+ *       HTTP_TIMEOUT_OVERRIDE(PROMQ_TIMEOUT), { 0 } };
+ *   http_conf_init(&c, envs, url); c.timeout = PROMQ_TIMEOUT;
+ *
+ * --timeout 0 still means no limit.
+ */
+#define HTTP_TIMEOUT_DEFAULT	300
+#define HTTP_STR_(x)	#x
+#define HTTP_STR(x)	HTTP_STR_(x)
+#define HTTP_TIMEOUT_HELP(sec) \
+	"give up an attempt after SEC seconds (default " HTTP_STR(sec) \
+	"; 0: never)"
+#define HTTP_TIMEOUT_OVERRIDE(sec) \
+	{ HTTP_OPT_TIMEOUT, NULL, NULL, HTTP_TIMEOUT_HELP(sec), 0 }
+
 struct http_conf {
 	char *url;		/* base URL (owned) */
-	double timeout;		/* total seconds per attempt, default 0: none */
+	double timeout;		/* total seconds per attempt, default
+				 * HTTP_TIMEOUT_DEFAULT; 0: none */
 	double connect_timeout;	/* default 10; 0: libcurl's 300 */
 	int retries;		/* extra attempts after the first, default 3 */
 	double retry_base;	/* first backoff in seconds, default 0.5 */

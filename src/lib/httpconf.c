@@ -15,7 +15,7 @@
 const struct opt http_opts[] = {
 	{ "url", HTTP_OPT_URL, "URL", "base URL of the service" },
 	{ "timeout", HTTP_OPT_TIMEOUT, "SEC",
-	    "give up an attempt after SEC seconds (0: never)" },
+	    HTTP_TIMEOUT_HELP(HTTP_TIMEOUT_DEFAULT) },
 	{ "connect-timeout", HTTP_OPT_CONNECT_TIMEOUT, "SEC",
 	    "give up connecting after SEC seconds (default 10)" },
 	{ "retries", HTTP_OPT_RETRIES, "N",
@@ -61,6 +61,7 @@ http_conf_init(struct http_conf *c, const char *const *url_envs,
 	const char *v;
 
 	memset(c, 0, sizeof *c);
+	c->timeout = HTTP_TIMEOUT_DEFAULT;
 	c->connect_timeout = 10;
 	c->retries = 3;
 	c->retry_base = env_seconds("OPSPIPE_RETRY_BASE", 0.5);

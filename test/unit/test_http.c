@@ -1419,6 +1419,9 @@ test_conf_defaults(void **state)
 	assert_string_equal(c.url, "http://from-env:9090");
 	assert_true(c.retry_base == 0.01);
 	assert_int_equal(c.retries, 3);
+	/* Finite: a server that never answers must not hang a flow. */
+	assert_true(c.timeout == HTTP_TIMEOUT_DEFAULT);
+	assert_true(c.timeout > 0);
 	assert_int_equal(c.max_response, (size_t)1 << 30);
 	http_conf_free(&c);
 	unsetenv("TEST_HTTP_URL");
