@@ -255,7 +255,14 @@ on_write(char *data, size_t size, size_t nmemb, void *arg)
 		buf_add(body, data, len);
 		return len;
 	}
+	if (j->rs->head_len < HTTP_HEAD_MAX) {
+		room = HTTP_HEAD_MAX - j->rs->head_len;
+		memcpy(j->rs->head + j->rs->head_len, data,
+		    len < room ? len : room);
+		j->rs->head_len += len < room ? len : room;
+	}
 	j->bytes += len;
+	j->rs->bytes = j->bytes;
 	if (j->bytes > j->pool->conf->max_response) {
 		j->too_big = 1;
 		return 0;
@@ -711,7 +718,7 @@ job_start(struct http_pool *p, struct job *j, int hop)
 		j->rs->attempts++;
 	j->rs->status = 0;
 	buf_reset(&j->rs->body);
-	j->bytes = 0;
+	j->bytes = j->rs->bytes = j->rs->head_len = 0;
 	j->too_big = j->aborted = j->cut = 0;
 	j->errbuf[0] = '\0';
 	j->rs->error[0] = '\0';
@@ -801,6 +808,34 @@ backoff(struct http_pool *p, struct job *j)
 
 enum verdict { V_DONE, V_RETRY, V_FOLLOW };
 
+/*
+ * libcurl's words for what went wrong, except for a 2xx answer cut short:
+ * "transfer closed with 100 bytes remaining to read" says less than how
+ * much came.
+ */
+static void
+transport_error(struct job *j, CURLcode cc)
+{
+	struct http_response *rs = j->rs;
+	curl_off_t len = -1;
+
+	if (is_2xx(rs->status) && (cc == CURLE_PARTIAL_FILE ||
+	    cc == CURLE_RECV_ERROR)) {
+		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+		    &len);
+		if (len >= 0)
+			snprintf(rs->error, sizeof rs->error, "connection "
+			    "closed after %zu bytes of the answer (%lld "
+			    "announced)", j->bytes, (long long)len);
+		else
+			snprintf(rs->error, sizeof rs->error, "connection "
+			    "closed after %zu bytes of the answer", j->bytes);
+		return;
+	}
+	snprintf(rs->error, sizeof rs->error, "%s",
+	    j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
+}
+
 /* Classifies a finished attempt into rs, and says what comes next. */
 static enum verdict
 judge(struct job *j, CURLcode cc)
@@ -835,8 +870,7 @@ judge(struct job *j, CURLcode cc)
 		    j->rq->may_retry(j->rq->ctx, rs)) ? V_RETRY : V_DONE;
 	}
 	rs->rc = HTTP_ETRANSPORT;
-	snprintf(rs->error, sizeof rs->error, "%s",
-	    j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
+	transport_error(j, cc);
 	return more && !j->delivered && retryable_curl(cc) ? V_RETRY : V_DONE;
 }
 
@@ -1075,5 +1109,51 @@ http_describe(const struct http_request *rq, const struct http_response *rs)
 	}
 	if (rs->attempts > 1)
 		buf_printf(&b, " (after %d attempts)", rs->attempts);
+	return buf_detach(&b);
+}
+
+/* Up to about max bytes of s, printable ASCII, blank runs as one space. */
+static void
+add_excerpt(struct buf *b, const char *s, size_t len, size_t max)
+{
+	size_t i, n = 0;
+	int blank = 0;
+
+	for (i = 0; i < len && n < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= 0x20 || ch == 0x7f) {
+			blank = n > 0;
+			continue;
+		}
+		if (blank)
+			buf_addc(b, ' ');
+		buf_addc(b, ch < 0x80 ? (char)ch : '?');
+		n += 1 + blank;
+		blank = 0;
+	}
+	if (i < len)
+		buf_adds(b, "...");
+}
+
+char *
+http_describe_body(const struct http_request *rq,
+    const struct http_response *rs, const char *why)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "HTTP %ld from ", rs->status);
+	add_safe_url(&b, rs->url ? rs->url : rq->url);
+	buf_adds(&b, " is not JSON");
+	if (why != NULL && *why != '\0')
+		buf_printf(&b, " (%s)", why);
+	if (rs->bytes == 0) {
+		buf_adds(&b, ": an empty body");
+		return buf_detach(&b);
+	}
+	buf_printf(&b, ": %zu bytes of %s beginning '", rs->bytes,
+	    rs->content_type ? rs->content_type : "no declared type");
+	add_excerpt(&b, rs->head, rs->head_len, 80);
+	buf_addc(&b, '\'');
 	return buf_detach(&b);
 }

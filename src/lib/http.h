@@ -172,6 +172,8 @@ enum {
 
 /* The first 64 KiB of a non-2xx body are kept in rs->body. */
 #define HTTP_ERROR_BODY_MAX	(64 * 1024)
+/* The first bytes of a 2xx body are kept in rs->head, streamed or not. */
+#define HTTP_HEAD_MAX		256
 
 /*
  * Defaults, then the URL from the first set variable in url_envs (a
@@ -267,6 +269,9 @@ struct http_response {
 				 * why a redirect was not followed */
 	char *url;		/* the URL that answered, when redirects were
 				 * followed (else NULL: rq->url's answer) */
+	size_t bytes;		/* 2xx body bytes received (last attempt) */
+	char head[HTTP_HEAD_MAX];	/* the first of them, also when */
+	size_t head_len;		/* they were streamed to on_data */
 };
 
 int http_global_init(void);	/* once, before anything else; 0 on success */
@@ -280,6 +285,18 @@ void http_response_free(struct http_response *rs);
  * error, for diagnostics (never with secrets). Caller frees. */
 char *http_describe(const struct http_request *rq,
     const struct http_response *rs);
+/*
+ * For a 2xx body that should have been JSON and is not (an HTML login
+ * page from a proxy, a body cut short): what came back, from where and
+ * why it was refused, e.g.
+ *   HTTP 200 from http://h:9090/api/v1/query is not JSON (invalid JSON
+ *   at byte 0): 153 bytes of text/html beginning '<!DOCTYPE html> <ht...'
+ * why is the parser's complaint (may be NULL). The URL is shown without
+ * userinfo or query; the excerpt is the first 80 bytes, printable ASCII
+ * only. Caller frees.
+ */
+char *http_describe_body(const struct http_request *rq,
+    const struct http_response *rs, const char *why);
 
 /*
  * Concurrent requests through the multi interface: up to `jobs` in flight,

@@ -1031,6 +1031,76 @@ test_post_form(void **state)
 	http_conf_free(&c);
 }
 
+/* ---- bodies that should have been JSON ------------------------------- */
+
+static void
+test_describe_html(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct sink s = { BUF_INIT, 0, 0 };
+	struct http_request rq = { .retries = 0 };
+	char want[512], *d;
+
+	conf(&c);
+	snprintf(want, sizeof want, "HTTP 200 from http://127.0.0.1:%d/html "
+	    "is not JSON (invalid JSON at byte 0): 111 bytes of text/html; "
+	    "charset=utf-8 beginning '<!DOCTYPE html> <html><head><title>"
+	    "Sign in</title></head> <body><form action=\"/l...'", plain.port);
+	/* Kept whole, and streamed: the same first bytes. */
+	for (int stream = 0; stream < 2; stream++) {
+		rq.on_data = stream ? collect : NULL;
+		rq.ctx = stream ? &s : NULL;
+		rq.url = url(&plain, "/html?token=q-s3cret");
+		assert_int_equal(http_do(&c, &rq, &rs), HTTP_OK);
+		assert_int_equal(rs.bytes, 111);
+		d = http_describe_body(&rq, &rs, "invalid JSON at byte 0");
+		assert_string_equal(d, want);
+		free(d);
+		http_response_free(&rs);
+	}
+	buf_free(&s.got);
+	assert_int_equal(get(&c, url(&plain, "/big?bytes=0"), &rs), HTTP_OK);
+	d = http_describe_body(&rq, &rs, NULL);
+	assert_non_null(strstr(d, "is not JSON: an empty body"));
+	free(d);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_describe_cut(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+	struct sink s = { BUF_INIT, 0, 0 };
+	char *d;
+
+	conf(&c);
+	c.retries = 0;
+	rq.url = url(&plain, "/cut?n=300");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ETRANSPORT);
+	assert_int_equal(rs.bytes, 300);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "/cut: connection closed after 300 bytes "
+	    "of the answer (400 announced)"));
+	free(d);
+	http_response_free(&rs);
+	/* Chunked, nothing announced. */
+	rq.url = url(&plain, "/stream?chunks=5&die=2");
+	rq.on_data = collect;
+	rq.ctx = &s;
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ETRANSPORT);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "/stream: connection closed after 16 bytes "
+	    "of the answer"));
+	free(d);
+	buf_free(&s.got);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
 /* ---- pools ------------------------------------------------------------ */
 
 struct tally {
@@ -1743,6 +1813,8 @@ main(void)
 		cmocka_unit_test(test_stream_broken_not_retried),
 		cmocka_unit_test(test_stream_error_body),
 		cmocka_unit_test(test_post_form),
+		cmocka_unit_test(test_describe_html),
+		cmocka_unit_test(test_describe_cut),
 		cmocka_unit_test(test_pool_concurrent),
 		cmocka_unit_test(test_pool_jobs_limit),
 		cmocka_unit_test(test_pool_retry_does_not_block),
