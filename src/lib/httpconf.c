@@ -33,7 +33,7 @@ const struct opt http_opts[] = {
 	{ "header", HTTP_OPT_HEADER, "'K: V'",
 	    "add a header to every request (repeatable)" },
 	{ "max-response", HTTP_OPT_MAX_RESPONSE, "BYTES",
-	    "fail a response larger than BYTES (K, M, G suffixes; default 1G)" },
+	    "fail a response larger than BYTES (512K, 1.5G; default 1G)" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -110,28 +110,6 @@ http_read_token(const char *path)
 	buf_free(&b);
 	errno = err;
 	return tok;
-}
-
-/* "64M" and friends: binary multiples, as curl's --max-filesize. */
-static size_t
-size_arg(const char *name, const char *s)
-{
-	static const char units[] = "KMG";
-	const char *u, *errstr;
-	size_t len = strlen(s);
-	long long v, mult = 1;
-	char num[64];
-
-	if (len == 0 || len >= sizeof num)
-		opt_usage_error("invalid --%s '%s'", name, s);
-	memcpy(num, s, len + 1);
-	if ((u = strchr(units, toupper((unsigned char)num[len - 1]))) != NULL) {
-		mult = 1LL << (10 * (u - units + 1));
-		num[len - 1] = '\0';
-	}
-	if (opt_long(num, 1, (1LL << 50) / mult, &v, &errstr) != 0)
-		opt_usage_error("invalid --%s '%s': %s", name, s, errstr);
-	return (size_t)(v * mult);
 }
 
 /* s begins with one of the schemes ("http", …) followed by "://". */
@@ -430,7 +408,9 @@ http_conf_option(struct http_conf *c, int key, const char *arg)
 		c->insecure = 1;
 		return 1;
 	case HTTP_OPT_MAX_RESPONSE:
-		c->max_response = size_arg("max-response", arg);
+		/* The byte sizes every opspipe option takes ("1.5G"). */
+		c->max_response = (size_t)opt_bytes_arg("max-response", arg,
+		    1, (unsigned long long)1 << 50);
 		return 1;
 	}
 	return 0;

@@ -1502,6 +1502,13 @@ test_conf_defaults(void **state)
 	assert_int_equal(c.max_response, 65536);
 	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "2m");
 	assert_int_equal(c.max_response, 2 << 20);
+	/* The shared byte sizes: decimals, either case, KiB/MB forms. */
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "1.5G");
+	assert_int_equal(c.max_response, 3ULL << 29);
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "1.5g");
+	assert_int_equal(c.max_response, 3ULL << 29);
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "64KiB");
+	assert_int_equal(c.max_response, 65536);
 	http_conf_option(&c, HTTP_OPT_RETRIES, "0");
 	assert_int_equal(c.retries, 0);
 	http_conf_option(&c, HTTP_OPT_TIMEOUT, "2.5");
@@ -1549,6 +1556,15 @@ bad_header(void)
 }
 
 static void
+bad_max_response(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "0");
+}
+
+static void
 bad_env(void)
 {
 	struct http_conf c;
@@ -1574,6 +1590,7 @@ test_conf_errors_exit_2(void **state)
 	assert_int_equal(exit_status_of(empty_token_file), 2);
 	assert_int_equal(exit_status_of(bad_header), 2);
 	assert_int_equal(exit_status_of(bad_env), 2);
+	assert_int_equal(exit_status_of(bad_max_response), 2);
 	assert_int_equal(exit_status_of(bad_url), 2);
 }
 
