@@ -635,13 +635,10 @@ server_name_url(struct job *j, const char *url, const char *name)
 {
 	char *host = NULL, *port = NULL, *out = NULL, buf[600];
 	int explicit_port;
-	CURLU *u;
+	CURLU *u = url_parse(url);
 
-	if ((u = curl_url()) == NULL)
-		msg_oom();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    strncasecmp(url, "https:", 6) != 0)
+	if (u == NULL || !is_https(url) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		goto out;
 	explicit_port = curl_url_get(u, CURLUPART_PORT, &port, 0) ==
 	    CURLUE_OK;
