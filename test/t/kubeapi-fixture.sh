@@ -139,4 +139,5 @@ control '{"reset":true}'
 expect_eq "reset forgets objects and requests" "404 0" \
     "$(kc -H 'Authorization: Bearer s3cret' "$deps/web") $(sent '[.[] | select(.path | test("deployments/web"))] | length - 1')"
 
+expect_eq "the fixture logged no errors" "" "$(grep -A 12 Traceback "$FIXTURE_LOG")"
 done_testing

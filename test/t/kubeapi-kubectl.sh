@@ -239,4 +239,5 @@ for kc in kubectl ${OPSPIPE_KUBECTLS:-}; do
 	check_kubectl "$kc"
 done
 
+expect_eq "the fixture logged no errors" "" "$(grep -A 12 Traceback "$FIXTURE_LOG")"
 done_testing
