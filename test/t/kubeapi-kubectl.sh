@@ -100,23 +100,32 @@ spec:
       containers: [{name: pg, image: "postgres:16"}]
 EOF
 
-# The strategic merge patches compared with kubectl's own merge.
-cat >"$T_DIR/smp" <<'EOF'
-{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}
-{"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"EXTRA","value":"x"}]}]}}}}
-{"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"MODE","$patch":"delete"}]}]}}}}
-{"spec":{"template":{"spec":{"containers":[{"name":"other","image":"busybox:1.36"},{"$patch":"replace"}]}}}}
-{"spec":{"template":{"spec":{"tolerations":[{"key":"gpu","operator":"Exists"}]}}}}
-{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}
-{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"cpu":null,"memory":"256Mi"}}}]}}}}
-{"spec":{"template":{"spec":{"containers":[{"name":"nginx","ports":[{"containerPort":8080,"name":"alt"}]}]}}}}
-{"spec":{"template":{"spec":{"containers":[{"name":"nginx","volumeMounts":[{"mountPath":"/cache","readOnly":true},{"mountPath":"/tmp","name":"cache"}]}]}}}}
-{"spec":{"template":{"spec":{"volumes":[{"name":"cache","$patch":"delete"}],"containers":[{"name":"nginx","volumeMounts":[{"mountPath":"/cache","$patch":"delete"}]}]}}}}
-{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"side"},{"name":"nginx"}],"containers":[{"name":"side","image":"busybox:1.36"}]}}}}
-{"metadata":{"finalizers":["a","b"],"labels":{"tier":"front","app":null}}}
-{"metadata":{"$deleteFromPrimitiveList/finalizers":["example.com/a"]}}
-{"metadata":{"$setElementOrder/finalizers":["example.com/b","example.com/a"]}}
-{"spec":{"template":{"spec":{"containers":[{"name":"nginx","args":["-g","daemon off;"],"command":null}]}}}}
+# Patches (TYPE PATCH) whose dry run must equal kubectl's own patch.
+cat >"$T_DIR/patches" <<'EOF'
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"EXTRA","value":"x"}]}]}}}}
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"name":"MODE","$patch":"delete"}]}]}}}}
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"other","image":"busybox:1.36"},{"$patch":"replace"}]}}}}
+strategic {"spec":{"template":{"spec":{"tolerations":[{"key":"gpu","operator":"Exists"}]}}}}
+strategic {"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"cpu":null,"memory":"256Mi"}}}]}}}}
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"nginx","ports":[{"containerPort":8080,"name":"alt"}]}]}}}}
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"nginx","volumeMounts":[{"mountPath":"/cache","readOnly":true},{"mountPath":"/tmp","name":"cache"}]}]}}}}
+strategic {"spec":{"template":{"spec":{"volumes":[{"name":"cache","$patch":"delete"}],"containers":[{"name":"nginx","volumeMounts":[{"mountPath":"/cache","$patch":"delete"}]}]}}}}
+strategic {"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"side"},{"name":"nginx"}],"containers":[{"name":"side","image":"busybox:1.36"}]}}}}
+strategic {"metadata":{"finalizers":["a","b"],"labels":{"tier":"front","app":null}}}
+strategic {"metadata":{"$deleteFromPrimitiveList/finalizers":["example.com/a"]}}
+strategic {"metadata":{"$setElementOrder/finalizers":["example.com/b","example.com/a"]}}
+strategic {"spec":{"template":{"spec":{"containers":[{"name":"nginx","args":["-g","daemon off;"],"command":null}]}}}}
+merge {"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}
+merge {"metadata":{"labels":{"app":null,"x":"y"}},"spec":{"strategy":{"rollingUpdate":{"maxSurge":1}}}}
+json [{"op":"add","path":"/spec/template/spec/containers/-","value":{"name":"side","image":"busybox:1.36"}}]
+json [{"op":"add","path":"/spec/template/spec/containers/0/env/1","value":{"name":"MID","value":"m"}}]
+json [{"op":"remove","path":"/spec/template/spec/containers/0/env/0"}]
+json [{"op":"move","from":"/spec/template/spec/containers/0/env/0","path":"/spec/template/spec/containers/0/env/1"}]
+json [{"op":"copy","from":"/metadata/labels","path":"/spec/template/metadata/annotations"}]
+json [{"op":"test","path":"/spec/replicas","value":2},{"op":"replace","path":"/spec/replicas","value":5}]
+json [{"op":"replace","path":"/spec/template/spec/containers/0/ports/0/containerPort","value":8080}]
 EOF
 
 check_kubectl() {
@@ -145,34 +154,23 @@ check_kubectl() {
 	expect_match "kubectl 1.$v: get prints the server's table" \
 	    '^web +2/2 +2 +2 ' "$(k get deploy web --no-headers)"
 
-	# Strategic merge: the fixture's dry run equals kubectl's own merge.
+	# The fixture's dry run of each patch equals kubectl's own patch
+	# (kubectl patch --local), sent back through the fixture's defaults.
 	k get deploy web -o json >"$T_DIR/live.json"
+	strip='del(.metadata.managedFields, .metadata.resourceVersion, .metadata.generation, .status)'
 	n=0
-	while IFS= read -r p; do
+	while read -r t p; do
 		n=$((n + 1))
-		k patch deploy web --type strategic -p "$p" --dry-run=server -o json \
+		k patch deploy web --type "$t" -p "$p" --dry-run=server -o json \
 		    >"$T_DIR/server.json" 2>"$T_DIR/err"
-		k patch --local -f "$T_DIR/live.json" --type strategic -p "$p" -o json \
+		k patch --local -f "$T_DIR/live.json" --type "$t" -p "$p" -o json \
 		    2>/dev/null | k replace --dry-run=server -f - -o json >"$T_DIR/local.json" 2>>"$T_DIR/err"
-		strip='del(.metadata.managedFields, .metadata.resourceVersion, .metadata.generation, .status)'
-		expect_eq "kubectl 1.$v: strategic merge $n equals kubectl's" \
+		expect_eq "kubectl 1.$v: $t patch $n equals kubectl's" \
 		    "$(jq -cS "$strip" "$T_DIR/local.json")" "$(jq -cS "$strip" "$T_DIR/server.json")"
-	done <"$T_DIR/smp"
-	expect_eq "kubectl 1.$v: strategic dry runs change nothing" \
+	done <"$T_DIR/patches"
+	expect_eq "kubectl 1.$v: dry runs change nothing" \
 	    "$(jq -c .metadata.resourceVersion "$T_DIR/live.json")" \
 	    "$(k get deploy web -o json | jq -c .metadata.resourceVersion)"
-
-	for t in merge json; do
-		case $t in
-		merge) p='{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}' ;;
-		json) p='[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.26"}]' ;;
-		esac
-		k patch deploy web --type "$t" -p "$p" --dry-run=server -o json >"$T_DIR/server.json"
-		k patch --local -f "$T_DIR/live.json" --type "$t" -p "$p" -o json 2>/dev/null |
-		    k replace --dry-run=server -f - -o json >"$T_DIR/local.json"
-		expect_eq "kubectl 1.$v: $t patch dry run equals kubectl's" \
-		    "$(jq -cS "$strip" "$T_DIR/local.json")" "$(jq -cS "$strip" "$T_DIR/server.json")"
-	done
 	expect_eq "kubectl 1.$v: dry runs carried dryRun=All" '"All"' \
 	    "$(sent '[.[] | select(.method=="PATCH") | .query.dryRun][0]')"
 
