@@ -14,10 +14,10 @@
 #include "schema.h"
 
 enum {
-	O_SYSTEM = OPT_ID(1), O_SYSTEM_FILE, O_TEMPLATE, O_NO_INPUT, O_KEY,
-	O_MAX_INPUT, O_TRUNCATE, O_JSON, O_SCHEMA, O_ATTEMPTS, O_NO_REDACT,
-	O_MASK, O_DRY_RUN, O_CACHE, O_API, O_TEMPERATURE, O_MAX_TOKENS,
-	O_SEED, O_KEEP_ALIVE, O_NO_STREAM, O_META_PREFIX
+	O_SYSTEM = OPT_ID(1), O_SYSTEM_FILE, O_TEMPLATE, O_NO_INPUT,
+	O_ANSWER_FIELD, O_META_PREFIX, O_MAX_INPUT, O_TRUNCATE, O_JSON,
+	O_SCHEMA, O_ATTEMPTS, O_NO_REDACT, O_MASK, O_DRY_RUN, O_CACHE, O_API,
+	O_TEMPERATURE, O_MAX_TOKENS, O_SEED, O_KEEP_ALIVE, O_NO_STREAM
 };
 
 static const struct opt llmask_opts[] = {
@@ -29,8 +29,8 @@ static const struct opt llmask_opts[] = {
 	{ "no-input", O_NO_INPUT, NULL, "send the prompt alone, do not read stdin" },
 	{ "all", 'a', NULL, "one question about all records (default)" },
 	{ "each", 'e', NULL, "one question per record, the answer merged into it" },
-	{ "answer-field", O_KEY, "NAME", "the answer's field (default answer)" },
-	{ "meta-prefix", O_META_PREFIX, "PREFIX", "prefix the fields llmask adds besides the answer (model, usage, ms, …)" },
+	{ "answer-field", O_ANSWER_FIELD, "NAME", "the answer's field (default answer)" },
+	{ "meta-prefix", O_META_PREFIX, "PREFIX", "put PREFIX before the names of model, usage, ms, …" },
 	{ "jobs", 'j', "N", "with --each, N questions in flight (default 1)" },
 	{ "max-input", O_MAX_INPUT, "CHARS", "refuse input larger than CHARS (default 24000)" },
 	{ "truncate", O_TRUNCATE, NULL, "cut input to --max-input instead of refusing it" },
@@ -261,7 +261,7 @@ own_option(struct llm *o, int key, const char *arg, struct seen *seen)
 	case O_NO_INPUT: o->mode = MODE_NO_INPUT; break;
 	case 'a': seen->all = 1; break;
 	case 'e': seen->each = 1; break;
-	case O_KEY: o->answer_field = arg; break;
+	case O_ANSWER_FIELD: o->answer_field = arg; break;
 	case O_META_PREFIX: seen->meta_prefix = arg; break;
 	case 'j':
 		o->jobs = (int)opt_long_arg("jobs", arg, 1, 256);
