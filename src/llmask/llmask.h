@@ -12,6 +12,11 @@
 enum api { API_OLLAMA, API_OPENAI };
 enum mode { MODE_ALL, MODE_EACH, MODE_NO_INPUT };
 
+/* The fields an answer record gets besides the answer, in this order;
+ * their names are --meta-prefix then llm_meta_fields[i]. */
+enum { META_MODEL, META_USAGE, META_MS, META_TPS, META_CACHED, META_N };
+extern const char *const llm_meta_fields[META_N];
+
 /* Everything the command line and the environment decided. */
 struct llm {
 	struct http_conf http;
@@ -22,7 +27,8 @@ struct llm {
 	char *system;		/* --system or --system-file; NULL: none */
 	const char *template;	/* --template JQ */
 	enum mode mode;
-	const char *key;	/* where the answer goes (--key) */
+	const char *answer_field;	/* --answer-field, default "answer" */
+	char *meta[META_N];	/* --meta-prefix + llm_meta_fields[i] */
 	int jobs;
 	long long max_input;	/* characters */
 	int truncate;

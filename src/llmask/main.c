@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "jsonl.h"
 #include "llmask.h"
@@ -13,10 +14,10 @@
 #include "schema.h"
 
 enum {
-	O_SYSTEM = OPT_ID(1), O_SYSTEM_FILE, O_TEMPLATE, O_NO_INPUT, O_KEY,
-	O_MAX_INPUT, O_TRUNCATE, O_JSON, O_SCHEMA, O_ATTEMPTS, O_NO_REDACT,
-	O_MASK, O_DRY_RUN, O_CACHE, O_API, O_TEMPERATURE, O_MAX_TOKENS,
-	O_SEED, O_KEEP_ALIVE, O_NO_STREAM, O_CERT_KEY
+	O_SYSTEM = OPT_ID(1), O_SYSTEM_FILE, O_TEMPLATE, O_NO_INPUT,
+	O_ANSWER_FIELD, O_META_PREFIX, O_MAX_INPUT, O_TRUNCATE, O_JSON,
+	O_SCHEMA, O_ATTEMPTS, O_NO_REDACT, O_MASK, O_DRY_RUN, O_CACHE, O_API,
+	O_TEMPERATURE, O_MAX_TOKENS, O_SEED, O_KEEP_ALIVE, O_NO_STREAM
 };
 
 static const struct opt llmask_opts[] = {
@@ -28,7 +29,8 @@ static const struct opt llmask_opts[] = {
 	{ "no-input", O_NO_INPUT, NULL, "send the prompt alone, do not read stdin" },
 	{ "all", 'a', NULL, "one question about all records (default)" },
 	{ "each", 'e', NULL, "one question per record, the answer merged into it" },
-	{ "key", O_KEY, "NAME", "the answer's field (default answer)" },
+	{ "answer-field", O_ANSWER_FIELD, "NAME", "the answer's field (default answer)" },
+	{ "meta-prefix", O_META_PREFIX, "PREFIX", "put PREFIX before the names of model, usage, ms, …" },
 	{ "jobs", 'j', "N", "with --each, N questions in flight (default 1)" },
 	{ "max-input", O_MAX_INPUT, "CHARS", "refuse input larger than CHARS (default 24000)" },
 	{ "truncate", O_TRUNCATE, NULL, "cut input to --max-input instead of refusing it" },
@@ -50,12 +52,16 @@ static const struct opt llmask_opts[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
-/* http_opts without --key, which llmask uses for the answer's field;
- * the client certificate's key is --cert-key here. */
-static struct opt net_opts[32];
-
-static const struct opt *const llmask_tables[] = { llmask_opts, net_opts,
+static const struct opt *const llmask_tables[] = { llmask_opts, http_opts,
     NULL };
+
+/* The shared flags keep their names (--key is the client key, as in
+ * every opspipe program); only the default timeout differs. */
+static const struct opt_override llmask_overrides[] = {
+	{ .key = HTTP_OPT_TIMEOUT, .help = "give up an attempt after SEC "
+	    "seconds (default 900, 0: never)" },
+	{ 0 }
+};
 
 static const struct opt_program llmask_prog = {
 	.name = "llmask",
@@ -63,32 +69,13 @@ static const struct opt_program llmask_prog = {
 	"[OPTIONS] -p TEXT --no-input",
 	.summary = "ask a local or hosted LLM about JSON input, safely",
 	.tables = llmask_tables,
-	.epilog = "Exit status: 0 success, 2 usage error or bad input, 3 the server "
-	"failed\nor no acceptable answer came.\n"
+	.overrides = llmask_overrides,
+	.epilog = "Exit status: 0 success, 2 usage error or bad input (also no input\n"
+	"records, or a read error), 3 the server failed or no acceptable answer\n"
+	"came, 4 a local failure (a write error, out of memory).\n"
 	"Environment: LLMASK_URL, OPENAI_BASE_URL, OPENAI_API_KEY, "
 	"OLLAMA_HOST,\nLLMASK_MODEL, LLMASK_CACHE.\n"
 };
-
-static void
-net_opts_init(void)
-{
-	size_t n = 0;
-
-	for (const struct opt *o = http_opts; o->name; o++) {
-		if (strcmp(o->name, "key") == 0)
-			net_opts[n++] = (struct opt){ "cert-key", O_CERT_KEY,
-			    "FILE", o->help };
-		else if (strcmp(o->name, "timeout") == 0)
-			net_opts[n++] = (struct opt){ o->name, o->key,
-			    o->metavar, "give up an attempt after SEC seconds "
-			    "(default 900, 0: never)" };
-		else
-			net_opts[n++] = *o;
-		if (n + 1 >= sizeof net_opts / sizeof *net_opts)
-			break;
-	}
-	net_opts[n] = (struct opt){ NULL, 0, NULL, NULL };
-}
 
 static int
 is_space(char c)
@@ -216,25 +203,49 @@ set_param(struct llm *o, const char *name, double v)
 	o->params = jv_object_set(o->params, jv_string(name), jv_number(v));
 }
 
-/* The fields emit() writes after the answer would overwrite it. */
-static const char *
-answer_key(const char *arg)
-{
-	static const char *const taken[] = { "model", "usage", "ms",
-	    "tokens_per_second", "cached" };
+const char *const llm_meta_fields[META_N] = { "model", "usage", "ms",
+    "tokens_per_second", "cached" };
 
-	if (*arg == '\0')
-		opt_usage_error("invalid --key: empty");
-	for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
-		if (strcmp(arg, taken[i]) == 0)
-			opt_usage_error("invalid --key '%s': llmask writes that "
-			    "field itself", arg);
-	return arg;
+/* The names of the fields llmask adds; the answer's must differ from
+ * them, or one would overwrite the other. */
+static void
+name_fields(struct llm *o, const char *prefix)
+{
+	for (int i = 0; i < META_N; i++) {
+		struct buf b = BUF_INIT;
+
+		buf_printf(&b, "%s%s", prefix, llm_meta_fields[i]);
+		o->meta[i] = buf_detach(&b);
+	}
+	if (*o->answer_field == '\0')
+		opt_usage_error("invalid --answer-field: empty");
+	for (int i = 0; i < META_N; i++)
+		if (strcmp(o->answer_field, o->meta[i]) == 0)
+			opt_usage_error("invalid --answer-field '%s': llmask "
+			    "writes that field itself (see --meta-prefix)",
+			    o->answer_field);
+}
+
+/*
+ * --key is the client certificate's key, as in every opspipe program;
+ * llmask once used it for the answer's field. A value that names no
+ * file and looks like a field name ("summary") is that old use: say so
+ * rather than send the answer under another name.
+ */
+static void
+client_key(struct llm *o, const char *arg)
+{
+	if (strpbrk(arg, "/.") == NULL && access(arg, F_OK) != 0)
+		opt_usage_error("--key '%s': no such file: --key is the client "
+		    "certificate's private key; the answer's field is "
+		    "--answer-field NAME", arg);
+	http_conf_option(&o->http, HTTP_OPT_KEY, arg);
 }
 
 /* Choices that only matter once every option is read. */
 struct seen {
 	int all, each, api, jobs;
+	const char *meta_prefix;
 };
 
 /* Returns 1 when key was one of llmask's own options. */
@@ -250,7 +261,8 @@ own_option(struct llm *o, int key, const char *arg, struct seen *seen)
 	case O_NO_INPUT: o->mode = MODE_NO_INPUT; break;
 	case 'a': seen->all = 1; break;
 	case 'e': seen->each = 1; break;
-	case O_KEY: o->key = answer_key(arg); break;
+	case O_ANSWER_FIELD: o->answer_field = arg; break;
+	case O_META_PREFIX: seen->meta_prefix = arg; break;
 	case 'j':
 		o->jobs = (int)opt_long_arg("jobs", arg, 1, 256);
 		seen->jobs = 1;
@@ -294,7 +306,7 @@ own_option(struct llm *o, int key, const char *arg, struct seen *seen)
 	case O_KEEP_ALIVE: keep_alive(o, arg); break;
 	case 'o': add_option(o, arg); break;
 	case O_NO_STREAM: o->stream = 0; break;
-	case O_CERT_KEY: http_conf_option(&o->http, HTTP_OPT_KEY, arg); break;
+	case HTTP_OPT_KEY: client_key(o, arg); break;
 	default: return 0;
 	}
 	return 1;
@@ -394,6 +406,7 @@ check_options(struct llm *o, const struct seen *seen)
 		o->cache_dir = v;
 	if (o->schema_name == NULL)
 		o->schema_name = xstrdup("answer");
+	name_fields(o, seen->meta_prefix ? seen->meta_prefix : "");
 }
 
 static void
@@ -403,7 +416,7 @@ llm_init(struct llm *o)
 	http_conf_init(&o->http, NULL, NULL);
 	o->http.timeout = 900;	/* a CPU-only model can take minutes */
 	o->mode = MODE_ALL;
-	o->key = "answer";
+	o->answer_field = "answer";
 	o->jobs = 1;
 	o->max_input = 24000;
 	o->attempts = 3;
@@ -427,6 +440,8 @@ llm_free(struct llm *o)
 	jv_free(o->params);
 	jv_free(o->extra);
 	jv_free(o->keep_alive);
+	for (int i = 0; i < META_N; i++)
+		free(o->meta[i]);
 }
 
 int
@@ -435,15 +450,14 @@ main(int argc, char *argv[])
 	struct opt_parser *p;
 	struct llm o;
 	const char *arg;
-	struct seen seen = { 0, 0, 0, 0 };
+	struct seen seen = { 0, 0, 0, 0, NULL };
 	int key, status;
 
-	net_opts_init();
 	llm_init(&o);
 	p = opt_begin(&llmask_prog, argc, argv);
 	while ((key = opt_next(p, &arg)) != -1)
-		if (!http_conf_option(&o.http, key, arg) &&
-		    !own_option(&o, key, arg, &seen))
+		if (!own_option(&o, key, arg, &seen) &&
+		    !http_conf_option(&o.http, key, arg))
 			opt_usage_error("unhandled option");
 	if (opt_index(p) < argc)
 		opt_usage_error("unexpected argument '%s'", argv[opt_index(p)]);
@@ -454,7 +468,7 @@ main(int argc, char *argv[])
 	status = llm_run(&o);
 	llm_free(&o);
 	http_global_cleanup();
-	if (msg_close_stdout() != 0 && status == EXIT_OK)
-		status = EXIT_USAGE;
+	if (msg_close_stdout() != 0 && status < EXIT_LOCAL)
+		status = EXIT_LOCAL;
 	return status;
 }

@@ -175,8 +175,8 @@ prompt_fit(const struct llm *o, struct buf *text, size_t lineno)
 		return 0;
 	if (!o->truncate) {
 		if (lineno)
-			msg_warn("stdin:%zu: record is %zu characters, more than "
-			    "--max-input %lld", lineno, have, o->max_input);
+			msg_at("stdin", lineno, "record is %zu characters, more "
+			    "than --max-input %lld", have, o->max_input);
 		else
 			prompt_too_big(o, have);
 		return -1;

@@ -6,8 +6,23 @@
  * its replacement to out and returns how many input bytes it consumed.
  * The text is usually compact JSON lines, so values may be quoted, with
  * backslash escapes, or bare words inside log messages.
+ *
+ * The forms come from their owners' documentation: RFC 7468 (PEM) and
+ * RFC 4880 (PGP armor) private key blocks, PuTTY's key file format,
+ * RFC 7519 (JWT), RFC 3986 userinfo, RFC 6750 and 7617 (Bearer, Basic);
+ * token prefixes as GitHub, GitLab, Slack, AWS, Google (AIza…, GOCSPX-,
+ * ya29.), Hugging Face (hf_…), Stripe (sk_live_…, rk_…, whsec_), Square,
+ * npm, PyPI, Docker Hub, SendGrid, Vault, Grafana and others publish
+ * them; the password flags of mysql(1), redis-cli(1), mongosh, docker
+ * login, az login, sshpass(1), the LDAP tools, sqlcmd, mosquitto and
+ * curl(1) as their manuals give them; Azure Storage connection strings
+ * (AccountKey=) and SAS tokens (sig=); kubeconfig's client-key-data,
+ * client-certificate-data and token; and base64 blobs (a Kubernetes
+ * Secret's data, a .dockerconfigjson) whose decoded text holds any of
+ * the above.
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,12 +31,18 @@
 struct text {
 	const char *s;
 	size_t len;
+	int depth;		/* base64 blobs decoded to get here */
 };
 
+static size_t redact_text(struct buf *out, const char *s, size_t len,
+    int depth);
+
+/* ASCII letters and digits (isalnum() without the locale's lookup: it
+ * runs on every byte). */
 static int
 is_alnum(int c)
 {
-	return isalnum((unsigned char)c);
+	return (unsigned)((c | 32) - 'a') < 26 || (unsigned)(c - '0') < 10;
 }
 
 /*
@@ -93,24 +114,54 @@ has_digit_or_symbol(const char *s, size_t n)
 	return 0;
 }
 
-/* -----BEGIN … PRIVATE KEY----- through its END line, or to the end of
- * the string it sits in when the END line is missing. */
+/*
+ * A value holds what a matcher writes: is_redaction(), all of it, as a
+ * value a matcher replaced reads on a second pass (a bare value ends
+ * before the ']'); redacted(), in part, as other matchers left it.
+ */
+static int
+is_redaction(const char *s, size_t n)
+{
+	return (n == sizeof REDACTED - 1 || n == sizeof REDACTED - 2) &&
+	    memcmp(s, REDACTED, n) == 0;
+}
+
+static int
+redacted(const char *s, size_t n)
+{
+	return memmem(s, n, REDACTED, sizeof REDACTED - 2) != NULL;
+}
+
+/* ---- private keys ------------------------------------------------------ */
+
+/*
+ * -----BEGIN … PRIVATE KEY----- (PEM: RSA, EC, OPENSSH, ENCRYPTED, SSH2
+ * ENCRYPTED …) or -----BEGIN PGP PRIVATE KEY BLOCK----- through its END
+ * line, or to the end of the string it sits in when the END line is
+ * missing.
+ */
 static size_t
 m_pem(const struct text *t, size_t i, struct buf *out)
 {
 	const char *s = t->s + i;
-	size_t n = t->len - i, j, hdr;
+	size_t n = t->len - i, j, hdr, tail = 0;
 
 	if (!has_prefix(t, i, "-----BEGIN "))
 		return 0;
-	/* "RSA ", "OPENSSH ", "ENCRYPTED ": capitals and spaces only. */
-	for (hdr = 11; hdr < n && hdr < 40; hdr++)
-		if ((hdr + 16 <= n && memcmp(s + hdr, "PRIVATE KEY-----", 16)
-		    == 0) || !(isupper((unsigned char)s[hdr]) || s[hdr] == ' '))
+	for (hdr = 11; hdr < n && hdr < 40; hdr++) {
+		if (hdr + 16 <= n && memcmp(s + hdr, "PRIVATE KEY-----", 16)
+		    == 0)
+			tail = 16;
+		else if (hdr + 22 <= n && memcmp(s + hdr,
+		    "PRIVATE KEY BLOCK-----", 22) == 0)
+			tail = 22;
+		if (tail || !(isupper((unsigned char)s[hdr]) ||
+		    isdigit((unsigned char)s[hdr]) || s[hdr] == ' '))
 			break;
-	if (hdr + 16 > n || memcmp(s + hdr, "PRIVATE KEY-----", 16) != 0)
+	}
+	if (tail == 0)
 		return 0;
-	for (j = hdr + 16; j < n; j++) {
+	for (j = hdr + tail; j < n; j++) {
 		if (j + 9 <= n && memcmp(s + j, "-----END ", 9) == 0) {
 			j += 9;
 			while (j < n && s[j] != '-' && s[j] != '"' && s[j] != '\n')
@@ -125,6 +176,30 @@ m_pem(const struct text *t, size_t i, struct buf *out)
 	buf_adds(out, REDACTED);
 	return j;
 }
+
+/* PuTTY's .ppk: "Private-Lines: N", the key, then "Private-MAC: hex". */
+static size_t
+m_putty(const struct text *t, size_t i, struct buf *out)
+{
+	static const char start[] = "Private-Lines:", mac[] = "Private-MAC:";
+	size_t j;
+
+	if (!has_prefix(t, i, start))
+		return 0;
+	for (j = i + sizeof start - 1; j < t->len; j++) {
+		if (has_prefix(t, j, mac)) {
+			j += sizeof mac - 1;
+			j += span(t, j, " ");
+			break;
+		}
+		if (t->s[j] == '"' && t->s[j - 1] != '\\')
+			break;
+	}
+	buf_adds(out, REDACTED);
+	return j - i;
+}
+
+/* ---- tokens known by their prefix --------------------------------------- */
 
 /* header.payload.signature, both first parts base64url of '{"'. */
 static size_t
@@ -149,14 +224,20 @@ m_jwt(const struct text *t, size_t i, struct buf *out)
 	return a + 1 + b + c;
 }
 
+enum {
+	TOK_UPPER = 1,		/* upper case and digits only (AWS ids) */
+	TOK_LETTERS = 2		/* may be letters only (Hugging Face) */
+};
+
 struct token_kind {
 	const char *prefix;
 	const char *chars;	/* besides letters and digits */
 	size_t min, max;	/* length after the prefix; max 0: any */
-	int upper;		/* AWS ids: upper case and digits only */
+	int flags;
 };
 
 static const struct token_kind tokens[] = {
+	/* GitHub, GitLab */
 	{ "ghp_", "", 30, 0, 0 }, { "gho_", "", 30, 0, 0 },
 	{ "ghu_", "", 30, 0, 0 }, { "ghs_", "", 30, 0, 0 },
 	{ "ghr_", "", 30, 0, 0 }, { "github_pat_", "_", 20, 0, 0 },
@@ -164,16 +245,63 @@ static const struct token_kind tokens[] = {
 	{ "glrt-", "_-", 20, 0, 0 }, { "glptt-", "_-", 20, 0, 0 },
 	{ "glft-", "_-", 20, 0, 0 }, { "glsoat-", "_-", 20, 0, 0 },
 	{ "glcbt-", "_-", 20, 0, 0 }, { "gloas-", "_-", 20, 0, 0 },
+	/* Slack */
 	{ "xoxb-", "-", 10, 0, 0 }, { "xoxp-", "-", 10, 0, 0 },
 	{ "xoxa-", "-", 10, 0, 0 }, { "xoxr-", "-", 10, 0, 0 },
 	{ "xoxs-", "-", 10, 0, 0 }, { "xoxe-", "-", 10, 0, 0 },
-	{ "xapp-", "-", 10, 0, 0 }, { "sk-", "_-", 20, 0, 0 },
-	{ "AKIA", "", 16, 16, 1 }, { "ASIA", "", 16, 16, 1 },
-	{ "AGPA", "", 16, 16, 1 }, { "AIDA", "", 16, 16, 1 },
-	{ "AROA", "", 16, 16, 1 }, { "AIPA", "", 16, 16, 1 },
-	{ "ANPA", "", 16, 16, 1 }, { "ANVA", "", 16, 16, 1 },
-	{ "ASCA", "", 16, 16, 1 },
+	{ "xapp-", "-", 10, 0, 0 },
+	/* OpenAI, Anthropic (sk-ant-…), Hugging Face */
+	{ "sk-", "_-", 20, 0, 0 },
+	{ "hf_", "", 30, 0, TOK_LETTERS }, { "api_org_", "", 30, 0, TOK_LETTERS },
+	/* AWS and Alibaba Cloud access key ids */
+	{ "AKIA", "", 16, 16, TOK_UPPER }, { "ASIA", "", 16, 16, TOK_UPPER },
+	{ "AGPA", "", 16, 16, TOK_UPPER }, { "AIDA", "", 16, 16, TOK_UPPER },
+	{ "AROA", "", 16, 16, TOK_UPPER }, { "AIPA", "", 16, 16, TOK_UPPER },
+	{ "ANPA", "", 16, 16, TOK_UPPER }, { "ANVA", "", 16, 16, TOK_UPPER },
+	{ "ASCA", "", 16, 16, TOK_UPPER }, { "LTAI", "", 20, 24, 0 },
+	/* Google: API keys, OAuth client secrets and access tokens */
+	{ "AIza", "_-", 35, 35, 0 }, { "GOCSPX-", "_-", 24, 0, 0 },
+	{ "ya29.", "_-.", 20, 0, 0 },
+	/* payments: Stripe secret, restricted and webhook keys, Square,
+	 * Braintree */
+	{ "sk_live_", "", 16, 0, 0 }, { "sk_test_", "", 16, 0, 0 },
+	{ "sk_prod_", "", 16, 0, 0 }, { "rk_live_", "", 16, 0, 0 },
+	{ "rk_test_", "", 16, 0, 0 }, { "rk_prod_", "", 16, 0, 0 },
+	{ "whsec_", "", 24, 0, 0 },
+	{ "sq0atp-", "_-", 22, 0, 0 }, { "sq0csp-", "_-", 40, 0, 0 },
+	{ "access_token$production$", "$", 30, 0, 0 },
+	/* registries and package indexes */
+	{ "npm_", "", 36, 36, 0 }, { "pypi-AgEIcHlwaS5vcmc", "_-", 50, 0, 0 },
+	{ "dckr_pat_", "_-", 20, 0, 0 }, { "dckr_oat_", "_-", 20, 0, 0 },
+	/* infrastructure: Vault, Grafana, DigitalOcean, Databricks,
+	 * Pulumi, Atlassian, New Relic, SendGrid, Shopify, Sentry,
+	 * 1Password, age */
+	{ "hvs.", "_-", 24, 0, 0 }, { "hvb.", "_-", 24, 0, 0 },
+	{ "hvr.", "_-", 24, 0, 0 }, { "glsa_", "_", 32, 0, 0 },
+	{ "glc_", "+/=", 32, 0, 0 }, { "dop_v1_", "", 64, 64, 0 },
+	{ "doo_v1_", "", 64, 64, 0 }, { "dor_v1_", "", 64, 64, 0 },
+	{ "dapi", "", 32, 32, 0 }, { "pul-", "", 40, 40, 0 },
+	{ "ATATT3", "_=-", 20, 0, 0 }, { "NRAK-", "", 27, 27, TOK_UPPER },
+	{ "SG.", "_-.", 60, 0, 0 }, { "shpat_", "", 32, 32, 0 },
+	{ "shpss_", "", 32, 32, 0 }, { "shpca_", "", 32, 32, 0 },
+	{ "shppa_", "", 32, 32, 0 }, { "sntrys_", "_+/=", 50, 0, 0 },
+	{ "ops_eyJ", "+/=", 50, 0, 0 },
+	{ "AGE-SECRET-KEY-1", "", 58, 58, TOK_UPPER },
 };
+
+static int
+token_fits(const struct token_kind *k, const char *s, size_t n)
+{
+	if (n < k->min || (k->max && n != k->max))
+		return 0;
+	if (k->flags & TOK_UPPER) {
+		for (size_t j = 0; j < n; j++)
+			if (islower((unsigned char)s[j]))
+				return 0;
+		return 1;
+	}
+	return (k->flags & TOK_LETTERS) || has_digit_or_symbol(s, n);
+}
 
 static size_t
 m_token(const struct text *t, size_t i, struct buf *out)
@@ -182,28 +310,112 @@ m_token(const struct text *t, size_t i, struct buf *out)
 	size_t p, n;
 
 	for (k = tokens; k < tokens + sizeof tokens / sizeof *tokens; k++) {
-		if (!has_prefix(t, i, k->prefix))
+		/* The first byte first: most words match no prefix. */
+		if (k->prefix[0] != t->s[i] || !has_prefix(t, i, k->prefix))
 			continue;
 		p = strlen(k->prefix);
 		n = span(t, i + p, k->chars);
-		if (n < k->min || (k->max && n != k->max))
+		if (!token_fits(k, t->s + i + p, n))
 			continue;
-		if (k->upper) {
-			size_t j;
-
-			for (j = 0; j < n; j++)
-				if (islower((unsigned char)t->s[i + p + j]))
-					break;
-			if (j < n)
-				continue;
-		} else if (!has_digit_or_symbol(t->s + i + p, n)) {
-			continue;
-		}
 		buf_adds(out, REDACTED);
 		return p + n;
 	}
 	return 0;
 }
+
+/* ---- base64 blobs -------------------------------------------------------- */
+
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decodes up to cap bytes of base64 (standard or URL-safe); the count. */
+static size_t
+b64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
+{
+	unsigned int acc = 0;
+	size_t len = 0;
+	int bits = 0, v;
+
+	for (size_t i = 0; i < n && len < cap && (v = b64_value(s[i])) >= 0;
+	    i++) {
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[len++] = (unsigned char)((acc >> bits) & 0xff);
+		}
+	}
+	return len;
+}
+
+/* Text, not binary: no NUL, almost no other control bytes. */
+static int
+is_text(const unsigned char *s, size_t n)
+{
+	size_t ctl = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\0')
+			return 0;
+		if ((s[i] < 0x20 && !strchr("\t\n\r", s[i])) || s[i] == 0x7f)
+			ctl++;
+	}
+	return ctl * 20 <= n;
+}
+
+/*
+ * A base64 blob whose decoded text holds a secret is one: a Kubernetes
+ * Secret's data ("client-key-data", "tls.key", a .dockerconfigjson with
+ * its "auth"), a kubeconfig inside a ConfigMap. Only whole runs of at
+ * least 24 characters that decode to text are looked into, and only two
+ * levels deep.
+ */
+static size_t
+m_b64(const struct text *t, size_t i, struct buf *out)
+{
+	enum { MIN = 24, MAX = 1 << 20 };
+	unsigned char head[3], *text;
+	size_t n, pad, len, found;
+	struct buf scratch = BUF_INIT;
+
+	if (t->depth >= 2 || b64_value(t->s[i]) < 0 ||
+	    (i > 0 && b64_value(t->s[i - 1]) >= 0))
+		return 0;
+	n = span(t, i, "+/-_");
+	if (n < MIN || n > MAX || b64_decode(t->s + i, 4, head, 3) != 3 ||
+	    !is_text(head, 3))
+		return 0;
+	for (pad = 0; pad < 2 && i + n + pad < t->len &&
+	    t->s[i + n + pad] == '='; pad++)
+		;
+	text = malloc(n);
+	if (text == NULL)
+		return 0;
+	len = b64_decode(t->s + i, n, text, n);
+	found = is_text(text, len) ? redact_text(&scratch, (char *)text,
+	    len, t->depth + 1) : 0;
+	buf_free(&scratch);
+	free(text);
+	if (found == 0)
+		return 0;
+	buf_adds(out, REDACTED);
+	return n + pad;
+}
+
+/* ---- URLs ------------------------------------------------------------------ */
 
 /* hooks.slack.com/services/T…/B…/secret: the path is the credential. */
 static size_t
@@ -222,28 +434,57 @@ m_slack_hook(const struct text *t, size_t i, struct buf *out)
 	return sizeof host - 1 + n;
 }
 
+/*
+ * scheme://user:password@host (postgres://, mongodb+srv://, redis://,
+ * https://…) — keep the user, drop the password. The last '@' of the
+ * authority ends it: a password with an unencoded '@' goes whole.
+ */
+static size_t
+m_userinfo(const struct text *t, size_t i, struct buf *out)
+{
+	size_t j, colon = 0, at = 0;
+
+	if (!has_prefix(t, i, "://"))
+		return 0;
+	for (j = i + 3; j < t->len; j++) {
+		char c = t->s[j];
+
+		/* RFC 3986 userinfo characters only ('[' ends it, so an
+		 * already redacted password is left alone). */
+		if (!isgraph((unsigned char)c) || (unsigned char)c > 0x7e ||
+		    strchr("/?#\"'<>\\[]{}|^`", c))
+			break;
+		if (c == ':' && colon == 0 && at == 0)
+			colon = j;
+		if (c == '@')
+			at = j;
+	}
+	/* Redacted before: taken as it is, as far as the first time. */
+	if (at == 0 && colon != 0 && j == colon + 1 &&
+	    has_prefix(t, j, REDACTED "@")) {
+		buf_add(out, t->s + i, j + sizeof REDACTED - i);
+		return j + sizeof REDACTED - i;
+	}
+	if (at == 0 || colon == 0 || colon > at || colon + 1 == at)
+		return 0;
+	/* The user name may itself be a token ("https://ghp_…:x@"). */
+	buf_adds(out, "://");
+	redact_text(out, t->s + i + 3, colon - i - 3, t->depth);
+	buf_addc(out, ':');
+	buf_adds(out, REDACTED);
+	buf_addc(out, '@');
+	return at + 1 - i;
+}
+
+/* ---- authorization schemes -------------------------------------------------- */
+
 static int
 base64_has_colon(const char *s, size_t n)
 {
-	static const char al[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	unsigned int acc = 0;
-	int bits = 0;
+	unsigned char dec[512];
+	size_t len = b64_decode(s, n, dec, sizeof dec);
 
-	for (size_t i = 0; i < n && s[i] != '='; i++) {
-		const char *p = strchr(al, s[i]);
-
-		if (p == NULL || s[i] == '\0')
-			return 0;
-		acc = (acc << 6) | (unsigned int)(p - al);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (((acc >> bits) & 0xff) == ':')
-				return 1;
-		}
-	}
-	return 0;
+	return memchr(dec, ':', len) != NULL;
 }
 
 /* "Bearer TOKEN" and "Basic BASE64(user:password)": keep the scheme. */
@@ -274,55 +515,7 @@ m_auth_scheme(const struct text *t, size_t i, struct buf *out)
 	return w + sp + n;
 }
 
-/* scheme://user:password@host — keep the user, drop the password. */
-static size_t
-m_userinfo(const struct text *t, size_t i, struct buf *out)
-{
-	size_t j, colon = 0;
-
-	if (!has_prefix(t, i, "://"))
-		return 0;
-	for (j = i + 3; j < t->len; j++) {
-		char c = t->s[j];
-
-		/* RFC 3986 userinfo characters only ('[' ends it, so an
-		 * already redacted password is left alone). */
-		if (!isgraph((unsigned char)c) || (unsigned char)c > 0x7e ||
-		    strchr("/?#@\"'<>\\[]{}|^`", c))
-			break;
-		if (c == ':' && colon == 0)
-			colon = j;
-	}
-	if (j >= t->len || t->s[j] != '@' || colon == 0 || colon + 1 == j)
-		return 0;
-	/* The user name may itself be a token ("https://ghp_…:x@"). */
-	buf_adds(out, "://");
-	redact(out, t->s + i + 3, colon - i - 3);
-	buf_addc(out, ':');
-	buf_adds(out, REDACTED);
-	buf_addc(out, '@');
-	return j + 1 - i;
-}
-
-static const char *const secret_words[] = {
-	"password", "passwd", "pwd", "passphrase", "secret", "token",
-	"apikey", "api_key", "api-key", "accesskey", "access_key",
-	"access-key", "secretkey", "secret_key", "privatekey", "private_key",
-	"private-key", "credential", "credentials", "auth", "authorization",
-};
-
-static int
-secret_key(const char *s, size_t n)
-{
-	for (size_t k = 0; k < sizeof secret_words / sizeof *secret_words;
-	    k++) {
-		size_t w = strlen(secret_words[k]);
-
-		if (n >= w && strncasecmp(s + n - w, secret_words[k], w) == 0)
-			return 1;
-	}
-	return 0;
-}
+/* ---- values: where they start and end ------------------------------------- */
 
 /* Skips a closing quote after a key: '"', '\"' or '\''. */
 static size_t
@@ -341,32 +534,6 @@ skip_spaces(const struct text *t, size_t j)
 	while (j < t->len && (t->s[j] == ' ' || t->s[j] == '\t'))
 		j++;
 	return j;
-}
-
-/* After a key: '=' or ':' (not "://"), or Kubernetes' ',"value":'. */
-static size_t
-separator(const struct text *t, size_t j)
-{
-	size_t k;
-
-	j = skip_spaces(t, skip_quote(t, j));
-	if (j < t->len && t->s[j] == '=')
-		return j + 1;
-	if (j < t->len && t->s[j] == ':' && !has_prefix(t, j, "://"))
-		return j + 1;
-	if (j < t->len && t->s[j] == ',') {
-		k = skip_spaces(t, j + 1);
-		if (has_prefix(t, k, "\"value\""))
-			k += 7;
-		else if (has_prefix(t, k, "\\\"value\\\""))
-			k += 9;
-		else
-			return 0;
-		k = skip_spaces(t, k);
-		if (k < t->len && t->s[k] == ':')
-			return k + 1;
-	}
-	return 0;
 }
 
 /* The end of a value starting at j; *skip: its opening quote's length. */
@@ -420,6 +587,301 @@ flag_value(const struct text *t, size_t i, size_t n)
 	return j;
 }
 
+/* ---- command lines ---------------------------------------------------------- */
+
+enum {
+	CMD_GLUED = 1,		/* -pSECRET */
+	CMD_NEXT = 2,		/* -p SECRET, --user SECRET, --user=SECRET */
+	CMD_USERPASS = 4	/* the value is user:SECRET */
+};
+
+/*
+ * Flags whose value is a password only for some programs: mysql's -p
+ * takes its password glued (a separate word is the database), redis-cli
+ * -a, mongosh -p, sshpass -p, ldapsearch -w and sqlcmd -P a separate
+ * one, docker/podman/helm registry/az login -p either, curl -u and -U
+ * user:password. Programs are space-separated, with spaces around.
+ */
+struct cmd_flag {
+	const char *flag;
+	int form;
+	const char *programs;
+	const char *sub;	/* a word between program and flag, or NULL */
+};
+
+static const struct cmd_flag cmd_flags[] = {
+	{ "-p", CMD_GLUED, " mysql mysqldump mysqladmin mysqlimport mysqlshow "
+	    "mysqlcheck mysqlpump mysqlsh mysqlslap mysqlbinlog mariadb "
+	    "mariadb-dump mariadb-admin mariadb-import mariadb-show "
+	    "mariadb-check mariadb-slap mariadb-binlog ", NULL },
+	{ "-a", CMD_NEXT, " redis-cli valkey-cli keydb-cli ", NULL },
+	{ "-p", CMD_NEXT, " mongo mongosh mongodump mongorestore mongoexport "
+	    "mongoimport mongostat mongotop mongofiles rabbitmqadmin ", NULL },
+	{ "-p", CMD_GLUED | CMD_NEXT, " docker podman nerdctl buildah skopeo "
+	    "helm oras crane regctl az ", "login" },
+	{ "-p", CMD_GLUED | CMD_NEXT, " sshpass ", NULL },
+	{ "-w", CMD_GLUED | CMD_NEXT, " ldapsearch ldapadd ldapmodify "
+	    "ldapdelete ldapwhoami ldappasswd ldapcompare ldapmodrdn "
+	    "ldapexop ", NULL },
+	{ "-P", CMD_NEXT, " sqlcmd bcp mosquitto_pub mosquitto_sub "
+	    "mosquitto_rr ", NULL },
+	{ "-u", CMD_GLUED | CMD_NEXT | CMD_USERPASS, " curl ", NULL },
+	{ "-U", CMD_GLUED | CMD_NEXT | CMD_USERPASS, " curl ", NULL },
+	{ "--user", CMD_NEXT | CMD_USERPASS, " curl ", NULL },
+	{ "--proxy-user", CMD_NEXT | CMD_USERPASS, " curl ", NULL },
+};
+
+/* A byte of a command word (a program, an argument). */
+static int
+cmd_char(char c)
+{
+	return isgraph((unsigned char)c) && !strchr("\"'`,;|&(){}[]<>\\", c);
+}
+
+/* A byte no command reaches back over: a new command or structure. */
+static int
+cmd_boundary(char c)
+{
+	return c == '\0' || c == '\n' || strchr(";|&`(){}[]", c) != NULL;
+}
+
+/* Whether the word s[a..b) (its basename) is one of the listed. */
+static int
+word_in(const char *s, size_t a, size_t b, const char *list)
+{
+	const char *p;
+
+	for (p = s + b; p > s + a && p[-1] != '/'; p--)
+		;
+	a = (size_t)(p - s);
+	for (p = list; (p = strchr(p, ' ')) != NULL && p[1] != '\0'; p++) {
+		size_t n = strcspn(p + 1, " ");
+
+		if (n == b - a && memcmp(p + 1, s + a, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The flag at i belongs to one of f's programs: the words before it on
+ * the same command (at most 400 bytes back, not past ;, |, &&, a
+ * newline or a JSON "\n") name the program, and f->sub comes between.
+ */
+static int
+in_command(const struct text *t, size_t i, const struct cmd_flag *f)
+{
+	const char *s = t->s;
+	size_t lo = i > 400 ? i - 400 : 0, a, b = i;
+	int seen_sub = f->sub == NULL, stop = 0;
+
+	while (!stop && b > lo) {
+		while (b > lo && !cmd_char(s[b - 1])) {
+			if (cmd_boundary(s[b - 1]))
+				return 0;
+			b--;
+		}
+		for (a = b; a > lo && cmd_char(s[a - 1]); a--)
+			;
+		/* "\nmysql": the escape's letter starts a new line. */
+		if (a > lo && s[a - 1] == '\\' && a < b && strchr("nrt", s[a])) {
+			stop = s[a] != 't';
+			a++;
+		}
+		if (a == b)
+			break;
+		if (!seen_sub)
+			seen_sub = b - a == strlen(f->sub) &&
+			    memcmp(s + a, f->sub, b - a) == 0;
+		else if (word_in(s, a, b, f->programs))
+			return 1;
+		b = a;
+	}
+	return 0;
+}
+
+/* Where a flag's value starts, per the forms it takes; 0: none. */
+static size_t
+cmd_value(const struct text *t, size_t i, size_t n, int form)
+{
+	size_t j = i + n;
+
+	if (j >= t->len)
+		return 0;
+	if ((form & CMD_NEXT) && n > 2 && t->s[j] == '=')
+		return j + 1;
+	if ((form & CMD_GLUED) && cmd_char(t->s[j]))
+		return j;
+	if ((form & CMD_NEXT) && !cmd_char(t->s[j]))
+		return flag_value(t, i, n);
+	return 0;
+}
+
+static size_t
+m_cmd_flag(const struct text *t, size_t i, struct buf *out)
+{
+	const struct cmd_flag *f;
+	size_t n, j, end, skip;
+	const char *colon;
+
+	if (t->s[i] != '-')
+		return 0;
+	for (f = cmd_flags; f < cmd_flags + sizeof cmd_flags /
+	    sizeof *cmd_flags; f++) {
+		n = strlen(f->flag);
+		if (!has_prefix(t, i, f->flag) ||
+		    (j = cmd_value(t, i, n, f->form)) == 0)
+			continue;
+		end = value_end(t, j, &skip);
+		j += skip;
+		if (f->form & CMD_USERPASS) {
+			colon = memchr(t->s + j, ':', end - j);
+			if (colon == NULL)
+				continue;	/* curl asks for it */
+			j = (size_t)(colon - t->s) + 1;
+		}
+		if (end <= j || !in_command(t, i, f))
+			continue;
+		/* Replaced before: taken as it is, the same stretch as the
+		 * first time, so nothing inside is looked at again. */
+		if (is_redaction(t->s + j, end - j)) {
+			buf_add(out, t->s + i, end - i);
+			return end - i;
+		}
+		if (redacted(t->s + j, end - j))
+			continue;
+		buf_add(out, t->s + i, j - i);
+		buf_adds(out, REDACTED);
+		return end - i;
+	}
+	return 0;
+}
+
+/* ---- named values -------------------------------------------------------------- */
+
+enum {
+	NAME_SEGMENT = 1,	/* a whole word of the name: "pass", "db_pass",
+				 * "dbPass", not "bypass" */
+	NAME_GATED = 2,		/* only values that look generated */
+	NAME_NOT = 4		/* not a secret, though a shorter one matches */
+};
+
+struct secret_name {
+	const char *word;	/* the name's ending, lower case */
+	size_t len;
+	int flags;
+};
+
+#define NAME(w, f)	{ w, sizeof w - 1, f }
+
+static const struct secret_name secret_names[] = {
+	NAME("password", 0), NAME("passwd", 0), NAME("pwd", 0),
+	NAME("passphrase", 0), NAME("pass", NAME_SEGMENT),
+	NAME("pw", NAME_SEGMENT), NAME("secret", 0), NAME("token", 0),
+	NAME("bearer", 0), NAME("apikey", 0), NAME("api_key", 0),
+	NAME("api-key", 0), NAME("accesskey", 0), NAME("access_key", 0),
+	NAME("access-key", 0), NAME("secretkey", 0), NAME("secret_key", 0),
+	NAME("secret-key", 0), NAME("privatekey", 0), NAME("private_key", 0),
+	NAME("private-key", 0), NAME("accountkey", 0),
+	NAME("account_key", 0), NAME("account-key", 0),
+	NAME("credential", 0), NAME("credentials", 0), NAME("auth", 0),
+	NAME("authorization", 0), NAME("client-key-data", 0),
+	NAME("client-certificate-data", 0), NAME("key", NAME_GATED),
+	NAME("signature", NAME_GATED), NAME("sig", NAME_SEGMENT | NAME_GATED),
+	NAME("publickey", NAME_NOT), NAME("public_key", NAME_NOT),
+	NAME("public-key", NAME_NOT), NAME("pubkey", NAME_NOT),
+};
+
+/* The word ends the name s[0..n) as a word of its own. */
+static int
+segment_end(const char *s, size_t n, size_t w)
+{
+	char before;
+
+	if (n == w)
+		return 1;
+	before = s[n - w - 1];
+	return strchr("_-.", before) != NULL || (islower((unsigned char)before)
+	    && isupper((unsigned char)s[n - w]));
+}
+
+/* The longest entry of secret_names the name s[0..n) ends with; NULL:
+ * none, or one marked NAME_NOT. */
+static const struct secret_name *
+secret_name(const char *s, size_t n)
+{
+	const struct secret_name *best = NULL, *e;
+	char last;
+
+	if (n == 0)
+		return NULL;
+	last = (char)tolower((unsigned char)s[n - 1]);
+	for (e = secret_names; e < secret_names + sizeof secret_names /
+	    sizeof *secret_names; e++) {
+		/* The last letter first: most names end in none of them. */
+		if (e->word[e->len - 1] != last || n < e->len ||
+		    strncasecmp(s + n - e->len, e->word, e->len) != 0 ||
+		    ((e->flags & NAME_SEGMENT) && !segment_end(s, n, e->len)))
+			continue;
+		if (best == NULL || e->len > best->len)
+			best = e;
+	}
+	return best && !(best->flags & NAME_NOT) ? best : NULL;
+}
+
+/*
+ * A value that looks generated rather than written: 16 or more
+ * characters of base64, URL-encoded or hex text, with upper and lower
+ * case and digits, or 32 or more hex digits. "kube-system/coredns" and
+ * "/etc/ssl/tls.key" do not; "wJalrXUtnFEMI/K7MDENG" does.
+ */
+static int
+looks_generated(const char *s, size_t n)
+{
+	int upper = 0, lower = 0, digit = 0, hex = 1;
+
+	if (n < 16)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && !strchr("+/=_-.~%", c))
+			return 0;
+		upper |= isupper(c) != 0;
+		lower |= islower(c) != 0;
+		digit |= isdigit(c) != 0;
+		hex &= isxdigit(c) != 0;
+	}
+	return (upper && lower && digit) || (hex && digit && n >= 32 &&
+	    (upper || lower));
+}
+
+/* After a key: '=' or ':' (not "://"), or Kubernetes' ',"value":'. */
+static size_t
+separator(const struct text *t, size_t j)
+{
+	size_t k;
+
+	j = skip_spaces(t, skip_quote(t, j));
+	if (j < t->len && t->s[j] == '=')
+		return j + 1;
+	if (j < t->len && t->s[j] == ':' && !has_prefix(t, j, "://"))
+		return j + 1;
+	if (j < t->len && t->s[j] == ',') {
+		k = skip_spaces(t, j + 1);
+		if (has_prefix(t, k, "\"value\""))
+			k += 7;
+		else if (has_prefix(t, k, "\\\"value\\\""))
+			k += 9;
+		else
+			return 0;
+		k = skip_spaces(t, k);
+		if (k < t->len && t->s[k] == ':')
+			return k + 1;
+	}
+	return 0;
+}
+
 /* An authorization scheme word at j ("Bearer ", "Basic "): its length. */
 static size_t
 scheme_word(const struct text *t, size_t j)
@@ -433,17 +895,64 @@ scheme_word(const struct text *t, size_t j)
 	return 0;
 }
 
+/* A value that holds no secret of its own: true, false, null, or, not
+ * quoted, a JSON object or array (its members are looked at one by one). */
+static int
+no_secret(const char *s, size_t n, size_t quote)
+{
+	return (quote == 0 && n > 0 && (*s == '{' || *s == '[')) ||
+	    (n == 4 && (memcmp(s, "true", 4) == 0 ||
+	    memcmp(s, "null", 4) == 0)) || (n == 5 && memcmp(s, "false", 5)
+	    == 0);
+}
+
+/*
+ * Label sets name things: kube-state-metrics labels a Secret's series
+ * with its name ({"metric":{…,"secret":"db-creds"}}), and alerts and
+ * log streams carry the same labels ("labels", "stream"). A name of
+ * lower-case letters, digits, '-' and '.' right inside one of those
+ * objects is not a secret.
+ */
+static int
+secret_label(const struct text *t, size_t i, size_t n, size_t v, size_t e)
+{
+	static const char *const sets[] = { "\"metric\":", "\"labels\":",
+	    "\"stream\":" };
+	size_t k, w;
+
+	if (n != 6 || memcmp(t->s + i, "secret", 6) != 0 || e <= v)
+		return 0;
+	for (k = v; k < e; k++)
+		if (!islower((unsigned char)t->s[k]) &&
+		    !isdigit((unsigned char)t->s[k]) && !strchr("-.", t->s[k]))
+			return 0;
+	for (k = i; k > 0 && t->s[k - 1] != '{'; k--)
+		if (t->s[k - 1] == '}')
+			return 0;
+	for (size_t j = 0; j < sizeof sets / sizeof *sets; j++) {
+		w = strlen(sets[j]);
+		if (k >= w + 1 && memcmp(t->s + k - 1 - w, sets[j], w) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* password=… , "client_secret": "…", DB_PASSWORD","value":"…" */
 static size_t
 m_pair(const struct text *t, size_t i, struct buf *out)
 {
-	size_t n, j, skip, end, sw;
+	const struct secret_name *name;
+	size_t n, j, skip, end, sw, v;
+	int json;
 
 	n = span(t, i, "_.-");
-	if (n == 0 || !secret_key(t->s + i, n))
+	if (n == 0 || (name = secret_name(t->s + i, n)) == NULL)
 		return 0;
 	if ((j = separator(t, i + n)) == 0 && (j = flag_value(t, i, n)) == 0)
 		return 0;
+	/* "key": 1234 in JSON: the replacement is a JSON string. */
+	json = i > 0 && t->s[i - 1] == '"' && (i < 2 || t->s[i - 2] != '\\')
+	    && i + n < t->len && t->s[i + n] == '"' && t->s[j - 1] == ':';
 	j = skip_spaces(t, j);
 	end = value_end(t, j, &skip);
 	sw = skip ? 0 : scheme_word(t, j);
@@ -454,34 +963,52 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 		if (s2)
 			return 0;
 	}
-	/* Already redacted, perhaps by another matcher: leave it. */
-	if (end <= j + skip + sw || memmem(t->s + j + skip + sw,
-	    end - j - skip - sw, REDACTED, sizeof REDACTED - 2) != NULL)
+	v = j + skip + sw;
+	/* Replaced before: taken as it is, so a second pass consumes what
+	 * the first did. Redacted in part by other matchers: left alone. */
+	if (is_redaction(t->s + v, end - v)) {
+		buf_add(out, t->s + i, end - i);
+		return end - i;
+	}
+	if (end <= v || redacted(t->s + v, end - v) ||
+	    no_secret(t->s + v, end - v, skip) ||
+	    ((name->flags & NAME_GATED) && !looks_generated(t->s + v, end - v))
+	    || secret_label(t, i, n, v, end))
 		return 0;
-	buf_add(out, t->s + i, j + skip + sw - i);
+	buf_add(out, t->s + i, v - i);
+	if (json && skip == 0 && sw == 0) {
+		buf_adds(out, "\"" REDACTED "\"");
+		return end - i;
+	}
 	buf_adds(out, REDACTED);
 	return end - i;
 }
 
+/* ---- the engine ---------------------------------------------------------------- */
+
 typedef size_t (*matcher)(const struct text *, size_t, struct buf *);
 
-size_t
-redact(struct buf *out, const char *s, size_t len)
+static size_t
+redact_text(struct buf *out, const char *s, size_t len, int depth)
 {
-	static const matcher anywhere[] = { m_pem, m_userinfo, m_slack_hook };
-	static const matcher at_word[] = { m_jwt, m_token, m_auth_scheme,
-	    m_pair };
-	struct text t = { s, len };
-	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1;
+	static const matcher anywhere[] = { m_pem, m_userinfo, m_slack_hook,
+	    m_putty };
+	static const matcher at_word[] = { m_jwt, m_token, m_b64,
+	    m_auth_scheme, m_cmd_flag, m_pair };
+	struct text t = { s, len, depth };
+	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1, mark = 0;
 
 	while (i < len) {
 		n = 0;
-		for (k = 0; n == 0 && k < sizeof anywhere / sizeof *anywhere; k++)
-			if (s[i] == '-' || s[i] == ':' || s[i] == 'h') {
-				buf_add(out, s + run, i - run);
-				run = i;
+		/* The bytes the anywhere matchers start with. */
+		if (s[i] == '-' || s[i] == ':' || s[i] == 'h' || s[i] == 'P') {
+			buf_add(out, s + run, i - run);
+			run = i;
+			mark = out->len;
+			for (k = 0; n == 0 && k < sizeof anywhere /
+			    sizeof *anywhere; k++)
 				n = anywhere[k](&t, i, out);
-			}
+		}
 		/* Right after a replacement counts as a word start: the
 		 * replacement ends in ']', as it will when redacted again. */
 		/* "--db-password=…": a flag is a word, dashes and all. */
@@ -489,18 +1016,28 @@ redact(struct buf *out, const char *s, size_t len)
 		    (word_start(&t, i) || i == last)) {
 			buf_add(out, s + run, i - run);
 			run = i;
+			mark = out->len;
 			for (k = 0; n == 0 && k < sizeof at_word / sizeof *at_word;
 			    k++)
 				n = at_word[k](&t, i, out);
 		}
 		if (n > 0) {
+			/* A matcher may take a stretch as it is (redacted
+			 * before): that is no new secret. */
+			count += out->len - mark != n ||
+			    memcmp(out->p + mark, s + i, n) != 0;
 			i += n;
 			run = last = i;
-			count++;
 		} else {
 			i++;
 		}
 	}
 	buf_add(out, s + run, len - run);
 	return count;
+}
+
+size_t
+redact(struct buf *out, const char *s, size_t len)
+{
+	return redact_text(out, s, len, 0);
 }

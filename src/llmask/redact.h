@@ -11,11 +11,15 @@
 /*
  * Appends s (len bytes, may hold NULs) to out with every secret replaced by
  * REDACTED; returns how many were replaced (0: out got s unchanged).
- * Found: bearer and basic credentials, KEY=VALUE / "KEY": VALUE pairs whose
- * key ends in password, secret, token, api key, access key, private key,
- * credential(s) or auth (also Kubernetes' {"name":KEY,"value":V} form),
- * URLs with user:password, AWS access key ids, GitHub, GitLab, Slack and
- * OpenAI tokens, Slack webhook paths, JWTs and PEM private keys.
+ * Redacting the result again changes nothing. Found: values named as
+ * secrets (password, token, api key, AccountKey, client-key-data, … as
+ * k=v, "k":"v", k: v, --k v and Kubernetes' {"name":K,"value":V}), and
+ * generated-looking values under names ending in key or sig; password
+ * flags of database, cache and registry clients and curl -u; URLs with
+ * user:password; bearer and basic credentials; tokens known by their
+ * prefix (AWS, GitHub, GitLab, Slack, OpenAI, Google, Hugging Face,
+ * Stripe, …); Slack webhook paths; JWTs; PEM, PGP and PuTTY private
+ * keys; base64 text that decodes to any of these. See redact.c.
  */
 size_t redact(struct buf *out, const char *s, size_t len);
 

@@ -52,6 +52,7 @@ struct engine {
 	struct http_pool *pool;
 	struct mask *mask;
 	struct template *tpl;
+	struct cache *cache;	/* --cache, NULL: none */
 	int inflight;		/* jobs BUSY: sent, no final answer yet */
 	int upstream_failed;	/* exit 3 */
 	int bad_input;		/* exit 2 */
@@ -210,7 +211,7 @@ job_fail(struct job *j, int fatal, const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	if (j->lineno)
-		msg_warn("stdin:%zu: %s", j->lineno, text);
+		msg_at("stdin", j->lineno, "%s", text);
 	else
 		msg_warn("%s", text);
 	j->state = JOB_FAILED;
@@ -225,7 +226,7 @@ remember(struct engine *e, struct job *j)
 {
 	jv entry;
 
-	if (e->o->cache_dir == NULL)
+	if (e->cache == NULL)
 		return;
 	entry = JV_OBJECT(jv_string("content"), content_string(&j->ans),
 	    jv_string("model"), jv_string(j->model),
@@ -234,7 +235,7 @@ remember(struct engine *e, struct job *j)
 	if (j->eval_ns > 0)
 		entry = jv_object_set(entry, jv_string("eval_ns"),
 		    jv_number(j->eval_ns));
-	cache_put(e->o->cache_dir, j->key, entry);
+	cache_put(e->cache, j->key, entry);
 }
 
 /* An invalid answer: ask again, telling the model what was wrong. */
@@ -331,7 +332,7 @@ job_send(struct engine *e, struct job *j)
 static int
 from_cache(struct engine *e, struct job *j)
 {
-	jv entry = cache_get(e->o->cache_dir, j->key), v;
+	jv entry = cache_get(e->cache, j->key), v;
 	const char *content = jv_get_str(entry, "content");
 	const char *model = jv_get_str(entry, "model");
 
@@ -376,12 +377,12 @@ job_begin(struct engine *e, struct job *j, const char *user, size_t n)
 		jv body = backend_body(o, jv_copy(j->messages));
 
 		if (jsonl_write(stdout, body) != 0)
-			msg_die(EXIT_USAGE, "write error on stdout");
+			msg_die(EXIT_LOCAL, "write error on stdout");
 		j->state = JOB_IDLE;
 		return;
 	}
 	j->state = JOB_QUEUED;
-	if (o->cache_dir) {
+	if (e->cache) {
 		jv body = backend_body(o, jv_copy(j->messages));
 
 		jsonl_dump(&j->body, body);
@@ -425,18 +426,22 @@ emit(struct engine *e, struct job *j)
 	usage = JV_OBJECT(jv_string("prompt_tokens"),
 	    jv_number(j->prompt_tokens),
 	    jv_string("completion_tokens"), jv_number(j->completion_tokens));
-	rec = jv_object_set(rec, jv_string(o->key), jv_copy(j->result));
-	rec = jv_object_set(rec, jv_string("model"), jv_string(j->model));
-	rec = jv_object_set(rec, jv_string("usage"), usage);
-	rec = jv_object_set(rec, jv_string("ms"), jv_number(round(ms)));
+	rec = jv_object_set(rec, jv_string(o->answer_field),
+	    jv_copy(j->result));
+	rec = jv_object_set(rec, jv_string(o->meta[META_MODEL]),
+	    jv_string(j->model));
+	rec = jv_object_set(rec, jv_string(o->meta[META_USAGE]), usage);
+	rec = jv_object_set(rec, jv_string(o->meta[META_MS]),
+	    jv_number(round(ms)));
 	if (j->eval_ns > 0)
-		rec = jv_object_set(rec, jv_string("tokens_per_second"),
+		rec = jv_object_set(rec, jv_string(o->meta[META_TPS]),
 		    jv_number(round(j->eval_tokens / (j->eval_ns / 1e9) * 100)
 		    / 100));
 	if (j->cached)
-		rec = jv_object_set(rec, jv_string("cached"), jv_true());
+		rec = jv_object_set(rec, jv_string(o->meta[META_CACHED]),
+		    jv_true());
 	if (jsonl_write(stdout, rec) != 0)
-		msg_die(EXIT_USAGE, "write error on stdout");
+		msg_die(EXIT_LOCAL, "write error on stdout");
 }
 
 static void
@@ -467,12 +472,13 @@ ask_once(struct engine *e, const struct buf *data, size_t omitted)
 
 /*
  * Reads every record: into data as compact lines, or into *all for a
- * template. Stops keeping records past --max-input (and counts them in
- * *omitted with --truncate); returns -1 when the input is too big.
+ * template, counting them in *kept. Stops keeping records past
+ * --max-input (and counts them in *omitted with --truncate); returns -1
+ * when the input is too big.
  */
 static int
 read_all(struct engine *e, struct jsonl *in, struct buf *data, jv *all,
-    size_t *omitted)
+    size_t *omitted, size_t *kept)
 {
 	const struct llm *o = e->o;
 	size_t have = 0, raw = 0, n, limit = (size_t)o->max_input;
@@ -508,6 +514,7 @@ read_all(struct engine *e, struct jsonl *in, struct buf *data, jv *all,
 			continue;
 		}
 		raw += n;
+		++*kept;
 		if (o->template) {
 			*all = jv_array_append(*all, v);
 		} else {
@@ -520,16 +527,43 @@ read_all(struct engine *e, struct jsonl *in, struct buf *data, jv *all,
 	return 0;
 }
 
+/*
+ * Whether a question can be asked about what was read: not after a read
+ * error (the reader said which), nor about no records at all, which is
+ * what a failed command before llmask in a pipeline leaves: an answer
+ * about nothing would pass for a summary.
+ */
+static int
+have_input(struct engine *e, struct jsonl *in, size_t kept, size_t omitted)
+{
+	/* The reader reads stdin (llm_run); its error flag outlives it. */
+	if (ferror(stdin))
+		msg_at("stdin", 0, "nothing asked: the input could not be read%s",
+		    jsonl_lineno(in) > 0 ? " to its end" : "");
+	else if (kept == 0 && omitted > 0)
+		msg_at("stdin", 0, "nothing asked: no record fits in "
+		    "--max-input %lld characters", e->o->max_input);
+	else if (kept == 0 && jsonl_bad(in) > 0)
+		msg_at("stdin", 0, "nothing asked: no valid record");
+	else if (kept == 0)
+		msg_at("stdin", 0, "no input records: nothing to ask about "
+		    "(--no-input sends the prompt alone)");
+	else
+		return 1;
+	return 0;
+}
+
 static int
 run_all(struct engine *e, struct jsonl *in)
 {
 	struct buf data = BUF_INIT;
 	jv all = jv_array();
-	size_t omitted = 0;
+	size_t omitted = 0, kept = 0;
 	char *err = NULL;
 	int rc = 0;
 
-	if (read_all(e, in, &data, &all, &omitted) != 0) {
+	if (read_all(e, in, &data, &all, &omitted, &kept) != 0 ||
+	    !have_input(e, in, kept, omitted)) {
 		rc = -1;
 	} else if (e->o->template) {
 		if (template_render(e->tpl, all, &data, &err) != 0) {
@@ -555,6 +589,39 @@ run_all(struct engine *e, struct jsonl *in)
 
 /* ---- --each -------------------------------------------------------------- */
 
+/*
+ * The answer record is the input record plus llmask's fields: one that
+ * is already there would be lost. Returns 0 when rec (borrowed) has
+ * room for them, else -1 after saying which field is in the way.
+ */
+static int
+room_for_answer(const struct llm *o, struct jsonl *in, jv rec)
+{
+	const char *clash = NULL;
+
+	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+		/* Kept as {"input": rec}. */
+		if (strcmp(o->answer_field, "input") == 0)
+			clash = "input";
+	} else if (jv_object_has(jv_copy(rec), jv_string(o->answer_field))) {
+		clash = o->answer_field;
+	} else {
+		for (int i = 0; i < META_N && clash == NULL; i++)
+			if (jv_object_has(jv_copy(rec), jv_string(o->meta[i])))
+				clash = o->meta[i];
+	}
+	if (clash == NULL)
+		return 0;
+	if (strcmp(clash, o->answer_field) == 0)
+		jsonl_warn(in, "field '%s' would be overwritten by the answer: "
+		    "name another with --answer-field NAME", clash);
+	else
+		jsonl_warn(in, "field '%s' would be overwritten by llmask's "
+		    "own: give --meta-prefix PREFIX to name llmask's fields "
+		    "apart", clash);
+	return -1;
+}
+
 /* Reads the next good record and starts its job; 0 at the end. */
 static int
 next_each(struct engine *e, struct jsonl *in, struct job *j)
@@ -567,6 +634,10 @@ next_each(struct engine *e, struct jsonl *in, struct job *j)
 	while (!ok && (rc = jsonl_next(in, &v)) != 0) {
 		if (rc < 0)
 			continue;
+		if (room_for_answer(e->o, in, v) != 0) {
+			jv_free(v);
+			continue;
+		}
 		buf_reset(&data);
 		if (e->mask)
 			mask_learn(e->mask, v);
@@ -606,11 +677,11 @@ static void
 say_unasked(struct jsonl *in, size_t first, int eof)
 {
 	if (first > 0)
-		msg_warn("stdin:%zu: not asked, nor any record after it: "
-		    "stopped at the error above", first);
+		msg_at("stdin", first, "not asked, nor any record after it: "
+		    "stopped at the error above");
 	else if (!eof)
-		msg_warn("stdin: records after line %zu not asked: stopped at "
-		    "the error above", jsonl_lineno(in));
+		msg_at("stdin", 0, "records after line %zu not asked: stopped "
+		    "at the error above", jsonl_lineno(in));
 }
 
 static void
@@ -649,6 +720,17 @@ run_each(struct engine *e, struct jsonl *in)
 	}
 	if (e->stop)
 		say_unasked(in, unasked, eof);
+	/* Records before a read error are answered; the rest is lost. */
+	if (ferror(stdin)) {
+		if (jsonl_lineno(in) > 0)
+			msg_at("stdin", 0, "records after line %zu not asked: "
+			    "the input could not be read to its end",
+			    jsonl_lineno(in));
+		else
+			msg_at("stdin", 0, "nothing asked: the input could not "
+			    "be read");
+		e->bad_input = 1;
+	}
 	free(ring);
 }
 
@@ -660,6 +742,10 @@ llm_run(const struct llm *o)
 
 	memset(&e, 0, sizeof e);
 	e.o = o;
+	/* --dry-run sends nothing, so it neither reads nor makes a cache. */
+	if (o->cache_dir && !o->dry_run && cache_open(o->cache_dir,
+	    &e.cache) != 0)
+		return EXIT_USAGE;
 	e.where = http_url_redact(o->endpoint);
 	e.pool = http_pool_new(&o->http, o->mode == MODE_EACH ? o->jobs : 1);
 	if (o->mask_names)
@@ -681,6 +767,7 @@ llm_run(const struct llm *o)
 	http_pool_free(e.pool);
 	mask_free(e.mask);
 	template_free(e.tpl);
+	cache_close(e.cache);
 	free(e.where);
 	if (e.upstream_failed)
 		return EXIT_UPSTREAM;

@@ -42,8 +42,8 @@ for api in ollama openai; do
 
 	reset
 	printf '{"a":1}\n[1,2]\n"text"\n' >"$T_DIR/mixed"
-	expect_status "$api: --each with --key" 0 ask "$T_DIR/mixed" "$@" -m m --each --key verdict -p x
-	expect_eq "$api: --key names the field; other values are wrapped as input" \
+	expect_status "$api: --each with --answer-field" 0 ask "$T_DIR/mixed" "$@" -m m --each --answer-field verdict -p x
+	expect_eq "$api: --answer-field names the field; other values are wrapped as input" \
 	    '[{"a":1,"verdict":"fixture answer"},{"input":[1,2],"verdict":"fixture answer"},{"input":"text","verdict":"fixture answer"}]' \
 	    "$(jq -sc 'map(del(.model, .usage, .ms, .tokens_per_second))' "$T_DIR/out")"
 	expect_eq "$api: --each sends one record per request" '[["{\"a\":1}"],["[1,2]"],["\"text\""]]' \

@@ -55,11 +55,17 @@ done
 expect_eq "--mask-names: names after JSON escapes are masked" "" "$leaked"
 ok_if "--mask-names: the same pod, the same placeholder" sh -c 'jq -r ".messages[-1].content" "$1" | grep -qF "\"pod\":\"pod-1\",\"msg\":\"oops\\npod-1 died\\tip-1 down"' - "$T_DIR/out"
 
-# --key naming a field llmask writes itself would lose the answer.
+# --answer-field naming a field llmask writes itself would lose the answer.
 for k in model usage ms tokens_per_second cached; do
-	expect_status "--key $k is a usage error" 2 llmask --url http://127.0.0.1:9 --dry-run -p x --each --key "$k"
+	expect_status "--answer-field $k is a usage error" 2 llmask --url http://127.0.0.1:9 --dry-run -p x --each --answer-field "$k"
 done
-expect_match "and says why" "^llmask: invalid --key 'cached': llmask writes that field itself" "$(head -n 1 "$T_DIR/err")"
+expect_match "and says why" "^llmask: invalid --answer-field 'cached': llmask writes that field itself" "$(head -n 1 "$T_DIR/err")"
+expect_status "... unless --meta-prefix moves llmask's own" 0 sh -c 'echo "{}" | llmask --url http://127.0.0.1:9 --dry-run -p x --each --answer-field ms --meta-prefix llm_'
+expect_status "--answer-field equal to a prefixed name: a usage error" 2 llmask --url http://127.0.0.1:9 --dry-run -p x --no-input --answer-field llm_ms --meta-prefix llm_
+# --key is the client key, as in every opspipe program; the answer's
+# field was once --key NAME: that use is named, not silently ignored.
+expect_status "--key NAME (the old answer field): a usage error" 2 llmask --url http://127.0.0.1:9 --dry-run -p x --no-input --key summary
+expect_match "... that points to --answer-field" "^llmask: --key 'summary': no such file: --key is the client certificate's private key; the answer's field is --answer-field NAME" "$(head -n 1 "$T_DIR/err")"
 
 # A type name the checker does not know would check nothing: a typo in
 # a schema must not turn validation off.
@@ -108,13 +114,13 @@ cp "$T_DIR/err" "$T_DIR/err1"
 expect_status "a stream cut short is exit 3" 3 llmask --url "$url" -p x --no-input
 expect_match "the message says so" "^llmask: http://127.0.0.1:$port/api/chat: the answer ended before it was complete" "$(cat "$T_DIR/err")"
 expect_eq "the URL's password is in no message" 0 "$(cat "$T_DIR/err1" "$T_DIR/err" | grep -c url-pa55)"
-# The network options llmask renames or no other test reaches. A TLS
+# The network options no other test reaches. A TLS
 # handshake with the plain-HTTP fixture loads the client key and CA file
 # first, so a missing file is named before anything is sent.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T_DIR/client.key" \
     -out "$T_DIR/client.pem" -days 1 -subj /CN=llmask-test 2>/dev/null
-expect_status "--cert-key: a missing key file is exit 3" 3 \
-    llmask --url "https://127.0.0.1:$port" --retries 0 -p x --no-input --cert "$T_DIR/client.pem" --cert-key "$T_DIR/none.key"
+expect_status "--key: a missing key file is exit 3" 3 \
+    llmask --url "https://127.0.0.1:$port" --retries 0 -p x --no-input --cert "$T_DIR/client.pem" --key "$T_DIR/none.key"
 expect_match "and names it as the client key" "unable to set private key file: '.*none.key'" "$(cat "$T_DIR/err")"
 expect_status "--cacert: a missing CA file is exit 3" 3 \
     llmask --url "https://127.0.0.1:$port" --retries 0 -p x --no-input --cacert "$T_DIR/none-ca.pem"

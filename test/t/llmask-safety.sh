@@ -26,6 +26,20 @@ cat >"$T_DIR/secrets" <<'EOF'
 {"tls.key":"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAprivatekeymaterial\n-----END RSA PRIVATE KEY-----","tls.crt":"-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----"}
 {"config":"client_secret: 'oauth-cl1ent-s3cret'","api_key":"k-123-xyz"}
 EOF
+# What the model gets instead, line by line.
+cat >"$T_DIR/redacted" <<'EOF'
+{"env":[{"name":"DB_PASSWORD","value":"[REDACTED]"},{"name":"HOME","value":"/root"}]}
+{"msg":"GET /login?user=bob&password=[REDACTED]&next=/ 302","level":"info"}
+{"headers":{"Authorization":"[REDACTED]"}}
+{"cmd":"curl -H 'Authorization: Basic [REDACTED]' https://api.example.com/"}
+{"dsn":"postgres://app:[REDACTED]@db.internal:5432/shop"}
+{"aws":"[REDACTED]","aws_secret_access_key":"[REDACTED]"}
+{"gh":"[REDACTED]","gl":"[REDACTED]","slack":"[REDACTED]"}
+{"hook":"https://hooks.slack.com/services/[REDACTED]"}
+{"jwt":"[REDACTED]"}
+{"tls.key":"[REDACTED]","tls.crt":"-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----"}
+{"config":"client_secret: '[REDACTED]'","api_key":"[REDACTED]"}
+EOF
 # The secret parts: none may reach the model.
 secrets='Hunter2-db-pw Tr0ub4dor eyJzdWIiOiJib2IifQ Ym9iOnMzY3IzdC1iYXNpYw== Pg-pa55-word
 AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI ghp_0123456789 glpat-0123456789 xoxb-123456789012
@@ -71,6 +85,10 @@ for api in ollama openai; do
 		grep -qF -- "$s" "$T_DIR/dry" && leaked="$leaked $s"
 	done
 	expect_eq "$api: --dry-run shows the redacted body" "" "$leaked"
+	expect_eq "$api: --dry-run shows exactly what is sent: each secret replaced, the rest kept" \
+	    "$(cat "$T_DIR/redacted")" \
+	    "$(jq -r '.messages[-1].content' "$T_DIR/dry" | sed -n '/^BEGIN DATA$/,/^END DATA$/p' | sed '1d;$d')"
+	expect_eq "$api: ... and sends nothing" 0 "$(sent length)"
 done
 
 # --- masking names -------------------------------------------------------------

@@ -95,6 +95,18 @@ $block" -c '[{role:"user",content:$c}]')" "$(sent '.[0].body.messages')"
 	expect_status "$api: --dry-run" 0 sh -c 'llmask "$@" --dry-run --system S -p "Which pod restarts?" <"$0"' "$T_DIR/in" "$@"
 	cp "$T_DIR/out" "$T_DIR/dry"
 	expect_eq "$api: --dry-run sends nothing" 0 "$(sent length)"
+	if [ "$api" = ollama ]; then
+		tail='"stream":true'
+		model=phi3:mini
+	else
+		tail='"stream":true,"stream_options":{"include_usage":true}'
+		model=gpt-4o-mini
+	fi
+	expect_eq "$api: --dry-run shows the request body, byte for byte" \
+	    "{\"model\":\"$model\",\"messages\":$(jq -n --arg c "Which pod restarts?
+
+$block" -c '[{role:"system",content:"S"},{role:"user",content:$c}]'),$tail}" \
+	    "$(cat "$T_DIR/dry")"
 	llmask "$@" --system S -p "Which pod restarts?" <"$T_DIR/in" >/dev/null
 	expect_eq "$api: --dry-run prints exactly the body that is sent" \
 	    "$(sent '.[0].body' | jq -cS .)" "$(jq -cS . "$T_DIR/dry")"

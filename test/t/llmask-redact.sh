@@ -1,0 +1,222 @@
+#!/bin/sh
+# llmask's redaction, form by form and at random, asserted on what
+# --dry-run shows would be sent: each secret form (password flags of
+# database, cache and registry clients, cloud storage keys and SAS
+# signatures, API keys by prefix, kubeconfig fields, PGP and PEM private
+# keys, registry auth JSON, base64 Secret data) is replaced and the text
+# around it kept exactly; random generated tokens next to secret-like
+# names in every form are all caught; and ordinary logs, objects and
+# Prometheus series (the harness Prometheus's own metrics, promq's and
+# statz's records) come through unchanged, but for two known prose lines.
+# shellcheck disable=SC2016 # jq programs stay literal
+# shellcheck source=test/lib.sh
+. "${OPSPIPE_TOP:-.}/test/lib.sh"
+unset LLMASK_URL OPENAI_BASE_URL OPENAI_API_KEY OLLAMA_HOST LLMASK_MODEL LLMASK_CACHE
+
+# dry: one question about all records; nothing is sent (port 9).
+dry() { llmask --url http://127.0.0.1:9 --dry-run -p x --max-input 100000000; }
+# data_lines: the data block of the body on stdin, one record a line.
+data_lines() { jq -r '.messages[-1].content' | sed -n '/^BEGIN DATA$/,/^END DATA$/p' | sed '1d;$d'; }
+
+# --- one form a line: NAME, input record, what is sent ("=": unchanged) ---
+cat >"$T_DIR/forms" <<'FORMS'
+mysql -pSECRET	{"cmd":"mysql -h db -uroot -pS3cr3t-my shop"}	{"cmd":"mysql -h db -uroot -p[REDACTED] shop"}
+mysqldump -pSECRET in container args	{"args":["mysqldump","-uroot","-pDump-pw-9","shop"]}	{"args":["mysqldump","-uroot","-p[REDACTED]","shop"]}
+mysql after a newline in a log	{"log":"backup:\n/usr/bin/mysql -uroot -pNl-pw-8 -e status"}	{"log":"backup:\n/usr/bin/mysql -uroot -p[REDACTED] -e status"}
+mysql -p alone prompts: the database stays	{"cmd":"mysql -u root -p shop"}	=
+mysql --password=SECRET	{"cmd":"mysql --password=Long-pw-1 --user=root"}	{"cmd":"mysql --password=[REDACTED] --user=root"}
+-pthread outside mysql stays	{"cmd":"cc -pthread -o app app.c"}	=
+psql postgresql:// URI	{"cmd":"psql postgresql://app:Pg-uri-pw@db:5432/shop?sslmode=require"}	{"cmd":"psql postgresql://app:[REDACTED]@db:5432/shop?sslmode=require"}
+a URI password with an unencoded @	{"dsn":"postgres://app:p@ss-w0rd@db/shop"}	{"dsn":"postgres://app:[REDACTED]@db/shop"}
+PGPASSWORD=SECRET	{"cmd":"PGPASSWORD=Pg-env-pw psql -h db -U app shop"}	{"cmd":"PGPASSWORD=[REDACTED] psql -h db -U app shop"}
+psql conninfo password=	{"cmd":"psql 'host=db user=app password=Pg-kv-pw dbname=shop'"}	{"cmd":"psql 'host=db user=app password=[REDACTED] dbname=shop'"}
+redis-cli -a SECRET	{"cmd":"redis-cli -h cache -a R3dis-pw-7 --no-auth-warning ping"}	{"cmd":"redis-cli -h cache -a [REDACTED] --no-auth-warning ping"}
+ls -a outside redis-cli stays	{"cmd":"ls -a /tmp"}	=
+REDISCLI_AUTH=SECRET	{"env":"REDISCLI_AUTH=R3dis-env-8 redis-cli ping"}	{"env":"REDISCLI_AUTH=[REDACTED] redis-cli ping"}
+redis:// with an empty user	{"url":"redis://:R3dis-uri-9@cache:6379/0"}	{"url":"redis://:[REDACTED]@cache:6379/0"}
+mongodb+srv://u:p@	{"uri":"mongodb+srv://app:M0ngo-pw@cluster0.example.net/shop?retryWrites=true"}	{"uri":"mongodb+srv://app:[REDACTED]@cluster0.example.net/shop?retryWrites=true"}
+mongosh -p SECRET	{"cmd":"mongosh --host db -u admin -p M0ngo-flag-pw --authenticationDatabase admin"}	{"cmd":"mongosh --host db -u admin -p [REDACTED] --authenticationDatabase admin"}
+docker login -p SECRET	{"cmd":"docker login -u ci -p D0cker-pw-1 registry.example.com"}	{"cmd":"docker login -u ci -p [REDACTED] registry.example.com"}
+docker login --password SECRET	{"cmd":"docker login --username ci --password D0cker-pw-2 registry.example.com"}	{"cmd":"docker login --username ci --password [REDACTED] registry.example.com"}
+docker login --password-stdin takes no value	{"cmd":"docker login --username ci --password-stdin registry.example.com"}	=
+docker run -p stays	{"cmd":"docker run -p 8080:80 nginx"}	=
+helm repo add --password SECRET	{"cmd":"helm repo add internal https://charts.example.com --username ci --password H3lm-pw-1"}	{"cmd":"helm repo add internal https://charts.example.com --username ci --password [REDACTED]"}
+helm registry login -p SECRET	{"cmd":"helm registry login registry.example.com -u ci -p H3lm-pw-2"}	{"cmd":"helm registry login registry.example.com -u ci -p [REDACTED]"}
+az login -p SECRET	{"cmd":"az login --service-principal -u 0d1e2f3a -p Az-pw-3x --tenant example.onmicrosoft.com"}	{"cmd":"az login --service-principal -u 0d1e2f3a -p [REDACTED] --tenant example.onmicrosoft.com"}
+curl -u user:SECRET	{"cmd":"curl -fsS -u admin:Curl-pw-1 https://api.example.com/v1/items"}	{"cmd":"curl -fsS -u admin:[REDACTED] https://api.example.com/v1/items"}
+curl --user 'user:SECRET'	{"cmd":"curl --user 'admin:Curl pw 2' https://api.example.com/"}	{"cmd":"curl --user 'admin:[REDACTED]' https://api.example.com/"}
+curl -u user (a prompt) stays	{"cmd":"curl -u admin https://api.example.com/"}	=
+docker run -u uid:gid stays	{"cmd":"docker run -u 1000:1000 busybox id"}	=
+sshpass -p SECRET	{"cmd":"sshpass -p 'Ssh pass 1' ssh ops@bastion"}	{"cmd":"sshpass -p '[REDACTED]' ssh ops@bastion"}
+ldapsearch -w SECRET	{"cmd":"ldapsearch -x -D cn=admin,dc=example,dc=com -w Ld4p-pw -b dc=example,dc=com"}	{"cmd":"ldapsearch -x -D cn=admin,dc=example,dc=com -w [REDACTED] -b dc=example,dc=com"}
+sqlcmd -P SECRET	{"cmd":"sqlcmd -S db -U sa -P Sql-pw-4 -Q \"SELECT 1\""}	{"cmd":"sqlcmd -S db -U sa -P [REDACTED] -Q \"SELECT 1\""}
+pass=SECRET	{"log":"connecting with user=app pass=P4ss-word-1 host=db"}	{"log":"connecting with user=app pass=[REDACTED] host=db"}
+DB_PASS=SECRET	{"env":"DB_PASS=Env-pass-2"}	{"env":"DB_PASS=[REDACTED]"}
+Pwd= in an ODBC string	{"dsn":"Server=db;Uid=app;Pwd=Odbc-pw-1;Encrypt=yes"}	{"dsn":"Server=db;Uid=app;Pwd=[REDACTED];Encrypt=yes"}
+bypass= and compass= stay	{"log":"cache bypass=true compass=north"}	=
+Azure AccountKey=	{"conn":"DefaultEndpointsProtocol=https;AccountName=shopdata;AccountKey=Zm9vYmFyYmF6cXV4K2Zvb2JhcmJhenF1eA==;EndpointSuffix=core.windows.net"}	{"conn":"DefaultEndpointsProtocol=https;AccountName=shopdata;AccountKey=[REDACTED];EndpointSuffix=core.windows.net"}
+Azure SAS sig=	{"url":"https://shopdata.blob.core.windows.net/backups/db.tar?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-12-01T00:00:00Z&spr=https&sig=Xy7Zq%2Bw9AbCdEf0123456789abcdefGHIJKLmn%3D"}	{"url":"https://shopdata.blob.core.windows.net/backups/db.tar?sv=2022-11-02&ss=b&srt=o&sp=r&se=2026-12-01T00:00:00Z&spr=https&sig=[REDACTED]"}
+Service Bus SharedAccessKey=	{"conn":"Endpoint=sb://shop.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=c2VjcmV0LWtleS1mb3ItYnVz+AbC12="}	{"conn":"Endpoint=sb://shop.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=[REDACTED]"}
+AWS credentials file	{"file":"[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion = eu-west-1\n"}	{"file":"[default]\naws_access_key_id = [REDACTED]\naws_secret_access_key = [REDACTED]\nregion = eu-west-1\n"}
+AWS STS credentials JSON	{"Credentials":{"AccessKeyId":"ASIAIOSFODNN7EXAMPLE","SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","SessionToken":"IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD","Expiration":"2026-11-22T06:00:00Z"}}	{"Credentials":{"AccessKeyId":"[REDACTED]","SecretAccessKey":"[REDACTED]","SessionToken":"[REDACTED]","Expiration":"2026-11-22T06:00:00Z"}}
+GCP service account private_key	{"type":"service_account","project_id":"shop-prod","private_key_id":"4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a","private_key":"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n","client_email":"sa@shop-prod.iam.gserviceaccount.com"}	{"type":"service_account","project_id":"shop-prod","private_key_id":"4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a","private_key":"[REDACTED]","client_email":"sa@shop-prod.iam.gserviceaccount.com"}
+Google API key AIza…	{"log":"geocoding with AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW failed: quota"}	{"log":"geocoding with [REDACTED] failed: quota"}
+Google OAuth client secret GOCSPX-	{"log":"client 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 registered"}	{"log":"client [REDACTED] registered"}
+Hugging Face token hf_…	{"log":"pulling model with hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh now"}	{"log":"pulling model with [REDACTED] now"}
+Stripe sk_live_	{"log":"charge failed for key sk_live_51H8abcdEFGH1234ijklMNOP5678"}	{"log":"charge failed for key [REDACTED]"}
+Stripe rk_live_	{"log":"restricted key rk_live_51H8abcdEFGH1234ijklMNOP5678 used"}	{"log":"restricted key [REDACTED] used"}
+Stripe sk_test_	{"STRIPE":"sk_test_4eC39HqLyjWDarjtT1zdp7dc"}	{"STRIPE":"[REDACTED]"}
+Stripe webhook secret whsec_	{"log":"verifying with whsec_8f2kLm3Qw9Xz1Bv4Nc7Ty0Pq5Rs6Ud"}	{"log":"verifying with [REDACTED]"}
+Square access token sq0atp-	{"log":"square token sq0atp-2bR9c1Lk8xQm4Vz7Yw3NtA set"}	{"log":"square token [REDACTED] set"}
+kubeconfig client-key-data	{"kubeconfig":"users:\n- name: admin\n  user:\n    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlF\n"}	{"kubeconfig":"users:\n- name: admin\n  user:\n    client-key-data: [REDACTED]\n"}
+kubeconfig client-certificate-data	{"users":[{"name":"admin","user":{"client-certificate-data":"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJjZXJ0aWZpY2F0ZWJvZHkwMTIzNDU2Nzg5Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"}}]}	{"users":[{"name":"admin","user":{"client-certificate-data":"[REDACTED]"}}]}
+kubeconfig token:	{"kubeconfig":"users:\n- name: ci\n  user:\n    token: kube-T0ken.abc123\n"}	{"kubeconfig":"users:\n- name: ci\n  user:\n    token: [REDACTED]\n"}
+kubeconfig certificate-authority-data stays	{"clusters":[{"cluster":{"certificate-authority-data":"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJjZXJ0aWZpY2F0ZWJvZHkwMTIzNDU2Nzg5Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K","server":"https://10.0.0.1:6443"}}]}	=
+PGP private key block	{"backup":"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0abcdefSECRETPGP\n=Ab12\n-----END PGP PRIVATE KEY BLOCK-----","note":"offline copy"}	{"backup":"[REDACTED]","note":"offline copy"}
+PGP public key block stays	{"pub":"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQENBF0abc\n-----END PGP PUBLIC KEY BLOCK-----"}	=
+SSH2 encrypted private key	{"k":"-----BEGIN SSH2 ENCRYPTED PRIVATE KEY-----\nP2/56wAAAssh2secretmaterial\n-----END SSH2 ENCRYPTED PRIVATE KEY-----"}	{"k":"[REDACTED]"}
+PuTTY private lines	{"ppk":"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\nAAAAIPuttySecretMaterial0123456789\nPrivate-MAC: 0a1b2c3d4e5f"}	{"ppk":"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n[REDACTED]"}
+registry auth JSON auth and password	{"auths":{"registry.example.com":{"username":"ci","password":"R3g-pw-9","auth":"Y2k6UjNnLXB3LTk="}}}	{"auths":{"registry.example.com":{"username":"ci","password":"[REDACTED]","auth":"[REDACTED]"}}}
+.dockerconfigjson in a Secret (base64)	{"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"eyJhdXRocyI6eyJyZWdpc3RyeS5leGFtcGxlLmNvbSI6eyJ1c2VybmFtZSI6ImNpIiwicGFzc3dvcmQiOiJSM2ctcHctOSIsImF1dGgiOiJZMms2VWpObkxYQjNMVGs9In19fQ=="}}	{"kind":"Secret","type":"kubernetes.io/dockerconfigjson","data":{".dockerconfigjson":"[REDACTED]"}}
+tls.key in a Secret (base64 PEM)	{"data":{"tls.crt":"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJjZXJ0aWZpY2F0ZWJvZHkwMTIzNDU2Nzg5Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K","tls.key":"LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBc2VjcmV0a2V5bWF0ZXJpYWwwMTIzNDU2Nzg5Ci0tLS0tRU5EIFJTQSBQUklWQVRFIEtFWS0tLS0tCg=="}}	{"data":{"tls.crt":"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJjZXJ0aWZpY2F0ZWJvZHkwMTIzNDU2Nzg5Ci0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K","tls.key":"[REDACTED]"}}
+a config file with a password in a Secret (base64)	{"data":{"app.yaml":"ZGI6CiAgaG9zdDogZGIuc2hvcAogIHBhc3N3b3JkOiBZYW1sLXB3LTUK"}}	{"data":{"app.yaml":"[REDACTED]"}}
+a generated value under a key-like name	{"encryption_key":"q8Z3xY7wV6uT5sR4pO3nM2lK1jH0gF9e","key":"shop/web","tls_key":"/etc/tls/tls.key"}	{"encryption_key":"[REDACTED]","key":"shop/web","tls_key":"/etc/tls/tls.key"}
+a JSON number under a secret name stays JSON	{"pin":1,"password":123456,"auth":null,"token":false}	{"pin":1,"password":"[REDACTED]","auth":null,"token":false}
+an object under a secret name is looked into	{"volumes":[{"name":"certs","secret":{"secretName":"web-tls"}}],"credentials":{"user":"bob","password":"Obj-pw-3"}}	{"volumes":[{"name":"certs","secret":{"secretName":"web-tls"}}],"credentials":{"user":"bob","password":"[REDACTED]"}}
+a Secret named in metric labels stays	{"metric":{"__name__":"kube_secret_info","namespace":"shop","secret":"db-creds"},"value":[1795320000,"1"]}	=
+FORMS
+cut -f2 "$T_DIR/forms" >"$T_DIR/in"
+dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
+expect_eq "every form came back as one line" "$(wc -l <"$T_DIR/in")" "$(wc -l <"$T_DIR/out")"
+paste "$T_DIR/forms" "$T_DIR/out" >"$T_DIR/both"
+while IFS='	' read -r name input want got; do
+	[ "$want" = "=" ] && want=$input
+	expect_eq "$name" "$want" "$got"
+done <"$T_DIR/both"
+
+# --- random tokens next to secret-like names, in every form ---------------
+/usr/bin/python3 - "$T_DIR" >"$T_DIR/checks" <<'PY'
+import json, os, random, re, subprocess, sys
+
+
+def tap(ok, name, *detail):
+    # relay_tap reads "ok - NAME" and "not ok - NAME" lines only.
+    print("%sok - %s%s" % ("" if ok else "not ", name,
+                           "".join("; " + d for d in detail) if not ok else ""))
+
+
+seed = int(os.environ.get("OPSPIPE_SEED") or random.SystemRandom().randrange(1 << 30))
+rnd = random.Random(seed)
+WORDS = ["password", "passwd", "pwd", "pass", "passphrase", "secret",
+         "token", "api_key", "apikey", "access_key", "secret_key",
+         "private_key", "auth", "credentials", "client_secret",
+         "auth_token", "access_token", "refresh_token", "key",
+         "signing_key", "encryption_key", "master_key"]
+PREFIXES = ["", "db_", "app.", "my-", "x-", "svc_"]
+PROSE = ["deploy", "pod", "restarted", "at", "05:00", "ok", "shop",
+         "retry", "in", "3s", "node-1", "done"]
+
+
+def name():
+    w, p = rnd.choice(WORDS), rnd.choice(PREFIXES)
+    style = rnd.randrange(3)
+    if style == 1:
+        return (p + w).upper().replace(".", "_").replace("-", "_")
+    if style == 2 and p:
+        parts = w.split("_")
+        return p.strip("_.-") + "".join(x.capitalize() for x in parts)
+    return p + w
+
+
+def token():
+    # High entropy: 16 to 48 characters with upper and lower case and
+    # digits, starting with a letter or digit.
+    al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    while True:
+        n = rnd.randrange(16, 49)
+        t = rnd.choice(al) + "".join(rnd.choice(al + "+/=_-.") for _ in range(n - 1))
+        if (any(c.isupper() for c in t) and any(c.islower() for c in t)
+                and any(c.isdigit() for c in t)):
+            return t
+
+
+def env_name(k):
+    # DB_PASSWORD from dbPassword, db.password or db-password.
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", k).upper().replace(".", "_").replace("-", "_")
+
+
+def prose():
+    return " ".join(rnd.choice(PROSE) for _ in range(rnd.randrange(1, 4)))
+
+
+FORMS = {
+    "k=v": lambda k, v: {"log": "%s %s=%s %s" % (prose(), k, v, prose())},
+    "k: v": lambda k, v: {"log": "%s\n%s: %s\n%s" % (prose(), k, v, prose())},
+    '"k":"v"': lambda k, v: {k: v, "note": prose()},
+    "--k v": lambda k, v: {"cmd": "app --%s %s --verbose %s" % (k, v, prose())},
+    "--k=v": lambda k, v: {"args": ["app", "--%s=%s" % (k, v), prose()]},
+    "env K=v": lambda k, v: {"env": "%s=%s %s" % (env_name(k), v, prose())},
+}
+PER_FORM = 60
+cases = []
+for form, make in FORMS.items():
+    for _ in range(PER_FORM):
+        k, v = name(), token()
+        cases.append((form, k, v, json.dumps(make(k, v), separators=(",", ":"))))
+inp = "".join(c[3] + "\n" for c in cases)
+run = subprocess.run(["llmask", "--url", "http://127.0.0.1:9", "--dry-run", "-p", "x",
+                      "--max-input", "100000000"], input=inp.encode(),
+                     capture_output=True)
+content = json.loads(run.stdout)["messages"][-1]["content"].split("\n")
+data = content[content.index("BEGIN DATA") + 1:content.index("END DATA")]
+tap(run.returncode == 0 and len(data) == len(cases) == PER_FORM * len(FORMS),
+    "random secrets: %d cases generated and sent (OPSPIPE_SEED=%d repeats "
+    "them)" % (len(cases), seed), run.stderr.decode()[-400:])
+for form in FORMS:
+    bad = [(c, got) for c, got in zip(cases, data) if c[0] == form and
+           got != c[3].replace(c[2], "[REDACTED]")]
+    tap(not bad, "random secrets, %s: %d of %d caught, the text around kept"
+        % (form, PER_FORM - len(bad), PER_FORM),
+        *["%s -> %s" % (c[3], got) for c, got in bad[:3]])
+PY
+relay_tap "$T_DIR/checks" "random secrets checker"
+
+# --- ordinary text comes through -----------------------------------------------
+# Logs of every kind, events and objects that talk about tokens, keys and
+# secrets without holding any. Two prose lines are redacted, knowingly: a
+# secret-like word, a colon and a word ("Invalid token: expired") is read
+# as a value, since a real one looks just the same.
+corpus=$OPSPIPE_TOP/test/fixtures/ops-logs.jsonl
+dry <"$corpus" | data_lines >"$T_DIR/out"
+expect_eq "ops logs: every line sent" "$(wc -l <"$corpus")" "$(wc -l <"$T_DIR/out")"
+diff "$corpus" "$T_DIR/out" | grep '^>' | sed 's/^> //' >"$T_DIR/changed"
+expect_eq "ops logs ($(wc -l <"$corpus") lines): only the two known prose lines changed" \
+    '*v1.Secret: [REDACTED] is forbidden|msg=\"Invalid token: [REDACTED]\"' \
+    "$(grep -o '\*v1.Secret: \[REDACTED\] is forbidden\|msg=\\"Invalid token: \[REDACTED\]\\"' "$T_DIR/changed" | paste -sd'|' -)"
+expect_eq "ops logs: nothing else changed" 2 "$(wc -l <"$T_DIR/changed")"
+
+# Prometheus series as promq and statz write them, and the harness
+# Prometheus's own metrics (names, labels, help texts).
+need_prometheus
+end=$(cat "$OPSPIPE_TEST_PROM/end")
+promq --time "$end" '{__name__=~".+"}' >"$T_DIR/series"
+statz <"$OPSPIPE_TEST_PROM/samples.jsonl" >>"$T_DIR/series"
+curl -fsS "$PROMETHEUS_URL/metrics" | /usr/bin/python3 -c '
+import json, re, sys
+for line in sys.stdin:
+    line = line.rstrip("\n")
+    if line.startswith("# HELP "):
+        print(json.dumps({"help": line[7:]}, separators=(",", ":")))
+        continue
+    m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)", line)
+    if m:
+        labels = dict(re.findall(r"(\w+)=\"((?:[^\"\\]|\\.)*)\"", m.group(2) or ""))
+        labels["__name__"] = m.group(1)
+        print(json.dumps({"metric": labels, "value": [1795320000, m.group(3)]}, separators=(",", ":")))
+' >>"$T_DIR/series"
+jq -c . "$T_DIR/series" >"$T_DIR/series.compact"
+dry <"$T_DIR/series.compact" | data_lines >"$T_DIR/out"
+expect_eq "series and metrics ($(wc -l <"$T_DIR/series.compact") records, over 500): none changed" \
+    "over 500, 0 changed" \
+    "$([ "$(wc -l <"$T_DIR/series.compact")" -gt 500 ] && echo "over 500"), $(diff "$T_DIR/series.compact" "$T_DIR/out" | grep -c '^>') changed"
+done_testing
