@@ -111,6 +111,7 @@ key=$(printf '30\nup\n' | sha256sum | cut -d' ' -f1)
 # until the lock is taken (bounded), no sleeping on a guess.
 hold() {
 	rm -f "$T_DIR/held"
+	# shellcheck disable=SC2016 # the inner shell expands its own $1
 	flock "$1" sh -c ': >"$1"; while [ -e "$1" ]; do sleep 0.1; done' sh "$T_DIR/held" &
 	holder=$!
 	i=0
