@@ -202,6 +202,18 @@ feature_index(const struct table *ref, const char *name)
 	return i;
 }
 
+/* Does --categorical name this feature? */
+static int
+declared(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncategorical; i++)
+		if (strcmp(c->categorical[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Decides each feature's type. Categorical: named by --categorical,
  * every value of both samples is text, or the method is chi2. Numeric
@@ -228,9 +240,8 @@ type_features(struct table *ref, struct table *cur, const struct conf *c)
 		struct column *a = &ref->col[i], *b = &cur->col[i];
 
 		ntext[i] = a->ntext + b->ntext;
-		numeric[i] = m != M_CHI2 && ntext[i] < ref->nrows + cur->nrows;
-		for (size_t j = 0; j < c->ncategorical && numeric[i]; j++)
-			numeric[i] = strcmp(c->categorical[j], a->name) != 0;
+		numeric[i] = m != M_CHI2 && !declared(c, a->name) &&
+		    ntext[i] < ref->nrows + cur->nrows;
 		if (!numeric[i]) {
 			sample_to_text(ref, i);
 			sample_to_text(cur, i);
