@@ -32,35 +32,24 @@ struct row {
 	char **names;		/* names of the cells, when the row has them */
 };
 
-enum fmt
-fmt_parse(const char *s)
-{
-	if (strcmp(s, "auto") == 0)
-		return FMT_AUTO;
-	if (strcmp(s, "jsonl") == 0 || strcmp(s, "json") == 0)
-		return FMT_JSONL;
-	if (strcmp(s, "csv") == 0)
-		return FMT_CSV;
-	if (strcmp(s, "npy") == 0)
-		return FMT_NPY;
-	return (enum fmt)-1;
-}
+const char *const fmt_names[] = { "auto", "jsonl", "csv", "npy", NULL };
 
-/* A number spelled as text: the whole string, nothing else. */
+/*
+ * A number spelled as text: the whole string (blanks around it aside), in
+ * the grammar every opspipe reader takes for numeric strings — decimal,
+ * "NaN", "±Inf" — so "0x10" and "1e" are text, as in NumPy and pandas.
+ */
 static int
 text_number(const char *s, double *out)
 {
-	char *end;
+	size_t len;
 
 	while (*s == ' ')
 		s++;
-	if (*s == '\0')
-		return -1;
-	errno = 0;
-	*out = strtod(s, &end);
-	while (*end == ' ')
-		end++;
-	return *end == '\0' ? 0 : -1;
+	len = strlen(s);
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	return len == 0 ? -1 : series_value_text(s, len, out);
 }
 
 static void
@@ -109,20 +98,12 @@ col_grow(struct column *col, size_t n)
 	}
 }
 
-/* Gives a numeric column the text of its cells, so it can hold categories. */
+/* The column gets an array for text, NULL for every cell so far. */
 static void
-col_to_text(struct column *col, size_t nrows)
+col_text_array(struct column *col)
 {
-	char tmp[32];
-	size_t i;
-
-	if (col->str != NULL)
-		return;
-	col->str = xcalloc(col->cap ? col->cap : 1, sizeof *col->str);
-	for (i = 0; i < nrows; i++) {
-		fmt_value(tmp, col->num[i]);
-		col->str[i] = xstrdup(tmp);
-	}
+	if (col->str == NULL)
+		col->str = xcalloc(col->cap ? col->cap : 1, sizeof *col->str);
 }
 
 static void
@@ -141,13 +122,14 @@ make_columns(struct table *s, size_t n, char **names)
 }
 
 /*
- * Checks a row as a whole and appends it. Returns 0, or -1 with a message
- * in err (the row is not added). NaN and ±Inf rows are dropped silently
- * with drop_nan, else rejected.
+ * Checks a row as a whole and appends it, from input line `line`.
+ * Returns 0, or -1 with a message in err (the row is not added). NaN,
+ * ±Inf and missing numbers are dropped with drop_nan, else rejected; text
+ * is kept, for sample_reject_text or sample_to_text to judge.
  */
 static int
-row_commit(struct table *s, struct row *r, const struct read_conf *conf,
-    char *err, size_t errlen)
+row_commit(struct table *s, struct row *r, size_t line,
+    const struct read_conf *conf, char *err, size_t errlen)
 {
 	size_t i;
 	struct column *col;
@@ -171,23 +153,19 @@ row_commit(struct table *s, struct row *r, const struct read_conf *conf,
 			return -1;
 		}
 	}
+	xgrow((void **)&s->line, &s->linecap, s->nrows + 1, sizeof *s->line);
+	s->line[s->nrows] = line;
 	for (i = 0; i < r->n; i++) {
 		col = &s->col[i];
 		col_grow(col, s->nrows + 1);
 		if (r->c[i].s != NULL) {
-			col_to_text(col, s->nrows);
-			col->categorical = 1;
+			col_text_array(col);
+			col->ntext++;
 			col->num[s->nrows] = NAN;
 			col->str[s->nrows] = r->c[i].s;
 			r->c[i].s = NULL;
 		} else {
 			col->num[s->nrows] = r->c[i].v;
-			if (col->str != NULL) {
-				char tmp[32];
-
-				fmt_value(tmp, r->c[i].v);
-				col->str[s->nrows] = xstrdup(tmp);
-			}
 		}
 	}
 	s->nrows++;
@@ -293,7 +271,8 @@ looks_like_series(const char *line, size_t len)
  * samples after it are still read: one +Inf must not lose the series. */
 static int
 read_series_line(struct table *s, struct series *se, const char *line,
-    size_t len, const struct read_conf *conf, char *err, size_t errlen)
+    size_t len, size_t lineno, const struct read_conf *conf, char *err,
+    size_t errlen)
 {
 	char *e = NULL, first[256] = "";
 	size_t i, nbad = 0;
@@ -317,7 +296,8 @@ read_series_line(struct table *s, struct series *se, const char *line,
 			continue;
 		}
 		row_add(&r)->v = se->s[i].v;
-		if (row_commit(s, &r, conf, err, errlen) < 0 && nbad++ == 0)
+		if (row_commit(s, &r, lineno, conf, err, errlen) < 0 &&
+		    nbad++ == 0)
 			snprintf(first, sizeof first, "%.200s", err);
 		row_reset(&r);
 	}
@@ -332,7 +312,7 @@ read_series_line(struct table *s, struct series *se, const char *line,
 }
 
 static int
-read_json_line(struct table *s, struct row *r, jv v,
+read_json_line(struct table *s, struct row *r, jv v, size_t lineno,
     const struct read_conf *conf, char *err, size_t errlen)
 {
 	jv f;
@@ -355,7 +335,7 @@ read_json_line(struct table *s, struct row *r, jv v,
 	}
 	jv_free(v);
 	if (rc == 0)
-		rc = row_commit(s, r, conf, err, errlen);
+		rc = row_commit(s, r, lineno, conf, err, errlen);
 	return rc;
 }
 
@@ -375,7 +355,8 @@ read_jsonl(struct table *s, FILE *fp, const struct read_conf *conf)
 	while (jsonl_getline(in, &line, &len)) {
 		rc = 1;
 		if (looks_like_series(line, len))
-			rc = read_series_line(s, &se, line, len, conf, err, sizeof err);
+			rc = read_series_line(s, &se, line, len,
+			    jsonl_lineno(in), conf, err, sizeof err);
 		if (rc > 0) {
 			v = jsonl_parse(line, len);
 			if (!jv_is_valid(v)) {
@@ -387,14 +368,15 @@ read_jsonl(struct table *s, FILE *fp, const struct read_conf *conf)
 				jv_free(m);
 				rc = -1;
 			} else {
-				rc = read_json_line(s, &r, v, conf, err, sizeof err);
+				rc = read_json_line(s, &r, v, jsonl_lineno(in),
+				    conf, err, sizeof err);
 			}
 		}
 		row_reset(&r);
 		if (rc < 0)
 			jsonl_warn(in, "%s", err);
 	}
-	s->bad += jsonl_bad(in);
+	s->bad += jsonl_bad(in) + (jsonl_error(in) != 0);
 	jsonl_close(in);
 	series_free(&se);
 	free(r.c);
@@ -434,15 +416,15 @@ csv_header(struct table *s, struct csv *c, const struct read_conf *conf,
 
 	if ((rc = csv_next(c, &f, &nf, err, sizeof err)) <= 0) {
 		if (rc < 0)
-			msg_warn("%s:%zu: %s", s->src, c->line, err);
+			msg_at(s->src, c->line, "%s", err);
 		else
-			msg_warn("%s: no CSV header", s->src);
+			msg_at(s->src, 0, "no CSV header");
 		goto bad;
 	}
 	if (guessed && all_numbers(f, nf)) {
-		msg_warn("%s:%zu: the first line is numbers, not a CSV header: "
-		    "add a header naming the columns, or give the format csv",
-		    s->src, c->line);
+		msg_at(s->src, c->line, "the first line is numbers, not a CSV "
+		    "header: add a header naming the columns, or give the "
+		    "format csv");
 		goto bad;
 	}
 	*npick = conf->features ? conf->nfeatures : nf;
@@ -453,7 +435,7 @@ csv_header(struct table *s, struct csv *c, const struct read_conf *conf,
 		    strcmp(f[j], conf->features[i]) != 0; j++)
 			;
 		if (conf->features && j == nf) {
-			msg_warn("%s:%zu: no column '%s'", s->src, c->line,
+			msg_at(s->src, c->line, "no column '%s'",
 			    conf->features[i]);
 			free(names);
 			goto bad;
@@ -492,11 +474,12 @@ read_csv(struct table *s, const char *p, size_t len,
 		if (rc > 0) {
 			for (i = 0; i < npick; i++)
 				cell_text(row_add(&r), f[pick[i]], 1);
-			rc = row_commit(s, &r, conf, err, sizeof err) == 0 ? 1 : -1;
+			rc = row_commit(s, &r, line, conf, err, sizeof err) ==
+			    0 ? 1 : -1;
 			row_reset(&r);
 		}
 		if (rc < 0) {
-			msg_warn("%s:%zu: %s", s->src, line, err);
+			msg_at(s->src, line, "%s", err);
 			s->bad++;
 		}
 	}
@@ -517,29 +500,30 @@ read_npy(struct table *s, const unsigned char *p, size_t len,
 	size_t i, j;
 
 	if (npy_read(p, len, &a, err, sizeof err) < 0) {
-		msg_warn("%s: %s", s->src, err);
+		msg_at(s->src, 0, "%s", err);
 		return -1;
 	}
 	/* An empty array's column count costs no data bytes: a 100-byte
 	 * file could otherwise ask for 10^12 columns. */
 	if (a.cols > MAX_FEATURES) {
-		msg_warn("%s: npy: %zu columns; at most %d features", s->src,
+		msg_at(s->src, 0, "npy: %zu columns; at most %d features",
 		    a.cols, MAX_FEATURES);
 		npy_free(&a);
 		return -1;
 	}
 	if (conf->features != NULL && conf->nfeatures != a.cols) {
-		msg_warn("%s: --features names %zu features, the array has %zu",
-		    s->src, conf->nfeatures, a.cols);
+		msg_at(s->src, 0, "--features names %zu features, the array "
+		    "has %zu", conf->nfeatures, a.cols);
 		npy_free(&a);
 		return -1;
 	}
 	make_columns(s, a.cols, conf->features);
+	/* Rows count from 1, as lines do everywhere else. */
 	for (i = 0; i < a.rows; i++) {
 		for (j = 0; j < a.cols; j++)
 			row_add(&r)->v = a.v[i * a.cols + j];
-		if (row_commit(s, &r, conf, err, sizeof err) < 0) {
-			msg_warn("%s: row %zu: %s", s->src, i, err);
+		if (row_commit(s, &r, i + 1, conf, err, sizeof err) < 0) {
+			msg_at(s->src, 0, "row %zu: %s", i + 1, err);
 			s->bad++;
 		}
 		row_reset(&r);
@@ -605,7 +589,7 @@ sample_read(struct table *s, const char *path, const struct read_conf *conf)
 		return -1;
 	}
 	if (slurp(fp, &b) < 0) {
-		msg_warn("%s: read error", s->src);
+		msg_at(s->src, 0, "read error: %s", strerror(errno ? errno : EIO));
 		goto out;
 	}
 	buf_reserve(&b, 1);
@@ -652,14 +636,87 @@ sample_free(struct table *s)
 		free(s->col[i].str);
 	}
 	free(s->col);
+	free(s->line);
 	memset(s, 0, sizeof *s);
 }
 
 void
 sample_to_text(struct table *s, size_t c)
 {
-	col_to_text(&s->col[c], s->nrows);
-	s->col[c].categorical = 1;
+	struct column *col = &s->col[c];
+	char tmp[32];
+	size_t i;
+
+	col_text_array(col);
+	for (i = 0; i < s->nrows; i++)
+		if (col->str[i] == NULL) {
+			fmt_value(tmp, col->num[i]);
+			col->str[i] = xstrdup(tmp);
+		}
+	col->categorical = 1;
+}
+
+/* The first numeric column of row r that holds text, or ncol. */
+static size_t
+text_in_numeric(const struct table *s, const int *numeric, size_t r)
+{
+	size_t c;
+
+	for (c = 0; c < s->ncol; c++)
+		if (numeric[c] && s->col[c].str && s->col[c].str[r])
+			return c;
+	return s->ncol;
+}
+
+static void
+row_move(struct table *s, size_t to, size_t from)
+{
+	size_t c;
+
+	s->line[to] = s->line[from];
+	for (c = 0; c < s->ncol; c++) {
+		s->col[c].num[to] = s->col[c].num[from];
+		if (s->col[c].str)
+			s->col[c].str[to] = s->col[c].str[from];
+	}
+}
+
+static void
+row_free_text(struct table *s, size_t r)
+{
+	size_t c;
+
+	for (c = 0; c < s->ncol; c++)
+		if (s->col[c].str) {
+			free(s->col[c].str[r]);
+			s->col[c].str[r] = NULL;
+		}
+}
+
+void
+sample_reject_text(struct table *s, const int *numeric, int drop)
+{
+	size_t r, keep = 0, c;
+
+	for (r = 0; r < s->nrows; r++) {
+		if ((c = text_in_numeric(s, numeric, r)) == s->ncol) {
+			row_move(s, keep++, r);
+			continue;
+		}
+		if (drop) {
+			s->dropped++;
+		} else {
+			/* .npy holds numbers only: this is a line */
+			msg_at(s->src, s->line[r], "field '%s': '%.80s' is not "
+			    "a number", s->col[c].name, s->col[c].str[r]);
+			s->bad++;
+		}
+		row_free_text(s, r);
+	}
+	s->nrows = keep;
+	for (c = 0; c < s->ncol; c++)
+		if (numeric[c])
+			s->col[c].ntext = 0;
 }
 
 double *

@@ -65,24 +65,33 @@ category_counts(const struct column *a, size_t n1, const struct column *b,
 	return k;
 }
 
-/* One feature under one univariate method; fills res. */
-static void
+/*
+ * One feature under one univariate method; fills res. Returns 0, or -1
+ * when chi2 meets more than vc->max_categories values: its table would
+ * have cells far too small for the chi-squared approximation (a
+ * continuous feature has as many values as rows), and its p-value would
+ * mean nothing.
+ */
+static int
 test_feature(const struct vconf *vc, enum method m, const struct column *a,
     size_t n1, const struct column *b, size_t n2, struct fresult *res)
 {
 	double *sa = NULL, *sb = NULL, *ca = NULL, *cb = NULL;
 	size_t k;
 	struct ks_result ks;
+	int rc = 0;
 
 	res->method = m;
 	res->p = NAN;
 	if (m == M_CHI2 || (m == M_JS && a->categorical)) {
 		k = category_counts(a, n1, b, n2, &ca, &cb);
-		if (m == M_CHI2)
+		res->categories = k;
+		if (m == M_CHI2 && k > vc->max_categories)
+			rc = -1;
+		else if (m == M_CHI2)
 			chi2_2xk(ca, cb, k, &res->stat, &res->p, &res->dof);
 		else
 			res->stat = js_distance(ca, cb, k);
-		res->categories = k;
 		goto out;
 	}
 	sa = sorted_copy(a, n1);
@@ -114,6 +123,7 @@ out:
 	free(sb);
 	free(ca);
 	free(cb);
+	return rc;
 }
 
 static int
@@ -139,7 +149,7 @@ fdr_threshold(const double *p, size_t k, double q)
 }
 
 const char *const method_names[] = {
-	"auto", "ks", "mmd", "psi", "wasserstein", "chi2", "js"
+	"auto", "ks", "mmd", "psi", "wasserstein", "chi2", "js", NULL
 };
 
 static int
@@ -254,8 +264,18 @@ verdict(const struct vconf *vc, const struct table *ref,
 		m = vc->method;
 		if (m == M_AUTO)
 			m = ref->col[i].categorical ? M_CHI2 : M_KS;
-		test_feature(vc, m, &ref->col[i], ref->nrows, &cur->col[i],
-		    cur->nrows, &res[i]);
+		if (test_feature(vc, m, &ref->col[i], ref->nrows, &cur->col[i],
+		    cur->nrows, &res[i]) < 0) {
+			o = jv_invalid_with_msg(jv_string_fmt("feature '%s' has "
+			    "%zu distinct values: chi2 compares at most %zu "
+			    "categories (--max-categories); test numbers with ks",
+			    ref->col[i].name, res[i].categories,
+			    vc->max_categories));
+			jv_free(feats);
+			free(res);
+			free(p);
+			return o;
+		}
 		if (first == M_AUTO)
 			first = m;
 		else if (first != m)

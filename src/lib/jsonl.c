@@ -19,6 +19,7 @@ struct jsonl {
 	size_t cap;
 	size_t lineno;
 	unsigned long bad;
+	int error;		/* a read error ended the input */
 };
 
 struct jsonl *
@@ -81,9 +82,11 @@ jsonl_getline(struct jsonl *r, const char **line, size_t *len)
 		errno = 0;
 		n = getline(&r->line, &r->cap, r->fp);
 		if (n < 0) {
-			if (ferror(r->fp))
-				msg_warn("%s: read error: %s", r->name,
-				    strerror(errno));
+			if (ferror(r->fp) && !r->error) {
+				msg_at(r->name, 0, "read error: %s",
+				    strerror(errno ? errno : EIO));
+				r->error = 1;
+			}
 			return 0;
 		}
 		r->lineno++;
@@ -250,16 +253,20 @@ jsonl_bad(const struct jsonl *r)
 	return r->bad;
 }
 
+int
+jsonl_error(const struct jsonl *r)
+{
+	return r->error;
+}
+
 void
 jsonl_warn(struct jsonl *r, const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg_vat(r->name, r->lineno, fmt, ap);
 	va_end(ap);
-	msg_warn("%s:%zu: %s", r->name, r->lineno, msg);
 	r->bad++;
 }
 

@@ -27,8 +27,9 @@ void jsonl_close(struct jsonl *r);
 
 /*
  * The next non-blank line, CR stripped, NUL-terminated (it may hold NULs
- * before its end: use *len). Returns 1, or 0 at end of input (or a read
- * error, reported). The line stays valid until the next call.
+ * before its end: use *len). Returns 1, or 0 at end of input or after a
+ * read error ("PROG: NAME: read error: …", reported once; see
+ * jsonl_error). The line stays valid until the next call.
  */
 int jsonl_getline(struct jsonl *r, const char **line, size_t *len);
 
@@ -45,6 +46,9 @@ size_t jsonl_lineno(const struct jsonl *r);
 const char *jsonl_name(const struct jsonl *r);
 /* How many lines were bad (reported) so far: a nonzero count means exit 2. */
 unsigned long jsonl_bad(const struct jsonl *r);
+/* Nonzero when a read error (a directory, an I/O error) ended the input
+ * early, already reported: bad input too, exit 2. */
+int jsonl_error(const struct jsonl *r);
 /* Reports a problem with the current line: "PROG: NAME:LINE: msg", counts it. */
 void jsonl_warn(struct jsonl *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

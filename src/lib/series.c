@@ -681,6 +681,12 @@ series_transcode(struct buf *out, const char *p, const char *end,
 }
 
 int
+series_value_text(const char *s, size_t len, double *out)
+{
+	return string_value(s, len, out);
+}
+
+int
 series_value(jv v, double *out)
 {
 	switch (jv_get_kind(v)) {

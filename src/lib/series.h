@@ -67,6 +67,9 @@ const char *series_transcode(struct buf *out, const char *p, const char *end,
 
 /* Parses a value (number, numeric string, "NaN", "±Inf"). 0 or -1. */
 int series_value(jv v, double *out);
+/* The same for a value spelled as text (a CSV cell): decimal only, so
+ * "0x10", "1e", " 5" and "infinity!" are not numbers. 0 or -1. */
+int series_value_text(const char *s, size_t len, double *out);
 /* Parses a JSON number's text (strict grammar), fast and correctly rounded. */
 const char *json_number(const char *p, const char *end, double *out);
 /* The end of a JSON number's text (RFC 8259 grammar) at p, or NULL. */

@@ -40,6 +40,13 @@ job_new(struct promq *pq, const char *query, jv ctx)
 		head = jv_object_set(head, jv_string("query"), jv_string(query));
 	jv_object_foreach(j->ctx, key, val)
 		head = jv_object_set(head, key, val);
+	j->keys = jv_object();
+	jv_object_foreach(head, key, val) {
+		j->keys = jv_object_set(j->keys, key, jv_true());
+		jv_free(val);
+	}
+	if (pq->stats)
+		j->keys = jv_object_set(j->keys, jv_string("ms"), jv_true());
 	jsonl_dump(&j->prefix, head);
 	/* keep '{"query":…' open for more members */
 	j->prefix.p[--j->prefix.len] = '\0';
@@ -51,6 +58,7 @@ job_free(struct job *j)
 {
 	free(j->query);
 	jv_free(j->ctx);
+	jv_free(j->keys);
 	jv_free(j->seen);
 	buf_free(&j->prefix);
 	if (j->spool)

@@ -4,8 +4,9 @@
  * Each QUERY operand, or each request record read with "-", is a job;
  * jobs run concurrently (--jobs) and print in the order given. Exit 0,
  * 1 when --targets finds a target down, 2 for a usage error, a bad
- * request record or a query the server rejects (bad_data), 3 when the
- * server is unreachable or fails after retries.
+ * request record, unreadable stdin or a query the server rejects
+ * (bad_data), 3 when the server is unreachable, fails after retries or
+ * answers something malformed, 4 when stdout cannot be written.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -68,7 +69,8 @@ static const struct opt_program prog = {
 	.tables = tables,
 	.overrides = overrides,
 	.epilog = "Exit status: 0 success, 1 a target is down (--targets), 2 usage error,\n"
-	"bad request or rejected query, 3 server unreachable or failing.\n"
+	"bad request or rejected query, 3 server unreachable, failing or answering\n"
+	"malformed data, 4 a write error.\n"
 	"Environment: PROMETHEUS_URL (default http://localhost:9090), LOKI_URL\n"
 	"(default http://localhost:3100).\n"
 };
@@ -227,235 +229,6 @@ check_usage(struct promq *pq, int nargs, char **args)
 		opt_usage_error("--since excludes --start");
 }
 
-/* ---- request records from stdin --------------------------------------- */
-
-static const char *const request_keys[] = {
-	"query", "time", "since", "minutes", "start", "end", "step", NULL
-};
-
-/* A time field: a Unix time number or a time string. -1 if invalid. */
-static int
-field_time(jv rec, const char *key, double now, double *out, int *has)
-{
-	jv v = jv_object_get(jv_copy(rec), jv_string(key));
-	int rc = 0;
-
-	if (jv_get_kind(v) == JV_KIND_NUMBER) {
-		*out = jv_number_value(v);
-		*has = 1;
-	} else if (jv_get_kind(v) == JV_KIND_STRING) {
-		rc = time_parse(jv_string_value(v), now, out);
-		*has = rc == 0;
-	} else if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL) {
-		rc = -1;
-	}
-	jv_free(v);
-	return rc;
-}
-
-/* A duration field: seconds as a number, or "30m". */
-static int
-field_dur(jv rec, const char *key, double *out, int *has)
-{
-	jv v = jv_object_get(jv_copy(rec), jv_string(key));
-	int rc = 0;
-
-	if (jv_get_kind(v) == JV_KIND_NUMBER) {
-		*out = jv_number_value(v);
-		*has = 1;
-		rc = *out > 0 ? 0 : -1;
-	} else if (jv_get_kind(v) == JV_KIND_STRING) {
-		rc = dur_parse(jv_string_value(v), out);
-		*has = rc == 0;
-	} else if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL) {
-		rc = -1;
-	}
-	jv_free(v);
-	return rc;
-}
-
-#define BAD_FIELD(f) "field '" f "' is not a valid time or duration"
-
-/* "minutes": a count, as a number or digits; "5m" would be read as 300
- * minutes by field_dur. */
-static int
-field_minutes(jv rec, double *out, int *has)
-{
-	jv v = jv_object_get(jv_copy(rec), jv_string("minutes"));
-	const char *s;
-	int unit = 0;
-
-	if (jv_get_kind(v) == JV_KIND_STRING) {
-		s = jv_string_value(v);
-		unit = strspn(s, "0123456789.") != strlen(s);
-	}
-	jv_free(v);
-	if (unit)
-		return -1;
-	return field_dur(rec, "minutes", out, has);
-}
-
-/* The request's own times override the command line's. Returns NULL or
- * what is wrong with the record. */
-static const char *
-request_when(jv rec, const struct promq *pq, struct when *w)
-{
-	struct when r = { 0 };
-	double min = 0;
-	int has_min = 0;
-
-	if (field_time(rec, "time", pq->now, &r.time, &r.has_time))
-		return BAD_FIELD("time");
-	if (field_dur(rec, "since", &r.since, &r.has_since))
-		return BAD_FIELD("since");
-	if (field_minutes(rec, &min, &has_min))
-		return BAD_FIELD("minutes");
-	if (field_time(rec, "start", pq->now, &r.start, &r.has_start))
-		return BAD_FIELD("start");
-	if (field_time(rec, "end", pq->now, &r.end, &r.has_end))
-		return BAD_FIELD("end");
-	if (field_dur(rec, "step", &r.step, &r.has_step))
-		return BAD_FIELD("step");
-	/* the same combinations check_usage refuses on the command line */
-	if (r.has_time + r.has_since + has_min + r.has_start > 1)
-		return "fields 'time', 'since', 'minutes' and 'start' exclude "
-		    "each other";
-	if (has_min) {
-		r.since = min * 60;
-		r.has_since = 1;
-	}
-	*w = pq->when;
-	if (r.has_time || r.has_since || r.has_start) {
-		w->has_time = w->has_since = w->has_start = 0;
-		w->has_end = w->has_step = 0;
-	}
-#define TAKE(f) if (r.has_##f) { w->has_##f = 1; w->f = r.f; }
-	TAKE(time) TAKE(since) TAKE(start) TAKE(end) TAKE(step)
-#undef TAKE
-	return NULL;
-}
-
-static struct job *
-request_job(struct promq *pq, struct jsonl *in, jv rec)
-{
-	const char *q, *bad, *const *k;
-	struct when w;
-	struct job *j;
-	char *err;
-	jv ctx;
-
-	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
-		jsonl_warn(in, "a request is a JSON object, not %s",
-		    jv_kind_name(jv_get_kind(rec)));
-		jv_free(rec);
-		return NULL;
-	}
-	if ((q = jv_get_str(rec, "query")) == NULL) {
-		jsonl_warn(in, "field 'query' is missing or not a string");
-		jv_free(rec);
-		return NULL;
-	}
-	if ((bad = request_when(rec, pq, &w)) != NULL) {
-		jsonl_warn(in, "%s", bad);
-		jv_free(rec);
-		return NULL;
-	}
-	ctx = jv_copy(rec);
-	for (k = request_keys; *k; k++)
-		ctx = jv_object_delete(ctx, jv_string(*k));
-	j = job_new(pq, q, ctx);
-	jv_free(rec);
-	if (job_set_when(j, &w, &err) != 0) {
-		jsonl_warn(in, "%s", err);
-		free(err);
-		job_free(j);
-		return NULL;
-	}
-	return j;
-}
-
-/* ---- the job loop ----------------------------------------------------- */
-
-struct source {
-	struct promq *pq;
-	char **args;
-	int nargs, next;
-	struct jsonl *in;	/* "-": request records */
-};
-
-static struct job *
-next_job(struct source *src, int *end)
-{
-	struct promq *pq = src->pq;
-	struct job *j = NULL;
-	char *err;
-	jv rec;
-	int rc;
-
-	*end = 0;
-	if (src->in != NULL) {
-		while (j == NULL && (rc = jsonl_next(src->in, &rec)) != 0)
-			if (rc > 0)
-				j = request_job(pq, src->in, rec);
-		*end = j == NULL;
-		return j;
-	}
-	if (src->next >= src->nargs) {
-		*end = 1;
-		return NULL;
-	}
-	j = job_new(pq, pq->mode == M_QUERY ? src->args[src->next] : NULL,
-	    jv_object());
-	src->next += pq->mode == M_QUERY ? 1 : src->nargs;
-	if (job_set_when(j, &pq->when, &err) != 0)
-		opt_usage_error("%s", err);
-	return j;
-}
-
-/*
- * Starts jobs while fewer than --jobs are running, and while the jobs
- * waiting for their turn to print stay few: a slow first job must not
- * let thousands of finished ones pile up in temporary files.
- */
-static int
-run(struct source *src)
-{
-	struct promq *pq = src->pq;
-	struct job *head = NULL, **tail = &head, *j;
-	int status = 0, active = 0, queued = 0, end = 0;
-
-	for (;;) {
-		while (!end && active < pq->jobs && queued < 4 * pq->jobs + 16) {
-			if ((j = next_job(src, &end)) == NULL)
-				break;
-			*tail = j;
-			tail = &j->next;
-			job_start(j);
-			active++;
-			queued++;
-		}
-		while (head != NULL && out_head(head)) {
-			j = head;
-			if (j->status > status)
-				status = j->status;
-			if ((head = j->next) == NULL)
-				tail = &head;
-			job_free(j);
-			queued--;
-		}
-		if (head == NULL && end)
-			break;
-		if (http_pool_pending(pq->pool) == 0 && head != NULL &&
-		    !head->done)
-			msg_die(EXIT_UPSTREAM, "internal error: a job waits "
-			    "for nothing");
-		http_pool_run(pq->pool);
-		for (active = 0, j = head; j != NULL; j = j->next)
-			active += !j->done;
-	}
-	return status;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -484,16 +257,17 @@ main(int argc, char **argv)
 	src.nargs = pq.mode == M_QUERY ? argc : 1;
 	if (pq.mode == M_QUERY && argc == 1 && strcmp(argv[0], "-") == 0)
 		src.in = jsonl_open(stdin, "stdin");
-	status = run(&src);
+	status = sched_run(&src);
 	if (src.in != NULL) {
-		if (jsonl_bad(src.in) > 0 && status < EXIT_USAGE)
+		if ((jsonl_bad(src.in) > 0 || jsonl_error(src.in)) &&
+		    status < EXIT_USAGE)
 			status = EXIT_USAGE;
 		jsonl_close(src.in);
 	}
 	http_pool_free(pq.pool);
 	http_conf_free(&pq.http);
 	http_global_cleanup();
-	if (msg_close_stdout() != 0 && status == 0)
-		status = EXIT_USAGE;
+	if (msg_close_stdout() != 0)
+		status = EXIT_LOCAL;
 	return status;
 }

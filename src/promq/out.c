@@ -25,7 +25,7 @@ spool_open(void)
 	FILE *fp = tmpfile();
 
 	if (fp == NULL)
-		msg_die(EXIT_USAGE, "cannot create a temporary file: %s",
+		msg_die(EXIT_LOCAL, "cannot create a temporary file: %s",
 		    strerror(errno));
 	return fp;
 }
@@ -43,7 +43,7 @@ out_record(struct job *j, const char *text, size_t len)
 		fp = j->spool;
 	}
 	if (fwrite(text, 1, len, fp) != len)
-		msg_die(EXIT_USAGE, "cannot write: %s", strerror(errno));
+		msg_die(EXIT_LOCAL, "cannot write: %s", strerror(errno));
 }
 
 /* Copies the spool to stdout; with --stats, adds "ms" to every record. */
@@ -112,7 +112,7 @@ static void
 put(FILE *fp, const char *p, size_t len)
 {
 	if (len > 0 && fwrite(p, 1, len, fp) != len)
-		msg_die(EXIT_USAGE, "cannot write a temporary file: %s",
+		msg_die(EXIT_LOCAL, "cannot write a temporary file: %s",
 		    strerror(errno));
 }
 
@@ -137,7 +137,7 @@ stitch_add(struct job *j, int part, jv key, const char *head,
 	p->part = part;
 	p->seq = st->n++;
 	if (fseek(st->fp, 0, SEEK_END) != 0 || (p->off = ftell(st->fp)) < 0)
-		msg_die(EXIT_USAGE, "cannot seek a temporary file");
+		msg_die(EXIT_LOCAL, "cannot seek a temporary file");
 	p->head_len = head_len;
 	p->has_vals = vals != NULL;
 	p->vals_len = vals ? vals_len : 0;
@@ -171,7 +171,7 @@ get(struct buf *b, FILE *fp, long off, size_t len)
 		return;
 	dst = buf_reserve(b, len);
 	if (fseek(fp, off, SEEK_SET) != 0 || fread(dst, 1, len, fp) != len)
-		msg_die(EXIT_USAGE, "cannot read a temporary file");
+		msg_die(EXIT_LOCAL, "cannot read a temporary file");
 	b->len += len;
 	b->p[b->len] = '\0';
 }

@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "jsonl.h"
 #include "jstream.h"
 
 /* Prometheus answers at most 11,000 points per series and range query. */
@@ -57,6 +58,8 @@ struct job {
 	char *query;
 	jv ctx;			/* fields copied into every record (object) */
 	struct buf prefix;	/* '{"query":…,ctx…' without the closing '}' */
+	jv keys;		/* the prefix's keys, and "ms" with --stats: a
+				 * result's own fields must not repeat them */
 	int range;		/* query_range */
 	long long start_ms, end_ms, step_ms;
 	int has_time;
@@ -132,6 +135,19 @@ int loki_stream(struct req *r, const char *text, size_t len);
 void loki_page_done(struct req *r);
 void loki_next_page(struct job *j);
 void loki_lines_free(struct req *r);
+
+/* request.c: a request record (consumed) as a job, or NULL (reported) */
+struct job *request_job(struct promq *pq, struct jsonl *in, jv rec);
+
+/* sched.c: where jobs come from, and the loop that runs them */
+struct source {
+	struct promq *pq;
+	char **args;
+	int nargs, next;
+	struct jsonl *in;	/* "-": request records */
+};
+/* Runs every job; returns the highest status any asked for. */
+int sched_run(struct source *src);
 
 /* out.c */
 void out_record(struct job *j, const char *text, size_t len);

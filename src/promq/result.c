@@ -161,6 +161,98 @@ series_member(struct req *r, struct jmember *m, const char *end,
 	return add_value(r, extra, m->val, m->vlen) == 0 ? q : NULL;
 }
 
+/* The members a series result is made of, each at most once. */
+static const char *const series_keys[] = {
+	"metric", "value", "values", "histogram", "histograms", NULL
+};
+enum { K_VALUE = 1 << 1, K_VALUES = 1 << 2, K_HIST = 1 << 3,
+	K_HISTS = 1 << 4 };
+
+/* A key with escapes, decoded ("a\u0062" is "ab" to any JSON reader). */
+static jv
+decoded_key(const struct jmember *m)
+{
+	return jv_parse_sized(m->key - 1, (int)m->klen + 2);
+}
+
+/* Another member: once, and not named like one of the record's own
+ * fields (the query, the request's context, "ms"). Borrows key. */
+static int
+check_other(struct req *r, jv key, jv *seen)
+{
+	const char *k = jv_string_value(key);
+
+	if (jv_object_has(jv_copy(*seen), jv_copy(key))) {
+		req_fail(r, EXIT_UPSTREAM, "invalid response: a result has "
+		    "field '%.100s' twice", k);
+		return -1;
+	}
+	if (jv_object_has(jv_copy(r->job->keys), jv_copy(key))) {
+		req_fail(r, EXIT_UPSTREAM, "invalid response: a result has a "
+		    "field '%.100s', which the record has already", k);
+		return -1;
+	}
+	*seen = jv_object_set(*seen, jv_copy(key), jv_true());
+	return 0;
+}
+
+/*
+ * The record made of a result must be JSON with unique keys: each key
+ * once, "value" or "values" (and "histogram" or "histograms") but not
+ * both, nothing named like the record's own fields. Anything else is a
+ * malformed answer. The common members cost a comparison, not a jv.
+ * 0, or -1 after req_fail.
+ */
+static int
+check_member(struct req *r, const struct jmember *m, unsigned *have,
+    jv *seen)
+{
+	jv key = jv_invalid();
+	const char *k = m->key, *pair = NULL;
+	size_t klen = m->klen, i;
+	unsigned bit;
+	int rc = -1;
+
+	if (memchr(m->key, '\\', m->klen) != NULL) {
+		if (jv_get_kind(key = decoded_key(m)) != JV_KIND_STRING) {
+			req_fail(r, EXIT_UPSTREAM, "invalid response: a result "
+			    "has a malformed key");
+			goto out;
+		}
+		k = jv_string_value(key);
+		klen = (size_t)jv_string_length_bytes(jv_copy(key));
+	}
+	for (i = 0; series_keys[i] && !(strlen(series_keys[i]) == klen &&
+	    memcmp(series_keys[i], k, klen) == 0); i++)
+		;
+	if (series_keys[i] == NULL) {
+		if (!jv_is_valid(key))
+			key = jv_string_sized(k, (int)klen);
+		rc = check_other(r, key, seen);
+		goto out;
+	}
+	bit = 1u << i;
+	if (*have & bit) {
+		req_fail(r, EXIT_UPSTREAM, "invalid response: a result has "
+		    "field '%s' twice", series_keys[i]);
+		goto out;
+	}
+	*have |= bit;
+	if ((*have & (K_VALUE | K_VALUES)) == (K_VALUE | K_VALUES))
+		pair = "'value' and 'values'";
+	else if ((*have & (K_HIST | K_HISTS)) == (K_HIST | K_HISTS))
+		pair = "'histogram' and 'histograms'";
+	if (pair != NULL) {
+		req_fail(r, EXIT_UPSTREAM, "invalid response: a result has "
+		    "both %s", pair);
+		goto out;
+	}
+	rc = 0;
+out:
+	jv_free(key);
+	return rc;
+}
+
 int
 result_series(struct req *r, const char *text, size_t len)
 {
@@ -169,7 +261,8 @@ result_series(struct req *r, const char *text, size_t len)
 	struct jmember m;
 	struct buf extra = BUF_INIT;
 	struct buf *b = &r->rec;
-	jv metric = jv_object();
+	jv metric = jv_object(), seen = jv_object();
+	unsigned have = 0;
 	int rc, instant = 0, has_vals = 0;
 	const char *vp, *hp, *after;
 	size_t vl, hl;
@@ -183,6 +276,10 @@ result_series(struct req *r, const char *text, size_t len)
 		goto out;
 	}
 	while ((rc = jobj_next_key(&it, &m)) == 1) {
+		if (check_member(r, &m, &have, &seen) != 0) {
+			rc = -1;
+			goto out;
+		}
 		instant |= jmember_is(&m, "value");
 		has_vals |= jmember_is(&m, "value") || jmember_is(&m, "values");
 		if ((after = series_member(r, &m, it.end, &extra, &metric)) ==
@@ -220,6 +317,7 @@ result_series(struct req *r, const char *text, size_t len)
 	rc = 0;
 out:
 	jv_free(metric);
+	jv_free(seen);
 	buf_free(&extra);
 	return rc < 0 ? -1 : 0;
 }

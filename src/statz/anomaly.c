@@ -44,14 +44,15 @@ window_ref(struct anom_ref *r, const struct conf *c, struct data *d,
 	anom_ref_sorted(r, c->method, win, w, d->scratch);
 }
 
-void
-anomalies_add(struct buf *b, const struct conf *c, struct data *d)
+/* Scores every sample; the anomalies go to b, or are only counted when
+ * b is NULL. Returns the count. */
+static size_t
+scan(struct buf *b, const struct conf *c, struct data *d)
 {
 	struct anom_ref ref;
 	double k = threshold(c), score, *win = NULL;
 	size_t i, count = 0, from = 0;
 
-	buf_adds(b, ",\"anomalies\":[");
 	if (c->window > 0) {
 		win = xmalloc(c->window * sizeof *win);
 		from = c->window;
@@ -65,9 +66,31 @@ anomalies_add(struct buf *b, const struct conf *c, struct data *d)
 		if (win)
 			window_ref(&ref, c, d, i, win);
 		score = anom_score(&ref, d->v[i]);
-		if (fabs(score) > k)
+		if (fabs(score) <= k)
+			continue;
+		if (b != NULL)
 			put_anomaly(b, &count, d->t[i], d->v[i], score);
+		else
+			count++;
 	}
 	free(win);
-	buf_printf(b, "],\"anomaly_count\":%zu", count);
+	return count;
+}
+
+void
+anomalies_add(struct buf *b, const struct conf *c, struct data *d)
+{
+	buf_adds(b, ",\"anomalies\":[");
+	d->anomalies = scan(b, c, d);
+	buf_printf(b, "],\"anomaly_count\":%zu", d->anomalies);
+}
+
+size_t
+anomalies_count(const struct conf *c, struct data *d)
+{
+	if (d->n == 0)
+		return 0;
+	if (c->method != ANOM_ZSCORE && c->window == 0)
+		data_sort_copy(d);
+	return scan(NULL, c, d);
 }

@@ -19,12 +19,14 @@
 #include "batch.h"
 #include "msg.h"
 #include "series.h"
+#include "top.h"
 
 #define BATCH 64
 
 struct slot {
 	struct buf line;
 	size_t lineno;
+	unsigned long long seq;	/* input order, across files */
 	struct series s;
 	struct data d;
 	struct buf out;
@@ -43,9 +45,11 @@ struct batch {
 	int quit;
 	pthread_t tid[15];
 	int nthreads;
+	struct top *top;	/* --top: the records kept */
+	unsigned long long seq;
 };
 
-static void compute(const struct conf *c, struct slot *sl);
+static void compute(struct batch *b, struct slot *sl);
 
 /* Takes slots while there are any; returns with mu held. */
 static void
@@ -55,7 +59,7 @@ work_locked(struct batch *b)
 		struct slot *sl = &b->slots[b->next++];
 
 		pthread_mutex_unlock(&b->mu);
-		compute(b->c, sl);
+		compute(b, sl);
 		pthread_mutex_lock(&b->mu);
 		if (++b->finished == b->n)
 			pthread_cond_signal(&b->done);
@@ -94,6 +98,8 @@ batch_new(const struct conf *c)
 	size_t i;
 
 	b->c = c;
+	if (c->top > 0)
+		b->top = top_new(c->top);
 	for (i = 0; i < 2 * BATCH; i++)
 		series_init(&b->slot[i / BATCH][i % BATCH].s);
 	pthread_mutex_init(&b->mu, NULL);
@@ -131,6 +137,7 @@ batch_free(struct batch *b)
 		data_free(&sl->d);
 		buf_free(&sl->out);
 	}
+	top_free(b->top);
 	free(b);
 }
 
@@ -144,11 +151,14 @@ fix_first_comma(struct buf *b)
 	}
 }
 
-/* One record: runs on any thread, touches only its slot. */
+/* One record: runs on any thread, touches only its slot (and the kept
+ * records of --top, under their own lock). */
 static void
-compute(const struct conf *c, struct slot *sl)
+compute(struct batch *bt, struct slot *sl)
 {
+	const struct conf *c = bt->c;
 	struct buf *b = &sl->out;
+	struct top_key key;
 	char *err = NULL;
 	size_t i;
 
@@ -170,6 +180,14 @@ compute(const struct conf *c, struct slot *sl)
 	for (i = 0; i < sl->s.n; i++)
 		data_push(&sl->d, sl->s.s[i].t, sl->s.s[i].v);
 	sl->unsorted = data_order(&sl->d, 1);
+	if (bt->top != NULL) {
+		/* ranked first: formatting is most of the work, and most
+		 * records are not kept */
+		sl->d.anomalies = c->anomalies ? anomalies_count(c, &sl->d) : 0;
+		top_key_of(&sl->d, sl->seq, &key);
+		if (!top_wants(bt->top, &key))
+			return;
+	}
 	jsonl_dump(b, strip_keys(jv_copy(sl->s.rec), c));
 	b->p[--b->len] = '\0';		/* reopen the object */
 	summary_add(b, c, &sl->d, sl->why, sizeof sl->why);
@@ -180,6 +198,10 @@ compute(const struct conf *c, struct slot *sl)
 	buf_addc(b, '}');
 	fix_first_comma(b);
 	buf_addc(b, '\n');
+	if (bt->top != NULL) {
+		top_offer(bt->top, &key, b->p, b->len);
+		buf_reset(b);
+	}
 }
 
 /* Writes a computed batch in order; returns how many lines were bad. */
@@ -193,13 +215,12 @@ flush(struct slot *slot, size_t n, const char *name, int *warned_order)
 		struct slot *sl = &slot[i];
 
 		if (sl->unsorted && !*warned_order) {
-			msg_warn("%s:%zu: samples out of time order or "
-			    "repeated: sorted, repeats dropped (said once)",
-			    name, sl->lineno);
+			msg_at(name, sl->lineno, "samples out of time order or "
+			    "repeated: sorted, repeats dropped (said once)");
 			*warned_order = 1;
 		}
 		if (sl->why[0]) {
-			msg_warn("%s:%zu: %s", name, sl->lineno, sl->why);
+			msg_at(name, sl->lineno, "%s", sl->why);
 			bad++;
 		}
 		fwrite(sl->out.p ? sl->out.p : "", 1, sl->out.len, stdout);
@@ -209,7 +230,7 @@ flush(struct slot *slot, size_t n, const char *name, int *warned_order)
 
 /* Reads up to BATCH lines into slot; *more goes 0 at the end. */
 static size_t
-fill(struct slot *slot, struct jsonl *r, int *more)
+fill(struct batch *b, struct slot *slot, struct jsonl *r, int *more)
 {
 	const char *line;
 	size_t len, n;
@@ -220,6 +241,7 @@ fill(struct slot *slot, struct jsonl *r, int *more)
 		buf_reset(&slot[n].line);
 		buf_add(&slot[n].line, line, len);
 		slot[n].lineno = jsonl_lineno(r);
+		slot[n].seq = b->seq++;
 	}
 	return n;
 }
@@ -252,11 +274,11 @@ batch_run(struct batch *b, struct jsonl *r, int *warned_order)
 	struct slot *cur = b->slot[0], *next = b->slot[1], *t;
 	unsigned long bad = 0;
 	int more = 1;
-	size_t n = fill(cur, r, &more), nnext;
+	size_t n = fill(b, cur, r, &more), nnext;
 
 	while (n > 0) {
 		offer(b, cur, n);
-		nnext = fill(next, r, &more);
+		nnext = fill(b, next, r, &more);
 		finish(b);
 		bad += flush(cur, n, jsonl_name(r), warned_order);
 		t = cur;
@@ -265,4 +287,10 @@ batch_run(struct batch *b, struct jsonl *r, int *warned_order)
 		n = nnext;
 	}
 	return bad;
+}
+
+int
+batch_end(struct batch *b)
+{
+	return b->top != NULL ? top_write(b->top, stdout) : 0;
 }

@@ -15,6 +15,9 @@ struct batch *batch_new(const struct conf *c);
  * to once per run. Returns the number of bad lines.
  */
 unsigned long batch_run(struct batch *b, struct jsonl *r, int *warned_order);
+/* After the last input: with --top, writes the records kept. 0, or -1
+ * on a write error. */
+int batch_end(struct batch *b);
 void batch_free(struct batch *b);
 
 #endif

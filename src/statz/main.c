@@ -17,7 +17,7 @@
 
 enum {
 	O_KEEP = OPT_ID(1), O_ANOM, O_THRESH, O_FORECAST, O_AT, O_SF, O_TF,
-	O_SEASON, O_ALPHA, O_BETA, O_GAMMA, O_LEVEL
+	O_SEASON, O_ALPHA, O_BETA, O_GAMMA, O_LEVEL, O_TOP
 };
 
 static const struct opt statz_opts[] = {
@@ -39,7 +39,8 @@ static const struct opt statz_opts[] = {
 	{ "alpha", O_ALPHA, "A", "holt-winters level smoothing (default: fitted)" },
 	{ "beta", O_BETA, "B", "holt-winters trend smoothing (default: fitted)" },
 	{ "gamma", O_GAMMA, "G", "holt-winters season smoothing (default: fitted)" },
-	{ "level", O_LEVEL, "P", "prediction interval probability (default 0.95)" },
+	{ "level", O_LEVEL, "P", "prediction interval probability, 0 < P < 1 (default 0.95)" },
+	{ "top", O_TOP, "N", "only the N series with the most anomalies, then state changes" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -51,7 +52,8 @@ static const struct opt_program statz_prog = {
 	.summary = "per-series statistics, anomalies and forecasts of series records",
 	.tables = statz_tables,
 	.epilog = "Exit status: 0 success, 2 usage error or bad input "
-	"(reported with its line, the rest still processed)."
+	"(reported with its line, the rest still processed),\n"
+	"4 a write error on stdout."
 };
 
 /* What one run carries from line to line. */
@@ -63,16 +65,25 @@ struct run {
 	jq_state *jf, *jt;
 	int warned_order;
 	int bad;
+	int write_error;
+};
+
+static const char *const anom_names[] = { "zscore", "mad", "iqr", NULL };
+static const char *const model_names[] = {
+	"linear", "holt", "holt-winters", NULL
 };
 
 static void
 parse_percentiles(struct conf *c, const char *list)
 {
-	char *copy = xstrdup(list), *p, *save = NULL, text[64];
+	char **items, *p, text[64];
 	double pct;
+	size_t n, k;
 
+	items = opt_list_arg("percentiles", list, &n);
 	c->npct = 0;
-	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+	for (k = 0; k < n; k++) {
+		p = items[k];
 		if (c->npct == sizeof c->pct / sizeof c->pct[0])
 			opt_usage_error("--percentiles: at most 32");
 		pct = opt_double_arg("percentiles", p, 0, 100);
@@ -88,47 +99,30 @@ parse_percentiles(struct conf *c, const char *list)
 				opt_usage_error("--percentiles: %s twice", p);
 		c->npct++;
 	}
-	free(copy);
-	if (c->npct == 0)
-		opt_usage_error("--percentiles: empty list");
+	opt_list_free(items);
 }
 
 static void
 parse_by(struct conf *c, const char *list)
 {
-	char *copy = xstrdup(list), *p, *save = NULL;
-
-	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-		c->by = xrealloc(c->by, (c->nby + 1) * sizeof *c->by);
-		c->by[c->nby++] = xstrdup(p);
-	}
-	free(copy);
-	if (c->nby == 0)
-		opt_usage_error("--by: no label given");
+	opt_list_free(c->by);
+	c->by = opt_list_arg("by", list, &c->nby);
 }
 
-static enum anom_method
-parse_method(const char *s)
+/*
+ * A probability strictly inside (0, 1): a 100% prediction interval is
+ * infinite and a 0% one empty, so neither end can be asked for.
+ */
+static double
+parse_level(const char *s)
 {
-	if (strcmp(s, "zscore") == 0)
-		return ANOM_ZSCORE;
-	if (strcmp(s, "mad") == 0)
-		return ANOM_MAD;
-	if (strcmp(s, "iqr") == 0)
-		return ANOM_IQR;
-	opt_usage_error("--anomalies '%s': not zscore, mad or iqr", s);
-}
+	const char *errstr;
+	double v;
 
-static enum model
-parse_model(const char *s)
-{
-	if (strcmp(s, "linear") == 0)
-		return MODEL_LINEAR;
-	if (strcmp(s, "holt") == 0)
-		return MODEL_HOLT;
-	if (strcmp(s, "holt-winters") == 0)
-		return MODEL_HW;
-	opt_usage_error("--model '%s': not linear, holt or holt-winters", s);
+	if (opt_double(s, 0, 1, &v, &errstr) != 0 || v <= 0 || v >= 1)
+		opt_usage_error("invalid --level '%s': a probability above 0 "
+		    "and below 1 (a 100%% interval would be infinite)", s);
+	return v;
 }
 
 static double
@@ -154,11 +148,15 @@ set_option(struct conf *c, int key, const char *arg)
 	case O_KEEP: c->keep_values = 1; break;
 	case 'f': c->field = arg; break;
 	case 't': c->time = arg; break;
-	case O_ANOM: c->anomalies = 1; c->method = parse_method(arg); break;
+	case O_ANOM:
+		c->anomalies = 1;
+		c->method = (enum anom_method)opt_choice_arg("anomalies", arg,
+		    anom_names);
+		break;
 	case O_THRESH: c->threshold = opt_double_arg("threshold", arg, 0, 1e300); break;
 	case 'w': c->window = (size_t)opt_long_arg("window", arg, 1, 100000000); break;
 	case O_FORECAST: c->forecast = 1; c->horizon = opt_duration_arg("forecast", arg); break;
-	case 'm': c->model = parse_model(arg); break;
+	case 'm': c->model = (enum model)opt_choice_arg("model", arg, model_names); break;
 	case O_AT: c->has_at = 1; c->at = parse_at(arg); break;
 	case O_SF: c->sf = opt_double_arg("sf", arg, 1e-12, 1 - 1e-12); break;
 	case O_TF: c->tf = opt_double_arg("tf", arg, 1e-12, 1 - 1e-12); break;
@@ -166,7 +164,8 @@ set_option(struct conf *c, int key, const char *arg)
 	case O_ALPHA: c->alpha = opt_double_arg("alpha", arg, 0, 1); break;
 	case O_BETA: c->beta = opt_double_arg("beta", arg, 0, 1); break;
 	case O_GAMMA: c->gamma = opt_double_arg("gamma", arg, 0, 1); break;
-	case O_LEVEL: c->level = opt_double_arg("level", arg, 1e-9, 1 - 1e-9); break;
+	case O_LEVEL: c->level = parse_level(arg); break;
+	case O_TOP: c->top = (size_t)opt_long_arg("top", arg, 1, 1000000); break;
 	}
 }
 
@@ -189,6 +188,9 @@ check_conf(const struct conf *c, int saw_forecast_opt)
 		opt_usage_error("--model holt-winters needs --season");
 	if (c->model != MODEL_HW && c->season > 0)
 		opt_usage_error("--season needs --model holt-winters");
+	if (c->top && (c->field || c->all || c->nby))
+		opt_usage_error("--top ranks series records, not --field, --all "
+		    "or --by groups");
 }
 
 static int
@@ -331,10 +333,12 @@ main(int argc, char **argv)
 			continue;
 		}
 		read_input(&run, r);
-		if (jsonl_bad(r))
+		if (jsonl_bad(r) || jsonl_error(r))
 			run.bad = 1;
 		jsonl_close(r);
 	}
+	if (run.batch && batch_end(run.batch) != 0)
+		run.write_error = 1;
 	if (run.gs && groups_flush(run.gs, &c, c.field ? field_record(&c) :
 	    jv_object()) != 0)
 		run.bad = 1;
@@ -345,10 +349,8 @@ main(int argc, char **argv)
 	series_free(&run.s);
 	if (run.batch)
 		batch_free(run.batch);
-	for (i = 0; i < (int)c.nby; i++)
-		free(c.by[i]);
-	free(c.by);
-	if (msg_close_stdout() != 0)
-		return EXIT_USAGE;
+	opt_list_free(c.by);
+	if ((msg_close_stdout() != 0) | run.write_error)
+		return EXIT_LOCAL;
 	return run.bad ? EXIT_USAGE : EXIT_OK;
 }

@@ -33,6 +33,7 @@ struct conf {
 	double season;			/* seconds, 0: none */
 	double alpha, beta, gamma;	/* < 0: fit */
 	double level;			/* prediction interval probability */
+	size_t top;			/* --top N, 0: every series */
 };
 
 /* One series' usable samples: NaN dropped (counted), sorted by time. */
@@ -43,6 +44,7 @@ struct data {
 	double *sorted;			/* v sorted, scratch for quantiles */
 	double *scratch;
 	size_t scap;
+	size_t anomalies;		/* found by anomalies_add */
 };
 
 /*
@@ -74,8 +76,13 @@ int data_order(struct data *d, int dedup);
 int summary_add(struct buf *b, const struct conf *c, struct data *d,
     char *why, size_t whylen);
 
-/* The "anomalies" and "anomaly_count" members. */
+/* The "anomalies" and "anomaly_count" members; the count in
+ * d->anomalies too. */
 void anomalies_add(struct buf *b, const struct conf *c, struct data *d);
+/* Only how many there are (--top ranks before it formats). */
+size_t anomalies_count(const struct conf *c, struct data *d);
+/* d->sorted: a sorted copy of the values. */
+void data_sort_copy(struct data *d);
 /* The "forecast" member; -1 with *why when the model cannot run. */
 int forecast_add(struct buf *b, const struct conf *c, struct data *d,
     char *why, size_t whylen);

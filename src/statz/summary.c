@@ -180,6 +180,13 @@ copy_values(struct data *d)
 	memcpy(d->sorted, d->v, d->n * sizeof *d->v);
 }
 
+void
+data_sort_copy(struct data *d)
+{
+	copy_values(d);
+	stats_sort(d->sorted, d->n);
+}
+
 /* Percentiles by selection, unless the anomalies need the sorted values
  * anyway (a full sort costs more than a few selections). */
 static void
@@ -226,6 +233,7 @@ summary_add(struct buf *b, const struct conf *c, struct data *d,
 	int rc = 0;
 
 	buf_printf(b, ",\"count\":%zu", n);
+	d->anomalies = 0;
 	if (n == 0) {
 		put_empty(b, c);
 		buf_printf(b, ",\"nan\":%zu", d->nan);

@@ -37,8 +37,9 @@ expect_eq "opspipe-drift.1 lints clean" "" \
 expect_status "opspipe-drift --version" 0 opspipe-drift --version
 expect_eq "prints the version" "opspipe-drift (opspipe) 0.1.0" "$(cat "$T_DIR/out")"
 
-# stdout on a full disk: the verdict is lost, so the run failed.
-expect_status "stdout on /dev/full: exit 2" 2 \
+# stdout on a full disk: the verdict is lost, so the run failed, and
+# this machine is at fault: EXIT_LOCAL (4), not bad input.
+expect_status "stdout on /dev/full: exit 4" 4 \
     sh -c 'opspipe-drift --ref r.jsonl --cur r.jsonl >/dev/full'
 expect_match "says so" "^opspipe-drift: cannot write the verdict$" "$(tail -n 1 "$T_DIR/err")"
 

@@ -74,6 +74,49 @@ printf '[1]\n' >tiny.jsonl
 opspipe-drift --ref ref.npy --cur tiny.jsonl --textfile bad.prom >/dev/null 2>err
 expect_eq "bad input: exit 2" 2 "$?"
 ok_if "bad input: no metrics written" [ ! -e bad.prom ]
+# One malformed line must not silence a drift alert: the verdict on the
+# good rows is exported and the trigger runs; the bad line is reported,
+# counted in opspipe_drift_rejected_rows, and decides the status only
+# when no drift was found (exit 2: "no drift" on part of the data is no
+# clean bill).
+$PY -c '
+import numpy as np
+rng = np.random.default_rng(5)
+with open("shift-bad.jsonl", "w") as f:
+    for i, v in enumerate(rng.normal(0, 1, (200, 2)) + [1.0, 0]):
+        f.write("[1,2,3]\n" if i == 7 else "[%r,%r]\n" % (v[0], v[1]))
+with open("same-bad.jsonl", "w") as f:
+    for i, v in enumerate(rng.normal(0, 1, (200, 2))):
+        f.write("[1,\"N/A\"]\n" if i == 7 else "[%r,%r]\n" % (v[0], v[1]))'
+rm -f argv stdin
+opspipe-drift --ref ref.npy --cur shift-bad.jsonl --name model-c --textfile c.prom \
+    --on-drift ./record.sh >c.json 2>err
+expect_eq "drift and a malformed line: exit 1, drift still reported" "1 true 1" \
+    "$? $(jq -r '"\(.drift) \(.rejected)"' c.json)"
+expect_eq "... the line is reported" "driftcheck: stdin:8: row has 3 fields, expected 2" "$(cat err)"
+expect_eq "... the metric says drift" 'opspipe_drift_detected{name="model-c"} 1' \
+    "$(grep '^opspipe_drift_detected' c.prom)"
+expect_eq "... and counts the rejected row" 'opspipe_drift_rejected_rows{name="model-c"} 1' \
+    "$(grep '^opspipe_drift_rejected_rows' c.prom)"
+ok_if "... and the trigger ran with the verdict" cmp -s c.json stdin
+rm -f argv stdin
+opspipe-drift --ref ref.npy --cur same-bad.jsonl --name model-c --textfile c.prom \
+    --on-drift ./record.sh >c.json 2>err
+expect_eq "no drift and a text cell in a numeric feature: exit 2, with the verdict" "2 false 1" \
+    "$? $(jq -r '"\(.drift) \(.rejected)"' c.json)"
+expect_match "... the cell is reported by line and field" "^driftcheck: stdin:8: field '1': 'N/A' is not a number$" \
+    "$(head -n 1 err)"
+expect_eq "... the metrics are written: no drift, 1 rejected row" "0 1" \
+    "$(sed -n 's/^opspipe_drift_\(detected\|rejected_rows\){name="model-c"} //p' c.prom | paste -sd' ')"
+ok_if "... and no trigger ran" [ ! -e argv ]
+expect_eq "a clean run: 0 rejected rows" 'opspipe_drift_rejected_rows{name="model-a"} 0' \
+    "$(grep '^opspipe_drift_rejected_rows' m.prom)"
+rm -f argv stdin
+opspipe-drift --ref ref.npy --cur shift.npy --textfile /dev/full/m.prom --on-drift ./record.sh >/dev/null 2>err
+expect_eq "a textfile that cannot be written: exit 4, and the trigger still ran" "4 yes" \
+    "$? $([ -s stdin ] && echo yes)"
+expect_match "... saying which" "^opspipe-drift: cannot write '/dev/full/m.prom'$" "$(tail -n 1 err)"
+
 expect_status "usage: --ref is required" 2 opspipe-drift --textfile x.prom
 expect_status "usage: --on-drift needs a command" 2 opspipe-drift --ref ref.npy --on-drift
 expect_status "usage: a bad --name" 2 opspipe-drift --ref ref.npy --name 'a b'
@@ -152,6 +195,8 @@ tests:
         values: '0 0 1 1 1'
       - series: 'opspipe_drift_last_run_timestamp_seconds{name="model-a"}'
         values: '0 3600 7200 10800 14400'
+      - series: 'opspipe_drift_rejected_rows{name="model-a"}'
+        values: '0 0 0 3 0'
     alert_rule_test:
       - eval_time: 1h
         alertname: OpsPipeDriftDetected
@@ -169,8 +214,21 @@ tests:
       - eval_time: 4h
         alertname: OpsPipeDriftFlowStale
         exp_alerts: []
+      - eval_time: 2h
+        alertname: OpsPipeDriftBadInput
+        exp_alerts: []
+      - eval_time: 3h
+        alertname: OpsPipeDriftBadInput
+        exp_alerts:
+          - exp_labels: {severity: warning, name: model-a}
+            exp_annotations:
+              summary: "The drift flow for model-a left 3 rows out as bad input"
+              description: "The last run of opspipe-drift for model-a rejected 3 rows of its samples; the CronJob's log names each line and field."
+      - eval_time: 4h
+        alertname: OpsPipeDriftBadInput
+        exp_alerts: []
 EOF
-ok_if "promtool test rules: fires on a drifting run only" promtool test rules rules_test.yml
+ok_if "promtool test rules: fires on a drifting run only, and on rejected rows" promtool test rules rules_test.yml
 
 # The CronJob manifest: valid YAML, runs the flow with argv, not a shell.
 cj=$OPSPIPE_TOP/share/opspipe/k8s/drift-cronjob.yaml

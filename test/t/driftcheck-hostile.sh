@@ -77,14 +77,16 @@ expect_status "with --ref-format jsonl: read as JSON lines" 0 \
 expect_eq "all 5 rows, numeric (ks)" "5 ks" "$(jq -r '"\(.n_ref) \(.method)"' "$T_DIR/out")"
 
 # One stray text cell used to switch a numeric feature to chi2 without a
-# word.
+# word; then it compared it as categories with a warning. It is bad input
+# (driftcheck-types.sh has the rest).
 printf 'a,b\n1,2\n"1,5",3\n3,4\n4,5\n' >typo.csv
-expect_status "a text cell in a numeric feature: still a verdict" 0 \
+expect_status "a text cell in a numeric feature: bad input, exit 2" 2 \
     sh -c 'driftcheck --ref ref.csv <typo.csv'
-expect_eq "with a warning naming feature, samples and text" \
-    "driftcheck: feature 'a' is numeric in ref.csv but text in stdin ('1,5'): compared as categories" \
-    "$(cat "$T_DIR/err")"
-expect_eq "and the feature record says chi2" chi2 "$(jq -r '.features[0].method' "$T_DIR/out")"
+expect_eq "named by line and field, with what to do" \
+    "driftcheck: stdin:3: field 'a': '1,5' is not a number|driftcheck: feature 'a' has numbers and 1 text value: rows with text left out (--categorical a compares it as categories)" \
+    "$(paste -sd'|' "$T_DIR/err")"
+expect_eq "the feature is still tested as numbers, on the other rows" "ks 3 1" \
+    "$(jq -r '"\(.features[0].method) \(.n_cur) \(.rejected)"' "$T_DIR/out")"
 
 # Values near DBL_MAX: mmd called a NaN statistic drift, wasserstein
 # divided by an Inf standard deviation and found no drift at all.

@@ -44,4 +44,29 @@ printf '%s\n' '{"values":[[1,1],[2,2],[3,4]]}' >pct.jsonl
 expect_status "--percentiles 99.99999999999 and 100 both" 0 statz -p 99.99999999999,100 pct.jsonl
 expect_eq "each keeps its own key and value" '["p99.99999999999",3.9999999999996,"p100",4]' \
     "$(jq -c '[to_entries[] | select(.key | startswith("p")) | .key, .value]' "$T_DIR/out")"
+
+# A read error is bad input, not an empty one that succeeded.
+expect_status "stdin a directory: exit 2" 2 sh -c 'statz </'
+expect_eq "... naming the input" "statz: stdin: read error: Is a directory" "$(cat "$T_DIR/err")"
+expect_status "a directory named as a file: exit 2" 2 statz pct.jsonl /
+expect_eq "... naming it, the other file still read" "statz: /: read error: Is a directory|1" \
+    "$(cat "$T_DIR/err")|$(wc -l <"$T_DIR/out")"
+expect_status "stdout on /dev/full: exit 4 (EXIT_LOCAL)" 4 sh -c 'statz pct.jsonl >/dev/full'
+expect_match "... saying so" "^statz: write error on stdout" "$(cat "$T_DIR/err")"
+expect_status "--top 1 on /dev/full: exit 4 too" 4 sh -c 'statz --top 1 pct.jsonl >/dev/full'
+
+# --level: the message and the range agree. A 100% interval is infinite.
+for l in 1 0 1.5 -0.5 x; do
+	expect_status "--level $l is refused" 2 statz --forecast 1m --level "$l" line.jsonl
+done
+expect_eq "... saying what is allowed" \
+    "statz: invalid --level 'x': a probability above 0 and below 1 (a 100% interval would be infinite)" \
+    "$(head -n 1 "$T_DIR/err")"
+expect_status "--level 0.999999 is taken" 0 statz --forecast 1m --level 0.999999 line.jsonl
+expect_eq "... as the record's interval" 0.999999 "$(jq -r .forecast.interval "$T_DIR/out")"
+expect_status "--top with --all is a usage error" 2 statz --top 3 --all pct.jsonl
+expect_status "--anomalies with a typo: exit 2" 2 statz --anomalies zscor pct.jsonl
+expect_eq "... listing the choices" "statz: invalid --anomalies 'zscor': expected zscore, mad or iqr" \
+    "$(head -n 1 "$T_DIR/err")"
+expect_status "--by with an empty item: exit 2" 2 statz --by job,,pod pct.jsonl
 done_testing

@@ -4,9 +4,22 @@
 # takes. POSIX sh; sets variables rather than printing, so no subshell.
 # shellcheck shell=sh
 
+# trim QUERY: set q to QUERY without leading and trailing white space,
+# which PromQL ignores: " up" and "up\n" are one query and one cache entry.
+# Nothing inside is touched — white space in a label matcher's string
+# matters, and a full PromQL normaliser would be a parser in shell. Other
+# spellings stay other entries; the computation slots bound what they can
+# cost (opspipe-summary(1)).
+trim() {
+	q=$1
+	q=${q#"${q%%[![:space:]]*}"}
+	q=${q%"${q##*[![:space:]]}"}
+}
+
 # cache_key MINUTES QUERY: set key to the entry's name, the SHA-256 of
 # "MINUTES\nQUERY\n" (minutes first: it holds no newline, so the pair is
-# unambiguous).
+# unambiguous). MINUTES is a decimal integer without leading zeros and
+# QUERY trimmed: callers normalise both.
 cache_key() {
 	key=$(sha256sum <<EOF
 $1
