@@ -107,9 +107,10 @@ wait_for 'count(opspipe_check_ok{job="node-exporter"}) == 17'
 expect_eq "Prometheus has them from the node-exporter" 17 \
     "$(promq 'count(opspipe_check_ok{job="node-exporter"} == 1)' | jq -r '.value[1]')"
 
-# --pushgateway: the same metrics pushed to Debian's Pushgateway.
+# --pushgateway: the same metrics pushed to Debian's Pushgateway (kept in
+# memory: Debian's default persistence file is the machine's).
 pg=127.0.0.1:$(free_port)
-prometheus-pushgateway --web.listen-address="$pg" >"$T_DIR/pushgateway.log" 2>&1 &
+prometheus-pushgateway --web.listen-address="$pg" --persistence.file= >"$T_DIR/pushgateway.log" 2>&1 &
 pg_pid=$!
 stop_pg() { kill "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; }
 at_exit stop_pg
