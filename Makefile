@@ -44,12 +44,9 @@ DEPS_BUILD = gcc make pkg-config libjq-dev libonig-dev libcurl4-openssl-dev \
              libyaml-dev libssl-dev libcmocka-dev
 DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
              python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils
-# The monitoring tests run these for real (test/monitoring/stack.sh) and
-# render the kustomize bases with kubectl: Debian's, where none is installed
-# (another one, a static binary say, would conflict with kubernetes-client).
-DEPS_TEST += prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway
-DEPS_TEST += $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 DEPS_BENCH = wrk apache2-utils hyperfine
+# The monitoring stack's tests run these for real (test/monitoring/stack.sh).
+DEPS_TEST += prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway
 
 # Re-link when switching between plain and sanitized builds.
 MODE_STAMP = build/.mode-$(MODE)
