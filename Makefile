@@ -46,6 +46,8 @@ DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
              python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils \
              openssl 'kubernetes-client|kubectl'
 DEPS_BENCH = wrk apache2-utils hyperfine
+# The monitoring stack's tests run these for real (test/monitoring/stack.sh).
+DEPS_TEST += prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway
 
 # Re-link when switching between plain and sanitized builds.
 MODE_STAMP = build/.mode-$(MODE)

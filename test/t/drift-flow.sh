@@ -1,7 +1,7 @@
 #!/bin/sh
 # The drift flow, bin/opspipe-drift: samples from files and from promq
 # against the test Prometheus, the textfile-collector metrics and their
-# persistent counter, the Pushgateway push (a fixture that records it),
+# persistent counter (the Pushgateway push: drift-flow-pushgateway.sh),
 # --on-drift as argv with the verdict on stdin; and the shipped alerting
 # rule (promtool check and unit test) and CronJob manifest.
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
@@ -121,51 +121,6 @@ expect_status "usage: --ref is required" 2 opspipe-drift --textfile x.prom
 expect_status "usage: --on-drift needs a command" 2 opspipe-drift --ref ref.npy --on-drift
 expect_status "usage: a bad --name" 2 opspipe-drift --ref ref.npy --name 'a b'
 ok_if "shellcheck clean" shellcheck "$OPSPIPE_TOP/bin/opspipe-drift"
-
-# Pushgateway: a fixture that records each request and answers 200 (or
-# 500 for paths containing "fail").
-cat >pushgw.py <<'EOF'
-import json, sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
-class H(BaseHTTPRequestHandler):
-    def do_any(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2], "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path,
-                                "type": self.headers.get("Content-Type"),
-                                "body": body.decode()}) + "\n")
-        self.send_response(500 if "fail" in self.path else 200)
-        self.end_headers()
-    do_PUT = do_POST = do_any
-    def log_message(self, *a):
-        pass
-
-HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-EOF
-port=$(free_port)
-$PY pushgw.py "$port" pushes.jsonl &
-pg_pid=$!
-stop_pushgw() { kill "$pg_pid" 2>/dev/null; }
-at_exit stop_pushgw
-i=0
-until [ -s pushes.jsonl ] || [ "$i" -ge 50 ]; do
-	curl -s -o /dev/null -X PUT -d x "http://127.0.0.1:$port/ping" && break
-	sleep 0.1
-	i=$((i + 1))
-done
-: >pushes.jsonl
-opspipe-drift --ref ref.npy --cur shift.npy --name model-b --state pg.prom \
-    --pushgateway "http://127.0.0.1:$port/" >/dev/null
-expect_eq "pushgateway: drift still exits 1" 1 "$?"
-expect_eq "pushgateway: one PUT to the job/name group" \
-    "PUT /metrics/job/opspipe_drift/name/model-b text/plain; version=0.0.4" \
-    "$(jq -r '"\(.method) \(.path) \(.type)"' pushes.jsonl)"
-ok_if "pushgateway: the body is the metrics text" \
-    sh -c 'jq -j .body pushes.jsonl | cmp -s - pg.prom'
-opspipe-drift --ref ref.npy --cur same.npy --name fail --pushgateway "http://127.0.0.1:$port" >/dev/null 2>err
-expect_eq "pushgateway answering 500: exit 3" 3 "$?"
-expect_eq "and says so" "opspipe-drift: push to the Pushgateway failed" "$(tail -n 1 err)"
 
 # promq queries against the test Prometheus: instance b trends +2.4 per
 # hour, so the last hour against the same hour 3 hours earlier drifts.

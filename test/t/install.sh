@@ -13,11 +13,12 @@ for p in "$OPSPIPE_TOP"/src/*/main.c; do
 	ok_if "bin/$p installed and executable" [ -x "$root/bin/$p" ]
 	ok_if "man1/$p.1 installed" [ -f "$root/share/man/man1/$p.1" ]
 done
-for s in opspipe-summary opspipe-drift; do
+for s in opspipe-summary opspipe-drift opspipe-check; do
 	ok_if "bin/$s installed" [ -x "$root/bin/$s" ]
 	ok_if "man1/$s.1 installed" [ -f "$root/share/man/man1/$s.1" ]
 done
-for f in prompts/summarize.txt cgi/summary grafana k8s/kustomization.yaml; do
+for f in prompts/summarize.txt cgi/summary cgi/alert grafana k8s/kustomization.yaml \
+    k8s/monitoring/kustomization.yaml prometheus/prometheus.yml; do
 	ok_if "share/opspipe/$f installed" [ -e "$root/share/opspipe/$f" ]
 done
 expect_status "the installed opspipe-summary runs" 0 "$root/bin/opspipe-summary" --version

@@ -5,7 +5,7 @@
 cd "$OPSPIPE_TOP" || exit 1
 n=0
 for f in bin/opspipe-* share/opspipe/cgi/* examples/*.sh bench/* .ci/run \
-    test/run test/*.sh test/prom/*.sh test/t/*.sh; do
+    test/run test/*.sh test/prom/*.sh test/monitoring/*.sh test/t/*.sh; do
 	[ -f "$f" ] || continue
 	case $(head -n 1 "$f") in
 	'#!/bin/sh'* | '#!/usr/bin/env sh'*) ;;
