@@ -120,6 +120,27 @@ owns_line(const struct ed *ed, size_t p)
 	return 1;
 }
 
+/*
+ * The start of the comment lines directly above the line that starts at
+ * ls, written at column col (a comment there describes what is below
+ * it: it goes when that goes, and stays above it when something is put
+ * before it). No higher than floor.
+ */
+static size_t
+comment_above(const struct ed *ed, size_t ls, size_t col, size_t floor)
+{
+	while (ls > floor) {
+		size_t prev = line_start(ed, ls - 1), i = prev;
+
+		while (i < ls && ed->t[i] == ' ')
+			i++;
+		if (i - prev != col || ed->t[i] != '#' || prev < floor)
+			break;
+		ls = prev;
+	}
+	return ls;
+}
+
 /* Where the line after p starts, when only blanks and a comment follow p
  * on its line; NOWHERE when something else does. */
 static size_t
@@ -243,6 +264,18 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 	/* An alias expanded takes the style of what it named. */
 	const struct ynode *style = n->kind == Y_ALIAS ? n->target : n;
 	int keep_flow = style->flow && style->n > 0 && !is_scalar(v) && !is_empty(v);
+	size_t end = n->end;
+
+	/* A block collection's last comment described what goes with it. */
+	if (is_block(n) && w->ctx != C_FLOW) {
+		while (end < ed->len && (ed->t[end] == ' ' || ed->t[end] == '\t'))
+			end++;
+		if (end < ed->len && ed->t[end] == '#')
+			while (end < ed->len && ed->t[end] != '\n' && ed->t[end] != '\r')
+				end++;
+		else
+			end = n->end;
+	}
 
 	switch (w->ctx) {
 	case C_FLOW:
@@ -272,7 +305,7 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		}
 		break;
 	}
-	add_edit(ed, start, n->end, &b);
+	add_edit(ed, start, end, &b);
 	return 0;
 }
 
@@ -452,7 +485,8 @@ block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		if (at == NOWHERE)
 			rc = fail(ed, k->line, "cannot delete this key in place");
 		else
-			delete_range(ed, line_start(ed, k->start), at);
+			delete_range(ed, comment_above(ed, line_start(ed, k->start),
+			    col_of(ed, k->start), ed->doc->start), at);
 	}
 	for (i = 0; i < nent && rc == 0; i++) {
 		struct where wv = { C_MAPVAL, 0, 0, 0 };
@@ -684,17 +718,80 @@ walk_item(struct ed *ed, struct ynode *n, int i, int j, jv old, jv new,
 	return rc;
 }
 
+/* Does subtree n hold an anchor or an alias (so its text cannot be
+ * copied elsewhere)? */
+static int
+has_refs(const struct ynode *n)
+{
+	size_t i;
+
+	if (n->anchor || n->kind == Y_ALIAS)
+		return 1;
+	for (i = 0; i < n->n; i++)
+		if (has_refs(n->kids[i]))
+			return 1;
+	return 0;
+}
+
+/* The lines of item i of a block list, the comment above it included. */
+static size_t
+item_start(const struct ed *ed, const size_t *dash, size_t i)
+{
+	return comment_above(ed, line_start(ed, dash[i]), col_of(ed, dash[i]), ed->doc->start);
+}
+
+/*
+ * New item j of a block list as text: a deleted old item of the same
+ * value is moved, bytes and comments, rather than written anew.
+ */
+static void
+item_text(struct ed *ed, struct ynode *n, const struct seqplan *p, const size_t *dash,
+    char *moved, jv old, jv new, int j, size_t col, struct buf *b)
+{
+	jv v = jv_array_get(jv_copy(new), j);
+	int i;
+
+	for (i = 0; i < p->no; i++) {
+		jv o;
+		size_t end;
+		int eq;
+
+		if (p->po[i] >= 0 || moved[i] || has_refs(n->kids[i]))
+			continue;
+		o = jv_array_get(jv_copy(old), i);
+		eq = jv_equal(o, jv_copy(v));
+		end = node_after(ed, n->kids[i]);
+		if (eq && end != NOWHERE) {
+			size_t from = item_start(ed, dash, (size_t)i);
+
+			moved[i] = 1;
+			buf_add(b, ed->t + from, end - from);
+			if (end == ed->len && (end == from || ed->t[end - 1] != '\n'))
+				buf_adds(b, ed->em.eol);
+			jv_free(v);
+			return;
+		}
+	}
+	yemit_indent(b, col);
+	buf_addc(b, '-');
+	yemit_item(b, &ed->em, v, col + 2);
+	buf_adds(b, ed->em.eol);
+	jv_free(v);
+}
+
 static int
 block_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
     const struct strategy_type *t, const char *mkey)
 {
 	struct seqplan p;
 	size_t *dash = NULL, col, at;
+	char *moved = NULL;
 	struct buf b = BUF_INIT;
 	int i, j, rc = 0, compact = 0;
 
 	plan_seq(&p, old, new, mkey);
 	dash = xcalloc((size_t)p.no + 1, sizeof *dash);
+	moved = xcalloc((size_t)p.no + 1, 1);
 	for (i = 0; i < p.no; i++) {
 		dash[i] = dash_of(ed, n, (size_t)i);
 		compact |= dash[i] == NOWHERE || !owns_line(ed, dash[i]);
@@ -712,7 +809,7 @@ block_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		if (at == NOWHERE)
 			rc = fail(ed, n->kids[i]->line, "cannot delete this list item in place");
 		else
-			delete_range(ed, line_start(ed, dash[i]), at);
+			delete_range(ed, item_start(ed, dash, (size_t)i), at);
 	}
 	for (i = 0; i < p.no && rc == 0; i++) {
 		struct where wi = { C_ITEM, 0, 0, 0 };
@@ -724,29 +821,25 @@ block_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		rc = walk_item(ed, n, i, p.po[i], old, new, &wi, t);
 	}
 	for (j = 0; j < p.nn && rc == 0; j++) {
-		jv v;
 		int before;
 
 		if (p.pn[j] >= 0)
 			continue;
 		before = insert_before(&p, j);
-		at = before < p.no ? line_start(ed, dash[before]) : node_after(ed, n->kids[p.no - 1]);
+		at = before < p.no ? item_start(ed, dash, (size_t)before) :
+		    node_after(ed, n->kids[p.no - 1]);
 		if (at == NOWHERE) {
 			rc = fail(ed, n->kids[p.no - 1]->line, "cannot add a list item after this one");
 			break;
 		}
 		break_if_needed(ed, at, &b);
-		v = jv_array_get(jv_copy(new), j);
-		yemit_indent(&b, col);
-		buf_addc(&b, '-');
-		yemit_item(&b, &ed->em, v, col + 2);
-		buf_adds(&b, ed->em.eol);
-		jv_free(v);
+		item_text(ed, n, &p, dash, moved, old, new, j, col, &b);
 		add_edit(ed, at, at, &b);
 	}
 out:
 	buf_free(&b);
 	free(dash);
+	free(moved);
 	free(p.po);
 	free(p.pn);
 	return rc;

@@ -331,13 +331,15 @@ ytree_parse(const char *text, size_t len, ydoc_fn fn, void *ctx, char **err)
 	ps.len = len;
 	ps.pm.text = text;
 	ps.pm.len = len;
-	/* libyaml skips a leading byte order mark without counting it. */
+	/* A leading byte order mark is skipped here: libyaml is told the
+	 * text is UTF-8 (UTF-16 is refused), and then would not skip it. */
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		ps.pm.base = ps.pm.bi = 3;
 	*err = NULL;
 	if (!yaml_parser_initialize(&parser))
 		msg_oom();
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text + ps.pm.base,
+	    len - ps.pm.base);
 	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
