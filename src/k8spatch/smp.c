@@ -715,10 +715,11 @@ check_order(const struct smp *s, jv plist, jv order, const char *mkey, jv *err)
 {
 	int np = jv_array_length(jv_copy(plist)), no = jv_array_length(jv_copy(order));
 	int pi = 0, oi = 0, ok = 1;
-	jv items = jv_array();
+	jv items;
 
 	if (np == 0 || no == 0)
 		return 0;
+	items = jv_array();
 	jv_array_foreach(plist, i, item) {
 		jv d = key_of(item, "$patch");
 
@@ -797,8 +798,8 @@ set_order_one(struct smp *s, jv orig, jv *patch, const char *dkey, const struct 
 	else if (ofound && pfound)
 		merged = jv_copy(plist);
 	if (jv_is_valid(merged) && jv_get_kind(merged) == JV_KIND_ARRAY) {
-		if (partition(s, merged, order, f.merge_key, &in, &out, &err) ||
-		    elem_type(s, olist, plist, &et, &err)) {
+		if (elem_type(s, olist, plist, &et, &err) ||
+		    partition(s, merged, order, f.merge_key, &in, &out, &err)) {
 			jv_free(merged);
 			merged = err;
 		} else {

@@ -96,9 +96,14 @@ delete_range(struct ed *ed, size_t start, size_t end)
 static size_t
 line_start(const struct ed *ed, size_t p)
 {
-	while (p > 0 && ed->t[p - 1] != '\n')
-		p--;
-	return p;
+	size_t q = p;
+
+	while (q > 0 && ed->t[q - 1] != '\n')
+		q--;
+	/* A byte order mark is not indentation. */
+	if (q == 0 && p >= 3 && ed->len >= 3 && memcmp(ed->t, "\xEF\xBB\xBF", 3) == 0)
+		q = 3;
+	return q;
 }
 
 static size_t
@@ -1026,9 +1031,9 @@ by_start(const void *a, const void *b)
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	/* A deletion ending where an insertion is made goes first. */
+	/* What is inserted at p goes before what is replaced from p on. */
 	if ((x->end > x->start) != (y->end > y->start))
-		return x->end > x->start ? -1 : 1;
+		return x->end > x->start ? 1 : -1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -1038,7 +1043,8 @@ splice(struct ed *ed, struct buf *out, long *delta)
 {
 	size_t i, at = 0;
 
-	qsort(ed->edits, ed->n, sizeof *ed->edits, by_start);
+	if (ed->n > 0)
+		qsort(ed->edits, ed->n, sizeof *ed->edits, by_start);
 	*delta = 0;
 	for (i = 0; i < ed->n; i++) {
 		const struct edit *e = &ed->edits[i];
