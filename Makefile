@@ -45,6 +45,9 @@ DEPS_BUILD = gcc make pkg-config libjq-dev libonig-dev libcurl4-openssl-dev \
 DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
              python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils
 DEPS_BENCH = wrk apache2-utils hyperfine
+# kubectl is the oracle of k8spatch's local mode (test/t/k8spatch-local.sh):
+# Debian's kubernetes-client (1.20) unless some kubectl is already here.
+DEPS_TEST += $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 
 # Re-link when switching between plain and sanitized builds.
 MODE_STAMP = build/.mode-$(MODE)
