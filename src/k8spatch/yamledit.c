@@ -1163,9 +1163,14 @@ yedit(const char *text, size_t len, struct ydoc *doc, jv old, jv new,
 		rc = settle_aliases(&ed);
 	if (rc == 0)
 		rc = splice(&ed, out, &delta);
-	if (rc == 0 && ed.n > 0)
-		rc = verify(&ed, out->p + start + doc->start,
-		    (size_t)((long)(doc->end - doc->start) + delta), new);
+	/* The document is read back from the start of its first line: its
+	 * first token may be indented. */
+	if (rc == 0 && ed.n > 0) {
+		size_t from = line_start(&ed, doc->start);
+
+		rc = verify(&ed, out->p + start + from,
+		    (size_t)((long)(doc->end - from) + delta), new);
+	}
 	for (i = 0; i < ed.n; i++)
 		free(ed.edits[i].text);
 	for (i = 0; i < doc->nnodes; i++)

@@ -97,13 +97,15 @@ check_output(const char *text, size_t len, const struct ydoc *doc, const struct 
 {
 	struct ydoc *back = NULL;
 	char *err = NULL;
-	size_t tail = len - doc->end;
+	size_t tail = len - doc->end, from = doc->start;
 	jv v;
 
+	while (from > 0 && text[from - 1] != '\n')
+		from--;
 	if (out->len < doc->start + tail || memcmp(out->p, text, doc->start) != 0 ||
 	    memcmp(out->p + out->len - tail, text + doc->end, tail) != 0)
 		abort();
-	if (ytree_parse(out->p + doc->start, out->len - doc->start - tail, first_map, &back,
+	if (ytree_parse(out->p + from, out->len - from - tail, first_map, &back,
 	    &err) != 0 || back == NULL)
 		abort();
 	v = ytree_value(back->root);
