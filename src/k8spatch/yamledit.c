@@ -257,6 +257,24 @@ break_if_needed(const struct ed *ed, size_t at, struct buf *b)
 }
 
 /*
+ * A value written where there was none ("key:", "-", "{key}") needs the
+ * space, or the ": ", that the empty value did without.
+ */
+static void
+empty_prefix(const struct ed *ed, const struct ynode *n, int flow, struct buf *b)
+{
+	size_t p = n->start;
+
+	while (p > 0 && (ed->t[p - 1] == ' ' || ed->t[p - 1] == '\t'))
+		p--;
+	if (flow && n->parent && n->parent->kind == Y_MAP && n->pidx % 2 && p > 0 &&
+	    ed->t[p - 1] != ':')
+		buf_adds(b, ": ");
+	else if (p == n->start && p > 0 && ed->t[p - 1] != '\n')
+		buf_addc(b, ' ');
+}
+
+/*
  * Node n replaced whole by v: rewritten in the style its place asks for
  * (a non-empty flow collection stays flow; an empty one, "{}" under a key,
  * becomes block when it gets content).
@@ -284,6 +302,8 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 
 	switch (w->ctx) {
 	case C_FLOW:
+		if (n->start == n->end)
+			empty_prefix(ed, n, 1, &b);
 		yemit_flow(&b, v);
 		break;
 	case C_ROOT:
@@ -358,6 +378,8 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		if (n->anchor)
 			buf_printf(&b, "&%s ", n->anchor);
 	}
+	if (start == n->end)
+		empty_prefix(ed, n, flow, &b);
 	if (!is_str) {
 		yemit_scalar(&b, v, flow);
 		add_edit(ed, start, n->end, &b);

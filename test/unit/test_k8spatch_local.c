@@ -299,6 +299,32 @@ test_anchors(void **state)
 		run_case(&cases[i]);
 }
 
+static void
+test_empty_values(void **state)
+{
+	static const struct tcase cases[] = {
+		/* "key:" and "-" with nothing after them get a value. */
+		{ DEPLOY "a:\nb: 1\n", "{\"a\":\"x\"}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "a: x\nb: 1\n", 0 },
+		{ DEPLOY "l:\n-\n- b\n", "{\"l\":[\"x\",\"b\"]}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "l:\n- x\n- b\n", 0 },
+		{ DEPLOY "a: # none\n", "{\"a\":[1]}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "a:\n- 1 # none\n", 0 },
+		/* "{key}" in a flow mapping gets its ": ". */
+		{ DEPLOY "f: {b: 1, a}\n", "{\"f\":{\"a\":{\"q\":1}}}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "f: {b: 1, a: {q: 1}}\n", 0 },
+		/* The first key indented: still one document, edited in place. */
+		{ " apiVersion: v1\n kind: ConfigMap\n metadata: {name: c}\n", "{\"data\":{\"k\":1}}",
+		  PATCH_MERGE, NULL, NULL,
+		  " apiVersion: v1\n kind: ConfigMap\n metadata: {name: c}\n data:\n   k: 1\n", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		run_case(&cases[i]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -308,6 +334,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_anchors),
+		cmocka_unit_test(test_empty_values),
 	};
 
 	msg_init(argv[0]);
