@@ -3,8 +3,8 @@
  * The first byte picks a mode:
  *   even  the rest is a YAML file, patched with each of a fixed set of
  *         patches (strategic, merge, JSON patch);
- *   odd   the rest is a patch (JSON), applied to a fixed manifest with
- *         each patch type.
+ *   odd   the rest is a patch (JSON, or YAML as kubectl takes it), applied
+ *         to a fixed manifest with each patch type.
  * The oracle is the jv-level patch (smp.c) on the parsed document: when
  * the editor writes a file, the edited document must read back as exactly
  * that value, the bytes before and after the document must be the input's,
@@ -71,6 +71,17 @@ first_map(struct ydoc *doc, void *ctx)
 	struct ydoc **keep = ctx;
 
 	if (*keep || doc->root == NULL || doc->root->kind != Y_MAP)
+		return 0;
+	*keep = doc;
+	return 1;
+}
+
+static int
+first_any(struct ydoc *doc, void *ctx)
+{
+	struct ydoc **keep = ctx;
+
+	if (*keep || doc->root == NULL)
 		return 0;
 	*keep = doc;
 	return 1;
@@ -164,9 +175,19 @@ fuzz_patch(const char *ptext, size_t plen)
 	struct ydoc *doc = NULL;
 	struct buf out = BUF_INIT;
 	char *err = NULL;
-	jv patch = jv_parse_sized(ptext, (int)plen), old;
+	jv patch, old;
 	int t;
 
+	/* The patch is read as YAML, as kubectl reads -p (JSON is YAML);
+	 * libjq's own parser leaks on some malformed input. */
+	if (ytree_parse(ptext, plen, first_any, &doc, &err) != 0 || doc == NULL) {
+		free(err);
+		ydoc_free(doc);
+		return;
+	}
+	patch = ytree_value(doc->root);
+	ydoc_free(doc);
+	doc = NULL;
 	if (!jv_is_valid(patch)) {
 		jv_free(patch);
 		return;
