@@ -202,7 +202,7 @@ doc_strategy(jv doc, int *builtin)
 
 static jv
 apply(jv doc, jv patch, enum patch_type type, const struct strategy_type *st,
-    int builtin, const char *label)
+    int builtin, const char *what)
 {
 	switch (type) {
 	case PATCH_STRATEGIC:
@@ -212,7 +212,7 @@ apply(jv doc, jv patch, enum patch_type type, const struct strategy_type *st,
 		jv_free(patch);
 		/* The API server refuses it too, for custom resources. */
 		return jv_invalid_with_msg(jv_string_fmt("strategic merge patch is not "
-		    "supported for %s, not a built-in kind: use --type merge", label));
+		    "supported for %s (not a built-in kind): use --type merge", what));
 	case PATCH_MERGE:
 		return smp_merge(doc, patch);
 	case PATCH_JSON:
@@ -257,7 +257,7 @@ local_patch(const char *text, size_t len, const char *kind,
 {
 	struct pick pk;
 	const struct strategy_type *st;
-	char label[400], kb[128], nb[256], kbuf[128], gbuf[128];
+	char label[400], what[400], kb[128], nb[256], kbuf[128], gbuf[128];
 	jv old = jv_invalid(), new = jv_invalid();
 	char *e = NULL;
 	int rc, r, builtin;
@@ -284,7 +284,9 @@ local_patch(const char *text, size_t len, const char *kind,
 		goto out;
 	}
 	st = doc_strategy(old, &builtin);
-	new = apply(jv_copy(old), patch, type, st, builtin, label);
+	snprintf(what, sizeof what, "%s %s", ytree_string(pk.doc, "apiVersion", nb, sizeof nb) ?
+	    nb : "?", ytree_string(pk.doc, "kind", kb, sizeof kb) ? kb : "?");
+	new = apply(jv_copy(old), patch, type, st, builtin, what);
 	patch = jv_invalid();
 	if (!jv_is_valid(new)) {
 		*err = invalid_msg(new, label, pk.doc->line);
