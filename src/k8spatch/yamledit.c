@@ -471,24 +471,58 @@ added_keys(jv old, jv new)
 	return out;
 }
 
+/* A mapping's changes: which entries go, which keys come. */
+struct mapplan {
+	size_t nent;
+	char *gone;		/* by entry */
+	size_t first_kept, last_kept;	/* NOWHERE: none kept */
+	jv added;		/* keys of new that old lacks, in new's order */
+};
+
+static void
+plan_map(struct mapplan *p, const struct ynode *n, jv old, jv new)
+{
+	size_t i;
+
+	p->nent = n->n / 2;
+	p->gone = xcalloc(p->nent + 1, 1);
+	p->first_kept = p->last_kept = NOWHERE;
+	for (i = 0; i < p->nent; i++) {
+		jv k = entry_key(n, i);
+
+		p->gone[i] = !has_key(new, k);
+		if (!p->gone[i]) {
+			if (p->first_kept == NOWHERE)
+				p->first_kept = i;
+			p->last_kept = i;
+		}
+		jv_free(k);
+	}
+	p->added = added_keys(old, new);
+}
+
+static void
+free_plan(struct mapplan *p, struct buf *b)
+{
+	buf_free(b);
+	jv_free(p->added);
+	free(p->gone);
+}
+
 static int
 block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
     const struct strategy_type *t)
 {
-	size_t nent = n->n / 2, i, first_kept = NOWHERE, col, at;
-	char *gone = xcalloc(nent + 1, 1);
-	jv added = added_keys(old, new);
+	struct mapplan p;
+	size_t nent, i, first_kept, col, at;
+	char *gone;
 	struct buf b = BUF_INIT;
 	int rc = 0;
 
-	for (i = 0; i < nent; i++) {
-		jv k = entry_key(n, i);
-
-		gone[i] = !has_key(new, k);
-		if (!gone[i] && first_kept == NOWHERE)
-			first_kept = i;
-		jv_free(k);
-	}
+	plan_map(&p, n, old, new);
+	nent = p.nent;
+	gone = p.gone;
+	first_kept = p.first_kept;
 	if (first_kept == NOWHERE) {
 		rc = replace_node(ed, n, new, w);
 		goto out;
@@ -531,7 +565,7 @@ block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		rc = walk_entry(ed, n, i, k, old, new, &wv, t);
 		jv_free(k);
 	}
-	if (rc == 0 && jv_array_length(jv_copy(added)) > 0) {
+	if (rc == 0 && jv_array_length(jv_copy(p.added)) > 0) {
 		at = node_after(ed, n->kids[n->n - 1]);
 		col = col_of(ed, n->kids[0]->start);
 		if (at == NOWHERE) {
@@ -539,7 +573,7 @@ block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 			goto out;
 		}
 		break_if_needed(ed, at, &b);
-		jv_array_foreach(added, j, k) {
+		jv_array_foreach(p.added, j, k) {
 			jv v = jv_object_get(jv_copy(new), jv_copy(k));
 
 			yemit_indent(&b, col);
@@ -554,9 +588,7 @@ block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		add_edit(ed, at, at, &b);
 	}
 out:
-	buf_free(&b);
-	jv_free(added);
-	free(gone);
+	free_plan(&p, &b);
 	return rc;
 }
 
@@ -564,21 +596,17 @@ static int
 flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
     const struct strategy_type *t)
 {
-	size_t nent = n->n / 2, i, last_kept = NOWHERE;
-	char *gone = xcalloc(nent + 1, 1);
-	jv added = added_keys(old, new);
+	struct mapplan p;
+	size_t nent, i, last_kept;
+	char *gone;
 	struct where wf = { C_FLOW, 0, 0, 0 };
 	struct buf b = BUF_INIT;
 	int rc = 0;
 
-	for (i = 0; i < nent; i++) {
-		jv k = entry_key(n, i);
-
-		gone[i] = !has_key(new, k);
-		if (!gone[i])
-			last_kept = i;
-		jv_free(k);
-	}
+	plan_map(&p, n, old, new);
+	nent = p.nent;
+	gone = p.gone;
+	last_kept = p.last_kept;
 	if (last_kept == NOWHERE) {
 		rc = replace_node(ed, n, new, w);
 		goto out;
@@ -599,8 +627,8 @@ flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		rc = walk_entry(ed, n, i, k, old, new, &wf, t);
 		jv_free(k);
 	}
-	if (rc == 0 && jv_array_length(jv_copy(added)) > 0) {
-		jv_array_foreach(added, j, k) {
+	if (rc == 0 && jv_array_length(jv_copy(p.added)) > 0) {
+		jv_array_foreach(p.added, j, k) {
 			jv v = jv_object_get(jv_copy(new), jv_copy(k));
 			const char *ks = jv_string_value(k);
 			size_t kl = (size_t)jv_string_length_bytes(jv_copy(k));
@@ -619,9 +647,7 @@ flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		add_edit(ed, n->kids[n->n - 1]->end, n->kids[n->n - 1]->end, &b);
 	}
 out:
-	buf_free(&b);
-	jv_free(added);
-	free(gone);
+	free_plan(&p, &b);
 	return rc;
 }
 
