@@ -169,7 +169,8 @@ remove_directives(jv v, int *keep)
 	return v;
 }
 
-/* discardNullValuesFromPatch: null members go, at every depth. */
+/* discardNullValuesFromPatch (and json-patch's pruneNulls): null members
+ * go, at every depth; null list items stay. */
 static jv
 discard_nulls(jv v)
 {
@@ -967,37 +968,8 @@ smp_strategic(jv doc, jv patch, const struct strategy_type *type)
 }
 
 /* RFC 7386 as evanphx/json-patch v4 does it: null members are pruned
- * from what is added, not from arrays that replace an object's member. */
-static jv
-prune_nulls(jv v)
-{
-	jv out;
-
-	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		out = jv_object();
-		jv_object_foreach(v, k, m) {
-			if (jv_get_kind(m) == JV_KIND_NULL) {
-				jv_free(k);
-				jv_free(m);
-			} else {
-				out = jv_object_set(out, k, prune_nulls(m));
-			}
-		}
-		jv_free(v);
-		return out;
-	}
-	if (jv_get_kind(v) == JV_KIND_ARRAY) {
-		out = jv_array();
-		jv_array_foreach(v, i, item) {
-			out = jv_array_append(out, prune_nulls(item));
-			(void)i;
-		}
-		jv_free(v);
-		return out;
-	}
-	return v;
-}
-
+ * from what is added (its pruneNulls is discardNullValuesFromPatch), not
+ * from arrays that replace an object's member. */
 static jv
 merge_docs(jv doc, jv patch, int depth)
 {
@@ -1009,7 +981,7 @@ merge_docs(jv doc, jv patch, int depth)
 			doc = jv_object_delete(doc, k);
 		} else if (!jv_is_valid(cur) || jv_get_kind(cur) == JV_KIND_NULL ||
 		    jv_get_kind(cur) != JV_KIND_OBJECT) {
-			doc = jv_object_set(doc, k, prune_nulls(v));
+			doc = jv_object_set(doc, k, discard_nulls(v));
 		} else if (jv_get_kind(v) != JV_KIND_OBJECT || depth > MAX_DEPTH) {
 			doc = jv_object_set(doc, k, v);
 		} else {
