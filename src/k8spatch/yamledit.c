@@ -1085,11 +1085,12 @@ by_start(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Applies the edits; they must lie inside the document and not overlap. */
+/* Applies the edits; they must lie inside the document (from the start of
+ * its first line) and not overlap. */
 static int
 splice(struct ed *ed, struct buf *out, long *delta)
 {
-	size_t i, at = 0;
+	size_t i, at = 0, from = line_start(ed, ed->doc->start);
 
 	if (ed->n > 0)
 		qsort(ed->edits, ed->n, sizeof *ed->edits, by_start);
@@ -1097,8 +1098,7 @@ splice(struct ed *ed, struct buf *out, long *delta)
 	for (i = 0; i < ed->n; i++) {
 		const struct edit *e = &ed->edits[i];
 
-		if (e->start < at || e->end < e->start || e->start < ed->doc->start ||
-		    e->end > ed->doc->end)
+		if (e->start < at || e->end < e->start || e->start < from || e->end > ed->doc->end)
 			return ed->internal = 1, fail(ed, ed->doc->line, "internal error: overlapping edits");
 		buf_add(out, ed->t + at, e->start - at);
 		buf_add(out, e->text ? e->text : "", e->len);
