@@ -1070,41 +1070,35 @@ array_index(const char *t, int n, int dash_ok, int max)
 	return v <= max ? (int)v : -1;
 }
 
+static jv jp_at(struct jctx *c, jv doc, jv toks, int i, enum jop op, jv value, jv *got);
+
 static jv
-jp_at(struct jctx *c, jv doc, jv toks, int i, enum jop op, jv value, jv *got)
+jp_missing(struct jctx *c, jv doc, jv tok, jv value)
 {
-	int n = jv_array_length(jv_copy(toks));
-	jv tok = jv_array_get(jv_copy(toks), i);
-	const char *t = jv_string_value(tok);
-	jv child, r;
-	int len, at;
+	snprintf(c->why, sizeof c->why, "path '%s' does not exist", c->path);
+	jv_free(tok);
+	jv_free(doc);
+	jv_free(value);
+	return jv_invalid();
+}
 
-	if (jv_get_kind(doc) == JV_KIND_OBJECT) {
-		int present = jv_object_has(jv_copy(doc), jv_copy(tok));
+/* Token tok of the pointer in object doc: the last one, or on the way. */
+static jv
+jp_object(struct jctx *c, jv doc, jv toks, int i, jv tok, enum jop op, jv value, jv *got)
+{
+	int last = i == jv_array_length(jv_copy(toks)) - 1;
+	int present = jv_object_has(jv_copy(doc), jv_copy(tok));
+	jv r;
 
-		if (i == n - 1) {
-			if (op == OP_ADD) {
-				jv_free(*got);
-				*got = jv_null();
-				return jv_object_set(doc, tok, value);
-			}
-			if (!present)
-				goto missing;
-			if (op == OP_REMOVE) {
-				jv_free(*got);
-				*got = jv_object_get(jv_copy(doc), jv_copy(tok));
-				return jv_object_delete(doc, tok);
-			}
-			if (op == OP_REPLACE)
-				return jv_object_set(doc, tok, value);
-			jv_free(*got);
-			*got = jv_object_get(jv_copy(doc), tok);
-			return doc;
-		}
-		if (!present)
-			goto missing;
-		child = jv_object_get(jv_copy(doc), jv_copy(tok));
-		r = jp_at(c, child, toks, i + 1, op, value, got);
+	if (last && op == OP_ADD) {
+		jv_free(*got);
+		*got = jv_null();
+		return jv_object_set(doc, tok, value);
+	}
+	if (!present)
+		return jp_missing(c, doc, tok, value);
+	if (!last) {
+		r = jp_at(c, jv_object_get(jv_copy(doc), jv_copy(tok)), toks, i + 1, op, value, got);
 		if (!jv_is_valid(r)) {
 			jv_free(doc);
 			jv_free(tok);
@@ -1112,45 +1106,68 @@ jp_at(struct jctx *c, jv doc, jv toks, int i, enum jop op, jv value, jv *got)
 		}
 		return jv_object_set(doc, tok, r);
 	}
-	if (jv_get_kind(doc) == JV_KIND_ARRAY) {
-		len = jv_array_length(jv_copy(doc));
-		at = array_index(t, len, i == n - 1 && op == OP_ADD, op == OP_ADD && i == n - 1 ? len : len - 1);
-		if (at < 0) {
-			snprintf(c->why, sizeof c->why, "'%s' is not an index of a list of %d", t, len);
-			goto bad;
-		}
+	if (op == OP_REPLACE)
+		return jv_object_set(doc, tok, value);
+	jv_free(value);
+	jv_free(*got);
+	*got = jv_object_get(jv_copy(doc), jv_copy(tok));
+	if (op == OP_REMOVE)
+		return jv_object_delete(doc, tok);
+	jv_free(tok);
+	return doc;
+}
+
+/* Token tok of the pointer in array doc. */
+static jv
+jp_array(struct jctx *c, jv doc, jv toks, int i, jv tok, enum jop op, jv value, jv *got)
+{
+	int last = i == jv_array_length(jv_copy(toks)) - 1;
+	int len = jv_array_length(jv_copy(doc)), at;
+	jv r;
+
+	at = array_index(jv_string_value(tok), len, last && op == OP_ADD,
+	    last && op == OP_ADD ? len : len - 1);
+	if (at < 0) {
+		snprintf(c->why, sizeof c->why, "'%s' is not an index of a list of %d",
+		    jv_string_value(tok), len);
 		jv_free(tok);
-		if (i == n - 1) {
-			if (op == OP_ADD) {
-				r = jv_array_concat(jv_array_slice(jv_copy(doc), 0, at),
-				    jv_array_append(jv_array(), value));
-				r = jv_array_concat(r, jv_array_slice(doc, at, len));
-				return r;
-			}
-			jv_free(*got);
-			*got = jv_array_get(jv_copy(doc), at);
-			if (op == OP_REMOVE)
-				return jv_array_concat(jv_array_slice(jv_copy(doc), 0, at),
-				    jv_array_slice(doc, at + 1, len));
-			if (op == OP_REPLACE)
-				return jv_array_set(doc, at, value);
-			return doc;
-		}
-		child = jv_array_get(jv_copy(doc), at);
-		r = jp_at(c, child, toks, i + 1, op, value, got);
+		jv_free(doc);
+		jv_free(value);
+		return jv_invalid();
+	}
+	jv_free(tok);
+	if (!last) {
+		r = jp_at(c, jv_array_get(jv_copy(doc), at), toks, i + 1, op, value, got);
 		if (!jv_is_valid(r)) {
 			jv_free(doc);
 			return r;
 		}
 		return jv_array_set(doc, at, r);
 	}
-missing:
-	snprintf(c->why, sizeof c->why, "path '%s' does not exist", c->path);
-bad:
-	jv_free(tok);
-	jv_free(doc);
+	if (op == OP_ADD)
+		return jv_array_concat(jv_array_append(jv_array_slice(jv_copy(doc), 0, at), value),
+		    jv_array_slice(doc, at, len));
+	if (op == OP_REPLACE)
+		return jv_array_set(doc, at, value);
 	jv_free(value);
-	return jv_invalid();
+	jv_free(*got);
+	*got = jv_array_get(jv_copy(doc), at);
+	if (op == OP_REMOVE)
+		return jv_array_concat(jv_array_slice(jv_copy(doc), 0, at),
+		    jv_array_slice(doc, at + 1, len));
+	return doc;
+}
+
+static jv
+jp_at(struct jctx *c, jv doc, jv toks, int i, enum jop op, jv value, jv *got)
+{
+	jv tok = jv_array_get(jv_copy(toks), i);
+
+	if (jv_get_kind(doc) == JV_KIND_OBJECT)
+		return jp_object(c, doc, toks, i, tok, op, value, got);
+	if (jv_get_kind(doc) == JV_KIND_ARRAY)
+		return jp_array(c, doc, toks, i, tok, op, value, got);
+	return jp_missing(c, doc, tok, value);
 }
 
 /* Applies op at path; *got receives the value found there (remove, test,

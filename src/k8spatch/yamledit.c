@@ -509,51 +509,80 @@ free_plan(struct mapplan *p, struct buf *b)
 	free(p->gone);
 }
 
+/* The entries of block mapping n that go, with their lines. */
+static int
+delete_entries(struct ed *ed, const struct ynode *n, const struct mapplan *p)
+{
+	size_t i, at;
+
+	for (i = 0; i < p->nent; i++) {
+		const struct ynode *k = n->kids[2 * i];
+
+		if (!p->gone[i])
+			continue;
+		if (!owns_line(ed, k->start)) {
+			/* "- name: x" losing name: the next key moves up. */
+			if (i != 0)
+				return fail(ed, k->line, "cannot delete this key in place");
+			delete_range(ed, k->start, n->kids[2 * p->first_kept]->start);
+			i = p->first_kept;
+			continue;
+		}
+		at = node_after(ed, n->kids[2 * i + 1]);
+		if (at == NOWHERE)
+			return fail(ed, k->line, "cannot delete this key in place");
+		delete_range(ed, comment_above(ed, line_start(ed, k->start),
+		    col_of(ed, k->start), ed->doc->start), at);
+	}
+	return 0;
+}
+
+/* The new keys of block mapping n, after its last entry, at its column. */
+static int
+add_entries(struct ed *ed, const struct ynode *n, const struct mapplan *p, jv new)
+{
+	struct buf b = BUF_INIT;
+	size_t at = node_after(ed, n->kids[n->n - 1]), col = col_of(ed, n->kids[0]->start);
+
+	if (at == NOWHERE)
+		return fail(ed, n->kids[n->n - 1]->line, "cannot add a key after this one");
+	break_if_needed(ed, at, &b);
+	jv_array_foreach(p->added, j, k) {
+		jv v = jv_object_get(jv_copy(new), jv_copy(k));
+
+		yemit_indent(&b, col);
+		yemit_key(&b, jv_string_value(k), (size_t)jv_string_length_bytes(jv_copy(k)));
+		buf_addc(&b, ':');
+		yemit_after_key(&b, &ed->em, v, col);
+		buf_adds(&b, ed->em.eol);
+		jv_free(v);
+		jv_free(k);
+		(void)j;
+	}
+	add_edit(ed, at, at, &b);
+	return 0;
+}
+
 static int
 block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
     const struct strategy_type *t)
 {
 	struct mapplan p;
-	size_t nent, i, first_kept, col, at;
-	char *gone;
-	struct buf b = BUF_INIT;
-	int rc = 0;
+	struct buf none = BUF_INIT;
+	size_t i;
+	int rc;
 
 	plan_map(&p, n, old, new);
-	nent = p.nent;
-	gone = p.gone;
-	first_kept = p.first_kept;
-	if (first_kept == NOWHERE) {
+	if (p.first_kept == NOWHERE) {
 		rc = replace_node(ed, n, new, w);
 		goto out;
 	}
-	for (i = 0; i < nent && rc == 0; i++) {
-		struct ynode *k = n->kids[2 * i];
-
-		if (!gone[i])
-			continue;
-		if (!owns_line(ed, k->start)) {
-			/* "- name: x" losing name: the next key moves up. */
-			if (i != 0) {
-				rc = fail(ed, k->line, "cannot delete this key in place");
-				break;
-			}
-			delete_range(ed, k->start, n->kids[2 * first_kept]->start);
-			i = first_kept;
-			continue;
-		}
-		at = node_after(ed, n->kids[2 * i + 1]);
-		if (at == NOWHERE)
-			rc = fail(ed, k->line, "cannot delete this key in place");
-		else
-			delete_range(ed, comment_above(ed, line_start(ed, k->start),
-			    col_of(ed, k->start), ed->doc->start), at);
-	}
-	for (i = 0; i < nent && rc == 0; i++) {
+	rc = delete_entries(ed, n, &p);
+	for (i = 0; i < p.nent && rc == 0; i++) {
 		struct where wv = { C_MAPVAL, 0, 0, 0 };
 		jv k;
 
-		if (gone[i])
+		if (p.gone[i])
 			continue;
 		wv.col = col_of(ed, n->kids[2 * i]->start);
 		wv.colon = colon_after(ed, n->kids[2 * i]);
@@ -565,30 +594,10 @@ block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		rc = walk_entry(ed, n, i, k, old, new, &wv, t);
 		jv_free(k);
 	}
-	if (rc == 0 && jv_array_length(jv_copy(p.added)) > 0) {
-		at = node_after(ed, n->kids[n->n - 1]);
-		col = col_of(ed, n->kids[0]->start);
-		if (at == NOWHERE) {
-			rc = fail(ed, n->kids[n->n - 1]->line, "cannot add a key after this one");
-			goto out;
-		}
-		break_if_needed(ed, at, &b);
-		jv_array_foreach(p.added, j, k) {
-			jv v = jv_object_get(jv_copy(new), jv_copy(k));
-
-			yemit_indent(&b, col);
-			yemit_key(&b, jv_string_value(k), (size_t)jv_string_length_bytes(jv_copy(k)));
-			buf_addc(&b, ':');
-			yemit_after_key(&b, &ed->em, v, col);
-			buf_adds(&b, ed->em.eol);
-			jv_free(v);
-			jv_free(k);
-			(void)j;
-		}
-		add_edit(ed, at, at, &b);
-	}
+	if (rc == 0 && jv_array_length(jv_copy(p.added)) > 0)
+		rc = add_entries(ed, n, &p, new);
 out:
-	free_plan(&p, &b);
+	free_plan(&p, &none);
 	return rc;
 }
 
