@@ -1161,6 +1161,29 @@ verify(struct ed *ed, const char *text, size_t len, jv new)
 	return 0;
 }
 
+/*
+ * YAML also breaks lines at a lone CR, NEL, LS and PS; the editor counts
+ * lines and columns by LF, so a document with those is not edited (no
+ * manifest needs them). Returns the offending byte's offset, or NOWHERE.
+ */
+static size_t
+odd_break(const struct ed *ed, size_t from, size_t to)
+{
+	const unsigned char *t = (const unsigned char *)ed->t;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		if (t[i] == '\r' && (i + 1 >= ed->len || t[i + 1] != '\n'))
+			return i;
+		if (t[i] == 0xC2 && i + 1 < ed->len && t[i + 1] == 0x85)
+			return i;
+		if (t[i] == 0xE2 && i + 2 < ed->len && t[i + 1] == 0x80 &&
+		    (t[i + 2] == 0xA8 || t[i + 2] == 0xA9))
+			return i;
+	}
+	return NOWHERE;
+}
+
 /* The file's ways: line breaks, and how deep it nests maps and lists. */
 static void
 learn_style(struct ed *ed, const struct ynode *n, int *step_seen, int *seq_seen)
@@ -1200,7 +1223,7 @@ yedit(const char *text, size_t len, struct ydoc *doc, jv old, jv new,
 	struct ed ed;
 	struct where root = { C_ROOT, 0, 0, 0 };
 	const char *nl = memchr(text, '\n', len);
-	size_t i, start = out->len;
+	size_t i, start = out->len, odd;
 	long delta = 0;
 	int rc, step_seen = 0, seq_seen = 0;
 
@@ -1215,7 +1238,18 @@ yedit(const char *text, size_t len, struct ydoc *doc, jv old, jv new,
 	ed.final = xcalloc(doc->nnodes + 1, sizeof *ed.final);
 	for (i = 0; i < doc->nnodes; i++)
 		ed.final[i] = jv_invalid();
-	rc = walk(&ed, doc->root, old, new, &root, type, NULL);
+	odd = jv_equal(jv_copy(old), jv_copy(new)) ? NOWHERE :
+	    odd_break(&ed, line_start(&ed, doc->start), doc->end);
+	if (odd != NOWHERE) {
+		size_t line = 1;
+
+		for (i = 0; i < odd; i++)
+			line += text[i] == '\n';
+		rc = fail(&ed, line, "a line break other than LF or CRLF (a lone CR, NEL, "
+		    "LS or PS): not edited");
+	} else {
+		rc = walk(&ed, doc->root, old, new, &root, type, NULL);
+	}
 	if (rc == 0)
 		rc = settle_aliases(&ed);
 	if (rc == 0)

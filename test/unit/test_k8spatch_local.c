@@ -309,6 +309,8 @@ test_empty_values(void **state)
 		/* "{key}" in a flow mapping gets its ": ". */
 		{ DEPLOY "f: {b: 1, a}\n", "{\"f\":{\"a\":{\"q\":1}}}", PATCH_MERGE, NULL, NULL,
 		  DEPLOY "f: {b: 1, a: {q: 1}}\n", 0 },
+		/* A lone CR is a line break to YAML: not edited. */
+		{ DEPLOY "a: 1 # x\ry: 2\n", "{\"a\":2}", PATCH_MERGE, NULL, NULL, NULL, EXIT_USAGE },
 		/* The first key indented: still one document, edited in place. */
 		{ " apiVersion: v1\n kind: ConfigMap\n metadata: {name: c}\n", "{\"data\":{\"k\":1}}",
 		  PATCH_MERGE, NULL, NULL,
