@@ -37,6 +37,7 @@ struct ed {
 				 * anchor or of an alias (invalid: same) */
 	char *err;
 	int internal;		/* the error is the editor's own fault */
+	int eof_break;		/* a final line break was added */
 };
 
 /* How a node sits in its parent: what its replacement must look like. */
@@ -247,13 +248,41 @@ is_empty(jv v)
 	    (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) == 0);
 }
 
-/* At the end of the file, a line added after a last line that has no
- * line break needs one first. */
+static int inside_edit(const struct ed *ed, size_t p);
+
+/*
+ * At the end of a file whose last line has no line break, a line added
+ * after it needs one first. The line break would become part of a block
+ * scalar that ends the file (its value gets a final "\n"): one that is
+ * not rewritten anyway is made to strip it ("|" becomes "|-").
+ */
 static void
-break_if_needed(const struct ed *ed, size_t at, struct buf *b)
+break_if_needed(struct ed *ed, size_t at, const struct ynode *last, struct buf *b)
 {
-	if (at == ed->len && ed->len > 0 && ed->t[ed->len - 1] != '\n')
-		buf_adds(b, ed->em.eol);
+	struct buf dash = BUF_INIT;
+	size_t p;
+
+	if (!(at == ed->len && ed->len > 0 && ed->t[ed->len - 1] != '\n') || ed->eof_break)
+		return;
+	ed->eof_break = 1;
+	buf_adds(b, ed->em.eol);
+	while (is_block(last))
+		last = last->kids[last->n - 1];
+	if (last->kind != Y_SCALAR || (last->style != YAML_LITERAL_SCALAR_STYLE &&
+	    last->style != YAML_FOLDED_SCALAR_STYLE) || inside_edit(ed, last->start))
+		return;
+	for (p = skip_props(ed, last->start) + 1; p < ed->len && strchr("0123456789+-", ed->t[p]); p++)
+		if (ed->t[p] != '+' && ed->t[p] != '-')
+			continue;
+		else if (ed->t[p] == '-')
+			return;
+		else
+			break;
+	buf_addc(&dash, '-');
+	if (p < ed->len && ed->t[p] == '+')
+		add_edit(ed, p, p + 1, &dash);
+	else
+		add_edit(ed, skip_props(ed, last->start) + 1, skip_props(ed, last->start) + 1, &dash);
 }
 
 /*
@@ -354,6 +383,17 @@ block_indent(const struct ed *ed, const struct ynode *n, size_t dflt)
 	return dflt;
 }
 
+/* A block scalar written where the file ends with no line break: its
+ * value's final "\n" must be written out. */
+static void
+final_break(struct ed *ed, const struct ynode *n, const char *s, size_t len, struct buf *b)
+{
+	if (n->end == ed->len && len > 0 && s[len - 1] == '\n' && !ed->eof_break) {
+		ed->eof_break = 1;
+		buf_adds(b, ed->em.eol);
+	}
+}
+
 static int
 str_tag(const char *tag)
 {
@@ -398,6 +438,8 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		if (yemit_block(&b, &ed->em, s, len, n->style == YAML_FOLDED_SCALAR_STYLE,
 		    block_indent(ed, n, indent)) != 0)
 			yemit_double(&b, s, len);
+		else
+			final_break(ed, n, s, len, &b);
 		break;
 	case YAML_PLAIN_SCALAR_STYLE:
 		if (yemit_plain_ok(s, len, flow)) {
@@ -410,6 +452,7 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 
 			buf_addc(&blk, ' ');
 			if (yemit_block(&blk, &ed->em, s, len, 0, indent) == 0) {
+				final_break(ed, n, s, len, &blk);
 				add_edit(ed, w->ctx == C_MAPVAL ? w->colon : w->dash + 1, n->end, &blk);
 				return 0;
 			}
@@ -546,7 +589,7 @@ add_entries(struct ed *ed, const struct ynode *n, const struct mapplan *p, jv ne
 
 	if (at == NOWHERE)
 		return fail(ed, n->kids[n->n - 1]->line, "cannot add a key after this one");
-	break_if_needed(ed, at, &b);
+	break_if_needed(ed, at, n->kids[n->n - 1], &b);
 	jv_array_foreach(p->added, j, k) {
 		jv v = jv_object_get(jv_copy(new), jv_copy(k));
 
@@ -894,7 +937,7 @@ block_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 			rc = fail(ed, n->kids[p.no - 1]->line, "cannot add a list item after this one");
 			break;
 		}
-		break_if_needed(ed, at, &b);
+		break_if_needed(ed, at, n->kids[p.no - 1], &b);
 		item_text(ed, n, &p, dash, moved, old, new, j, col, &b);
 		add_edit(ed, at, at, &b);
 	}

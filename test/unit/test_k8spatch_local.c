@@ -309,6 +309,12 @@ test_empty_values(void **state)
 		/* "{key}" in a flow mapping gets its ": ". */
 		{ DEPLOY "f: {b: 1, a}\n", "{\"f\":{\"a\":{\"q\":1}}}", PATCH_MERGE, NULL, NULL,
 		  DEPLOY "f: {b: 1, a: {q: 1}}\n", 0 },
+		/* A block scalar ends the file with no line break: a key added
+		 * after it must not give its value a final newline. */
+		{ DEPLOY "d:\n  a: |\n    x", "{\"d\":{\"b\":\"y\"}}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "d:\n  a: |-\n    x\n  b: \"y\"\n", 0 },
+		{ DEPLOY "d:\n  a: |\n    x", "{\"d\":{\"a\":\"z\\n\"}}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "d:\n  a: |\n    z\n", 0 },
 		/* A lone CR is a line break to YAML: not edited. */
 		{ DEPLOY "a: 1 # x\ry: 2\n", "{\"a\":2}", PATCH_MERGE, NULL, NULL, NULL, EXIT_USAGE },
 		/* The first key indented: still one document, edited in place. */
