@@ -201,6 +201,19 @@ is_block(const struct ynode *n)
 	return (n->kind == Y_MAP || n->kind == Y_SEQ) && !n->flow && n->n > 0;
 }
 
+/*
+ * Is flow collection n written as JSON (its first scalar, key or value,
+ * double-quoted)? What is added to it is then JSON too: a .json manifest
+ * stays JSON.
+ */
+static int
+json_like(const struct ynode *n)
+{
+	while (n && (n->kind == Y_MAP || n->kind == Y_SEQ) && n->n > 0)
+		n = n->kids[0];
+	return n && n->kind == Y_SCALAR && n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+}
+
 /* Where the line after node n starts: an entry that goes takes the
  * bytes up to there. */
 static size_t
@@ -333,17 +346,17 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 	case C_FLOW:
 		if (n->start == n->end)
 			empty_prefix(ed, n, 1, &b);
-		yemit_flow(&b, v);
+		yemit_flow(&b, v, json_like(n->parent));
 		break;
 	case C_ROOT:
 		if (jv_get_kind(v) == JV_KIND_OBJECT && !is_empty(v) && !keep_flow)
 			yemit_map_lines(&b, &ed->em, v, col_of(ed, start), 1);
 		else
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		break;
 	case C_MAPVAL:
 		if (keep_flow) {
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		} else {
 			start = w->colon;
 			yemit_after_key(&b, &ed->em, v, w->col);
@@ -353,7 +366,7 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		start = w->dash + 1;
 		if (keep_flow) {
 			buf_addc(&b, ' ');
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		} else {
 			yemit_item(&b, &ed->em, v, w->col + 2);
 		}
@@ -686,12 +699,12 @@ flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 			size_t kl = (size_t)jv_string_length_bytes(jv_copy(k));
 
 			buf_adds(&b, ", ");
-			if (yemit_plain_ok(ks, kl, 1))
+			if (!json_like(n) && yemit_plain_ok(ks, kl, 1))
 				buf_add(&b, ks, kl);
 			else
 				yemit_double(&b, ks, kl);
 			buf_adds(&b, ": ");
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			jv_free(v);
 			jv_free(k);
 			(void)j;
@@ -984,12 +997,12 @@ flow_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		before = insert_before(&p, j);
 		v = jv_array_get(jv_copy(new), j);
 		if (before < p.no) {
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			buf_adds(&b, ", ");
 			add_edit(ed, n->kids[before]->start, n->kids[before]->start, &b);
 		} else {
 			buf_adds(&b, ", ");
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			add_edit(ed, n->kids[p.no - 1]->end, n->kids[p.no - 1]->end, &b);
 		}
 		jv_free(v);
