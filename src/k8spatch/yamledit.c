@@ -113,8 +113,8 @@ col_of(const struct ed *ed, size_t p)
 	return p - line_start(ed, p);
 }
 
-/* Only spaces (or a list's "- ") before p on its line? A node that
- * owns its line can take the line with it when it goes. */
+/* Only spaces before p on its line? A node that owns its line can take
+ * the line with it when it goes. */
 static int
 owns_line(const struct ed *ed, size_t p)
 {
@@ -1115,17 +1115,15 @@ settle_aliases(struct ed *ed)
 
 		if (inside_edit(ed, a->start))
 			continue;
-		if (a->parent && a->parent->kind == Y_MAP && a->pidx % 2 == 0)
-			return fail(ed, a->line, "an alias used as a key");
 		av = jv_is_valid(ed->final[a->id]) ? jv_copy(ed->final[a->id]) : ytree_value(a);
 		tv = inside_edit(ed, tg->start) ? jv_invalid() :
 		    jv_is_valid(ed->final[tg->id]) ? jv_copy(ed->final[tg->id]) : ytree_value(tg);
 		same = jv_is_valid(tv) && jv_equal(jv_copy(av), tv);
-		if (!same && a->parent && a->parent->kind == Y_SEQ && a->parent->parent &&
-		    a->parent->parent->merges) {
+		if (!same && a->parent && ((a->parent->kind == Y_MAP && a->pidx % 2 == 0) ||
+		    (a->parent->kind == Y_SEQ && a->parent->parent && a->parent->parent->merges))) {
 			jv_free(av);
-			return fail(ed, a->line, "the patch changes what this '<<' merges; "
-			    "edit it by hand");
+			return fail(ed, a->line, "the patch changes what this alias names, "
+			    "a key or under '<<'; edit it by hand");
 		}
 		rc = same ? 0 : where_of(ed, a, &w);
 		if (rc == 0 && !same)
