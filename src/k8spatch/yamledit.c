@@ -298,6 +298,21 @@ break_if_needed(struct ed *ed, size_t at, const struct ynode *last, struct buf *
 		add_edit(ed, skip_props(ed, last->start) + 1, skip_props(ed, last->start) + 1, &dash);
 }
 
+/* Past the comment that follows p on its line, if one does. */
+static size_t
+past_comment(const struct ed *ed, size_t p)
+{
+	size_t e = p;
+
+	while (e < ed->len && (ed->t[e] == ' ' || ed->t[e] == '\t'))
+		e++;
+	if (e >= ed->len || ed->t[e] != '#')
+		return p;
+	while (e < ed->len && ed->t[e] != '\n' && ed->t[e] != '\r')
+		e++;
+	return e;
+}
+
 /*
  * A value written where there was none ("key:", "-", "{key}") needs the
  * space, or the ": ", that the empty value did without.
@@ -329,18 +344,6 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 	/* An alias expanded takes the style of what it named. */
 	const struct ynode *style = n->kind == Y_ALIAS ? n->target : n;
 	int keep_flow = style->flow && style->n > 0 && !is_scalar(v) && !is_empty(v);
-	size_t end = n->end;
-
-	/* A block collection's last comment described what goes with it. */
-	if (is_block(n) && w->ctx != C_FLOW) {
-		while (end < ed->len && (ed->t[end] == ' ' || ed->t[end] == '\t'))
-			end++;
-		if (end < ed->len && ed->t[end] == '#')
-			while (end < ed->len && ed->t[end] != '\n' && ed->t[end] != '\r')
-				end++;
-		else
-			end = n->end;
-	}
 
 	switch (w->ctx) {
 	case C_FLOW:
@@ -372,7 +375,10 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		}
 		break;
 	}
-	add_edit(ed, start, end, &b);
+	/* A block collection's last comment described what goes with it; and
+	 * after a block scalar, a comment would be read as its content. */
+	add_edit(ed, start, is_block(n) || memchr(b.p ? b.p : "", '\n', b.len) ?
+	    past_comment(ed, n->end) : n->end, &b);
 	return 0;
 }
 
@@ -466,7 +472,8 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 			buf_addc(&blk, ' ');
 			if (yemit_block(&blk, &ed->em, s, len, 0, indent) == 0) {
 				final_break(ed, n, s, len, &blk);
-				add_edit(ed, w->ctx == C_MAPVAL ? w->colon : w->dash + 1, n->end, &blk);
+				add_edit(ed, w->ctx == C_MAPVAL ? w->colon : w->dash + 1,
+				    past_comment(ed, n->end), &blk);
 				return 0;
 			}
 			buf_free(&blk);
