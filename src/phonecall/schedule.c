@@ -492,17 +492,18 @@ schedule_at(const struct schedule *s, size_t level, time_t t,
 		out->until = s->ovr[win].end;
 		out->override = 1;
 	}
-	/* The person changes at the next override's start, or, when the
-	 * rotation's, at the end of an override that took over. */
+	/* The person changes at the start of the next override that
+	 * outranks them, and took over at the end of the last one. */
 	for (size_t i = 0; i < s->novr; i++) {
 		const struct override *o = &s->ovr[i];
 
 		if (o->rotation != ri || (long)i == win)
 			continue;
-		if (o->start > t && o->start < out->until &&
-		    (win < 0 || (long)i > win))
+		if (win >= 0 && (long)i < win)
+			continue;	/* outranked: changes nothing */
+		if (o->start > t && o->start < out->until)
 			out->until = o->start;
-		if (win < 0 && o->end <= t && o->end > out->since)
+		if (o->end <= t && o->end > out->since)
 			out->since = o->end;
 	}
 }
