@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <microhttpd.h>
 
 #include "msg.h"
@@ -42,6 +43,7 @@ struct listener {
 	struct entry calls[MAX_CALLS];
 	unsigned long clock;
 	unsigned long refused;
+	int busy;		/* requests whose answer is not sent yet */
 };
 
 struct upload {
@@ -231,7 +233,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	if (up == NULL) {
+		struct listener *l = cls;
+
 		*con_cls = xcalloc(1, sizeof *up);
+		pthread_mutex_lock(&l->mu);
+		l->busy++;
+		pthread_mutex_unlock(&l->mu);
 		return MHD_YES;
 	}
 	if (*size > 0) {
@@ -250,12 +257,16 @@ done(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct upload *up = *con_cls;
+	struct listener *l = cls;
 
-	(void)cls, (void)c, (void)toe;
+	(void)c, (void)toe;
 	if (up != NULL) {
 		buf_free(&up->body);
 		free(up);
 		*con_cls = NULL;
+		pthread_mutex_lock(&l->mu);
+		l->busy--;
+		pthread_mutex_unlock(&l->mu);
 	}
 }
 
@@ -328,9 +339,9 @@ listener_start(const char *addr, const char *public_url, const char *token,
 	l->token = xstrdup(token);
 	l->hangup = hangup_twiml(language);
 	l->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_POLL | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, handle, l,
+	    MHD_USE_POLL | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, handle, l,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, done, l,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 	    MHD_OPTION_CONNECTION_LIMIT, 64u,
 	    MHD_OPTION_END);
@@ -402,13 +413,37 @@ listener_refused(const struct listener *l)
 	return n;
 }
 
+/* Stops taking connections, then lets the answers already being sent
+ * (the last status callback's, typically) go out, for up to 2 s. */
+static void
+drain(struct listener *l)
+{
+	double until = mono_now() + 2;
+	struct timespec ten_ms = { 0, 10000000L };
+	MHD_socket fd = MHD_quiesce_daemon(l->daemon);
+	int busy;
+
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	for (;;) {
+		pthread_mutex_lock(&l->mu);
+		busy = l->busy;
+		pthread_mutex_unlock(&l->mu);
+		if (busy <= 0 || mono_now() > until)
+			break;
+		nanosleep(&ten_ms, NULL);
+	}
+}
+
 void
 listener_stop(struct listener *l)
 {
 	if (l == NULL)
 		return;
-	if (l->daemon != NULL)
+	if (l->daemon != NULL) {
+		drain(l);
 		MHD_stop_daemon(l->daemon);
+	}
 	for (size_t i = 0; i < MAX_CALLS; i++)
 		free(l->calls[i].news.speech);
 	pthread_mutex_destroy(&l->mu);

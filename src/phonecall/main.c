@@ -27,7 +27,7 @@
 enum {
 	O_SPEECH = OPT_ID(1), O_QUESTION, O_INCIDENT, O_PROVIDER, O_VOICE,
 	O_LOG, O_CSV, O_STATE, O_QUIET, O_MAXCALLS, O_RING, O_LISTEN,
-	O_PUBLIC, O_AUDIO, O_AT
+	O_PUBLIC, O_AUDIO, O_AT, O_CALL_TIMEOUT
 };
 
 static const struct opt options[] = {
@@ -47,6 +47,7 @@ static const struct opt options[] = {
 	{ "quiet-period", O_QUIET, "D", "no new call about an incident someone said yes to within D (default 1h)" },
 	{ "max-calls-per-hour", O_MAXCALLS, "N", "call no number more than N times an hour (default 6)" },
 	{ "ring-timeout", O_RING, "SEC", "let the phone ring SEC seconds (default 30)" },
+	{ "call-timeout", O_CALL_TIMEOUT, "D", "hang up a call still going after D (default: the ring timeout + 5m)" },
 	{ "listen", O_LISTEN, "ADDR:PORT", "receive Twilio's callbacks there (default PHONECALL_LISTEN)" },
 	{ "public-url", O_PUBLIC, "URL", "the URL Twilio reaches --listen by (default PHONECALL_PUBLIC_URL)" },
 	{ "audio", O_AUDIO, "DIR", "also render what each call says to DIR/*.wav" },
@@ -60,7 +61,7 @@ static const struct opt_override overrides[] = {
 	{ HTTP_OPT_URL, NULL, NULL, "Twilio's API base (default PHONECALL_URL, "
 	    "else https://api.twilio.com), or the webhook's URL", 0 },
 	{ HTTP_OPT_TIMEOUT, NULL, NULL, "give up on one request after SEC "
-	    "seconds (default 30; webhook: the ring timeout + 300)", 0 },
+	    "seconds (default 30; webhook: the --call-timeout)", 0 },
 	{ 0, NULL, NULL, NULL, 0 }
 };
 
@@ -93,6 +94,7 @@ struct opts {
 	int provider, escalate, dry_run;
 	double quiet;
 	long max_per_hour, ring_timeout;
+	double call_timeout;	/* 0: the ring timeout + WAIT_AFTER_RING */
 	int quiet_set, max_set, user_set, timeout_set;
 	int *http_keys;		/* the shared HTTP options, replayed */
 	const char **http_args;
@@ -141,6 +143,11 @@ option(struct opts *o, int key, const char *arg)
 	case O_RING:
 		o->ring_timeout = (long)opt_long_arg("ring-timeout", arg, 1,
 		    600);
+		break;
+	case O_CALL_TIMEOUT:
+		if ((o->call_timeout = opt_duration_arg("call-timeout", arg)) <= 0)
+			opt_usage_error("invalid --call-timeout '%s': must be "
+			    "more than 0", arg);
 		break;
 	case O_LISTEN: o->listen = arg; break;
 	case O_PUBLIC: o->public_url = arg; break;
@@ -289,7 +296,8 @@ provider_setup(struct provider *p, const struct opts *o)
 	p->language = o->language;
 	p->voice = o->voice;
 	p->ring_timeout = o->ring_timeout;
-	p->max_wait = (double)o->ring_timeout + WAIT_AFTER_RING;
+	p->max_wait = o->call_timeout > 0 ? o->call_timeout :
+	    (double)o->ring_timeout + WAIT_AFTER_RING;
 	p->dry_run = o->dry_run;
 	p->poll = o->public_url ? 30 : 5;
 	if (poll != NULL)
