@@ -176,7 +176,7 @@ def main():
         nonlocal n
         n += 1
         print(("ok - " if good else "not ok - ") + text)
-        for d in list(details)[:5]:
+        for d in list(details)[:20]:
             print("#   " + d)
 
     for key, fields in sorted(READS.items()):
