@@ -1,11 +1,12 @@
-/* http.c — the shared HTTP layer: options, retries, pools on curl_multi.
+/* http.c — the shared HTTP layer's transfers: retries, pools on
+ * curl_multi, URLs and diagnostics. Options and credentials are in
+ * httpconf.c.
  *
  * Every request, even a single one, runs through a pool: one code path for
  * retries, timers and streaming. A request's attempts reuse its easy
  * handle; connections and DNS answers are cached by the multi handle.
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,240 +20,6 @@
 
 #define USER_AGENT	"opspipe/" OPSPIPE_VERSION
 #define POLL_MAX_MS	1000
-
-const struct opt http_opts[] = {
-	{ "url", HTTP_OPT_URL, "URL", "base URL of the service" },
-	{ "timeout", HTTP_OPT_TIMEOUT, "SEC",
-	    "give up an attempt after SEC seconds (0: never)" },
-	{ "connect-timeout", HTTP_OPT_CONNECT_TIMEOUT, "SEC",
-	    "give up connecting after SEC seconds (default 10)" },
-	{ "retries", HTTP_OPT_RETRIES, "N",
-	    "retry failed requests N times (default 3)" },
-	{ "token", HTTP_OPT_TOKEN, "TOKEN", "send TOKEN as a bearer token" },
-	{ "token-file", HTTP_OPT_TOKEN_FILE, "FILE",
-	    "read the bearer token from FILE" },
-	{ "user", HTTP_OPT_USER, "U:P", "basic authentication as U with password P" },
-	{ "cacert", HTTP_OPT_CACERT, "FILE",
-	    "verify the server with the CA certificates in FILE" },
-	{ "cert", HTTP_OPT_CERT, "FILE", "client certificate (PEM)" },
-	{ "key", HTTP_OPT_KEY, "FILE", "private key of the client certificate" },
-	{ "insecure", HTTP_OPT_INSECURE, NULL,
-	    "do not verify the server certificate" },
-	{ "header", HTTP_OPT_HEADER, "'K: V'",
-	    "add a header to every request (repeatable)" },
-	{ "max-response", HTTP_OPT_MAX_RESPONSE, "BYTES",
-	    "fail a response larger than BYTES (K, M, G suffixes; default 1G)" },
-	{ NULL, 0, NULL, NULL }
-};
-
-/* ---- configuration ---------------------------------------------------- */
-
-static double
-env_seconds(const char *name, double dflt)
-{
-	const char *s = getenv(name);
-	const char *errstr;
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return dflt;
-	if (opt_double(s, 0, 3600, &v, &errstr) != 0)
-		msg_die(EXIT_USAGE, "invalid %s '%s': %s", name, s, errstr);
-	return v;
-}
-
-void
-http_conf_init(struct http_conf *c, const char *const *url_envs,
-    const char *default_url)
-{
-	const char *url = default_url;
-	const char *v;
-
-	memset(c, 0, sizeof *c);
-	c->connect_timeout = 10;
-	c->retries = 3;
-	c->retry_base = env_seconds("OPSPIPE_RETRY_BASE", 0.5);
-	c->retry_max = env_seconds("OPSPIPE_RETRY_MAX", 30);
-	c->max_response = (size_t)1 << 30;
-	for (; url_envs != NULL && *url_envs != NULL; url_envs++) {
-		v = getenv(*url_envs);
-		if (v != NULL && *v != '\0') {
-			url = v;
-			break;
-		}
-	}
-	c->url = url ? xstrdup(url) : NULL;
-}
-
-char *
-http_read_token(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n, start, end;
-	FILE *fp;
-	char *tok;
-	int err;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
-		buf_add(&b, chunk, n);
-	err = ferror(fp) ? (errno ? errno : EIO) : 0;
-	fclose(fp);
-	for (start = 0; start < b.len && isspace((unsigned char)b.p[start]);)
-		start++;
-	for (end = b.len; end > start && isspace((unsigned char)b.p[end - 1]);)
-		end--;
-	if (err == 0 && end == start)
-		err = ENODATA;
-	if (err != 0) {
-		buf_free(&b);
-		errno = err;
-		return NULL;
-	}
-	tok = xmalloc(end - start + 1);
-	memcpy(tok, b.p + start, end - start);
-	tok[end - start] = '\0';
-	buf_free(&b);
-	return tok;
-}
-
-/* "64M" and friends: binary multiples, as curl's --max-filesize. */
-static size_t
-size_arg(const char *name, const char *s)
-{
-	static const char units[] = "KMG";
-	const char *u, *errstr;
-	size_t len = strlen(s);
-	long long v, mult = 1;
-	char num[64];
-
-	if (len == 0 || len >= sizeof num)
-		opt_usage_error("invalid --%s '%s'", name, s);
-	memcpy(num, s, len + 1);
-	if ((u = strchr(units, toupper((unsigned char)num[len - 1]))) != NULL) {
-		mult = 1LL << (10 * (u - units + 1));
-		num[len - 1] = '\0';
-	}
-	if (opt_long(num, 1, (1LL << 50) / mult, &v, &errstr) != 0)
-		opt_usage_error("invalid --%s '%s': %s", name, s, errstr);
-	return (size_t)(v * mult);
-}
-
-static int
-is_http_url(const char *s)
-{
-	return strncasecmp(s, "http://", 7) == 0 ||
-	    strncasecmp(s, "https://", 8) == 0;
-}
-
-static void
-set_str(char **dst, const char *s)
-{
-	free(*dst);
-	*dst = xstrdup(s);
-}
-
-static void
-conf_header(struct http_conf *c, const char *arg)
-{
-	const char *sep = arg + strcspn(arg, ":;");
-	struct curl_slist *l;
-
-	/* "K: V", or curl's "K;" for an empty value. */
-	if (sep == arg || *sep == '\0' || strpbrk(arg, "\r\n") != NULL)
-		opt_usage_error("invalid --header: expected 'NAME: VALUE'");
-	if ((l = curl_slist_append(c->headers, arg)) == NULL)
-		msg_oom();
-	c->headers = l;
-}
-
-int
-http_conf_option(struct http_conf *c, int key, const char *arg)
-{
-	char *tok, *red;
-
-	switch (key) {
-	case HTTP_OPT_URL:
-		if (!is_http_url(arg)) {
-			red = http_url_redact(arg);
-			opt_usage_error("invalid --url '%s': not an http or "
-			    "https URL", red);
-		}
-		set_str(&c->url, arg);
-		return 1;
-	case HTTP_OPT_TIMEOUT:
-		c->timeout = opt_double_arg("timeout", arg, 0, 1e7);
-		return 1;
-	case HTTP_OPT_CONNECT_TIMEOUT:
-		c->connect_timeout = opt_double_arg("connect-timeout", arg, 0,
-		    1e7);
-		return 1;
-	case HTTP_OPT_RETRIES:
-		c->retries = (int)opt_long_arg("retries", arg, 0, 100);
-		return 1;
-	case HTTP_OPT_TOKEN:
-		if (*arg == '\0')
-			opt_usage_error("invalid --token: empty");
-		set_str(&c->token, arg);
-		return 1;
-	case HTTP_OPT_TOKEN_FILE:
-		if ((tok = http_read_token(arg)) == NULL)
-			opt_usage_error("cannot read --token-file '%s': %s",
-			    arg, errno == ENODATA ? "empty" : strerror(errno));
-		free(c->token);
-		c->token = tok;
-		return 1;
-	case HTTP_OPT_USER:
-		if (strchr(arg, ':') == NULL)
-			opt_usage_error("invalid --user: expected USER:PASSWORD");
-		set_str(&c->user, arg);
-		return 1;
-	case HTTP_OPT_CACERT:
-		set_str(&c->cacert, arg);
-		return 1;
-	case HTTP_OPT_CERT:
-		set_str(&c->cert, arg);
-		return 1;
-	case HTTP_OPT_KEY:
-		set_str(&c->key, arg);
-		return 1;
-	case HTTP_OPT_INSECURE:
-		c->insecure = 1;
-		return 1;
-	case HTTP_OPT_HEADER:
-		conf_header(c, arg);
-		return 1;
-	case HTTP_OPT_MAX_RESPONSE:
-		c->max_response = size_arg("max-response", arg);
-		return 1;
-	}
-	return 0;
-}
-
-static void
-free_secret(char *s)
-{
-	/* Do not leave tokens lying in freed heap for a core dump. */
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
-void
-http_conf_free(struct http_conf *c)
-{
-	free(c->url);
-	free_secret(c->token);
-	free_secret(c->user);
-	free(c->cacert);
-	free(c->cert);
-	free(c->key);
-	curl_slist_free_all(c->headers);
-	memset(c, 0, sizeof *c);
-}
 
 /* ---- URLs and forms --------------------------------------------------- */
 
@@ -349,6 +116,7 @@ struct job {
 	void *ctx;
 	CURL *easy;
 	struct curl_slist *headers;
+	struct curl_slist *connect_to;	/* for conf's tls_server_name */
 	enum job_state state;
 	int retries;		/* allowed extra attempts */
 	double started;		/* first attempt, monotonic seconds */
@@ -535,18 +303,43 @@ setup_method(CURL *e, const struct http_request *rq)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "GET");
 }
 
+/* PEM text in memory; conf outlives every transfer, so curl need not
+ * copy it (nor leave copies of a private key in its heap). */
+static void
+set_pem(CURL *e, CURLoption opt, const char *pem)
+{
+	struct curl_blob b = { (void *)pem, strlen(pem), CURL_BLOB_NOCOPY };
+
+	curl_easy_setopt(e, opt, &b);
+}
+
 static void
 setup_tls_auth(CURL *e, const struct http_conf *c)
 {
 	if (c->cacert)
 		curl_easy_setopt(e, CURLOPT_CAINFO, c->cacert);
+	if (c->ca_pem)
+		set_pem(e, CURLOPT_CAINFO_BLOB, c->ca_pem);
+	/* A CA given is the only trust anchor, as a kubeconfig's is for
+	 * kubectl: Debian's libcurl would also read /etc/ssl/certs. */
+	if (c->cacert || c->ca_pem)
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
 	if (c->cert)
 		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+	if (c->cert_pem)
+		set_pem(e, CURLOPT_SSLCERT_BLOB, c->cert_pem);
 	if (c->key)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	if (c->key_pem)
+		set_pem(e, CURLOPT_SSLKEY_BLOB, c->key_pem);
 	if (c->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->proxy) {
+		curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
+		/* "": the proxy is for every host, whatever NO_PROXY says. */
+		curl_easy_setopt(e, CURLOPT_NOPROXY, "");
 	}
 	if (c->user) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -557,16 +350,84 @@ setup_tls_auth(CURL *e, const struct http_conf *c)
 	}
 }
 
+static struct curl_slist *
+slist_add(struct curl_slist *l, const char *s)
+{
+	if ((l = curl_slist_append(l, s)) == NULL)
+		msg_oom();
+	return l;
+}
+
+static int
+has_header(const struct curl_slist *l, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; l != NULL; l = l->next)
+		if (strncasecmp(l->data, name, n) == 0 && l->data[n] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * kubeconfig's tls-server-name: the URL gets the name the certificate
+ * must carry and CURLOPT_CONNECT_TO sends the connection to the real
+ * host, so libcurl sends that name as SNI and checks the certificate
+ * against it (libcurl 7.88 has no option for just that). The Host header
+ * keeps the real host, as kubectl's. Returns the URL to use (caller
+ * frees), or NULL to use url as it is (not https, or unparsable: libcurl
+ * will say why).
+ */
+static char *
+server_name_url(struct job *j, const char *url, const char *name)
+{
+	char *host = NULL, *port = NULL, *out = NULL, buf[600];
+	int explicit_port;
+	CURLU *u;
+
+	if ((u = curl_url()) == NULL)
+		msg_oom();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    strncasecmp(url, "https:", 6) != 0)
+		goto out;
+	explicit_port = curl_url_get(u, CURLUPART_PORT, &port, 0) ==
+	    CURLUE_OK;
+	if (!explicit_port && curl_url_get(u, CURLUPART_PORT, &port,
+	    CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	if (curl_url_set(u, CURLUPART_HOST, name, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+		goto out;
+	snprintf(buf, sizeof buf, "%s:%s:%s:%s", name, port, host, port);
+	j->connect_to = slist_add(j->connect_to, buf);
+	if (!has_header(j->headers, "Host")) {
+		snprintf(buf, sizeof buf, "Host: %s%s%s", host,
+		    explicit_port ? ":" : "", explicit_port ? port : "");
+		j->headers = slist_add(j->headers, buf);
+	}
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return out;
+}
+
 static CURL *
 job_easy(struct job *j)
 {
 	const struct http_conf *c = j->pool->conf;
+	char *url = NULL;
 	CURL *e;
 
 	if ((e = curl_easy_init()) == NULL)
 		msg_oom();
 	j->headers = job_headers(c, j->rq);
-	curl_easy_setopt(e, CURLOPT_URL, j->rq->url);
+	if (c->tls_server_name)
+		url = server_name_url(j, j->rq->url, c->tls_server_name);
+	curl_easy_setopt(e, CURLOPT_URL, url ? url : j->rq->url);
+	curl_free(url);
+	curl_easy_setopt(e, CURLOPT_CONNECT_TO, j->connect_to);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
@@ -738,6 +599,7 @@ job_finish(struct http_pool *p, struct job *j)
 	rs->ms = (now_sec() - j->started) * 1000;
 	curl_easy_cleanup(j->easy);
 	curl_slist_free_all(j->headers);
+	curl_slist_free_all(j->connect_to);
 	p->pending--;
 	/* done may free rq and rs, or add more requests to the pool. */
 	if (j->done)
@@ -829,6 +691,7 @@ free_jobs(struct http_pool *p, struct job *j)
 			curl_easy_cleanup(j->easy);
 		}
 		curl_slist_free_all(j->headers);
+		curl_slist_free_all(j->connect_to);
 		free(j);
 	}
 }

@@ -1,9 +1,12 @@
 /* http.h — the one HTTP layer every network program shares, on libcurl.
+ * httpconf.c implements the options and credentials (struct http_conf,
+ * http_opts[]); http.c the transfers (requests, retries, pools, URLs).
  *
  * Same flags in every program (http_opts[]): --url, --timeout SEC,
  * --connect-timeout SEC, --retries N, --token, --token-file, --user U:P,
  * --cacert, --cert, --key, --insecure, --header 'K: V', --max-response.
- * Proxies come from the usual environment variables (libcurl reads them).
+ * Proxies come from the usual environment variables (libcurl reads them),
+ * or from conf->proxy (http_conf_set).
  * Retries: connection errors, 408, 429 and 5xx, exponential backoff with
  * full jitter, Retry-After honoured (seconds or HTTP date, capped).
  * Secrets never appear in diagnostics: URLs are printed without userinfo,
@@ -91,6 +94,19 @@ struct http_conf {
 	int insecure;
 	struct curl_slist *headers;	/* extra headers for every request */
 	size_t max_response;	/* cap on a response body, default 1 GiB */
+	/*
+	 * Settings without a flag, as a kubeconfig gives them; set them with
+	 * http_conf_set() (all owned, freed by http_conf_free).
+	 */
+	char *ca_pem;		/* CA bundle, PEM text: wins over cacert */
+	char *cert_pem;		/* client certificate, PEM: wins over cert */
+	char *key_pem;		/* its private key, PEM: wins over key */
+	char *proxy;		/* proxy URL for every request; NULL: from
+				 * the environment (https_proxy, NO_PROXY…) */
+	char *tls_server_name;	/* check the server's certificate against
+				 * this name (sent as SNI) while connecting
+				 * to the URL's host (kubeconfig's
+				 * tls-server-name) */
 };
 
 /* The shared flags, for a program's opt_program tables. */
@@ -113,6 +129,15 @@ enum {
 	HTTP_OPT_MAX_RESPONSE
 };
 
+/* Keys of the settings that have no flag, for http_conf_set(). */
+enum {
+	HTTP_SET_CA_PEM = OPT_ID(940),	/* PEM text, one or more certificates */
+	HTTP_SET_CERT_PEM,		/* PEM text */
+	HTTP_SET_KEY_PEM,		/* PEM text, unencrypted */
+	HTTP_SET_PROXY,			/* http, https, socks4(a), socks5(h) URL */
+	HTTP_SET_TLS_SERVER_NAME	/* a DNS name */
+};
+
 /* The first 64 KiB of a non-2xx body are kept in rs->body. */
 #define HTTP_ERROR_BODY_MAX	(64 * 1024)
 
@@ -125,6 +150,20 @@ void http_conf_init(struct http_conf *c, const char *const *url_envs,
 /* Applies one of http_opts[]; returns 1 if key was one, 0 if not. Exits 2
  * on a bad argument (unreadable token file, bad number). */
 int http_conf_option(struct http_conf *c, int key, const char *arg);
+/*
+ * Sets a value that comes from elsewhere than the command line (a
+ * kubeconfig, an environment variable): key is one of HTTP_SET_*, or
+ * HTTP_OPT_URL, _TOKEN, _USER, _HEADER, _CACERT, _CERT or _KEY. Returns
+ * NULL, or why the value was refused ("not PEM (no '-----BEGIN')"); the
+ * reason never quotes the value, so the caller can name the source:
+ *   if ((why = http_conf_set(&c, HTTP_SET_KEY_PEM, pem)) != NULL)
+ *       msg_die(EXIT_USAGE, "kubeconfig: user '%s': client-key-data: %s",
+ *           name, why);
+ * An explicit proxy is used for every host (NO_PROXY does not apply).
+ * A CA bundle (ca_pem or cacert) is the only trust anchor: the system's
+ * certificate directory is then not consulted.
+ */
+const char *http_conf_set(struct http_conf *c, int key, const char *value);
 void http_conf_free(struct http_conf *c);
 /*
  * The contents of a token file with surrounding whitespace removed

@@ -33,10 +33,11 @@ struct server {
 	int port;
 };
 
-static struct server plain, tls;
+static struct server plain, tls, named;
 static char tmpdir[64];
 static char cert[128], skey[128], ccert[128], ckey[128];
-static int have_tls;
+static char ncert[128], nkey[128];
+static int have_tls, have_named;
 
 /* ---- fixtures --------------------------------------------------------- */
 
@@ -110,17 +111,18 @@ run_quiet(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* A self-signed EC certificate for CN, valid for 127.0.0.1. */
+/* A self-signed EC certificate for CN, valid for the names in san. */
 static int
-make_cert(const char *cn, const char *crt, const char *k)
+make_cert(const char *cn, const char *san, const char *crt, const char *k)
 {
-	char subj[64];
+	char subj[64], ext[128];
 	char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec",
 	    "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-	    "-subj", subj, "-addext", "subjectAltName=IP:127.0.0.1",
+	    "-subj", subj, "-addext", ext,
 	    "-keyout", (char *)k, "-out", (char *)crt, NULL };
 
 	snprintf(subj, sizeof subj, "/CN=%s", cn);
+	snprintf(ext, sizeof ext, "subjectAltName=%s", san);
 	return run_quiet(argv);
 }
 
@@ -128,15 +130,22 @@ static void
 setup_tls(void)
 {
 	char *extra[] = { "--tls", cert, skey, "--client-ca", ccert, NULL };
+	char *extra_named[] = { "--tls", ncert, nkey, NULL };
 
 	snprintf(cert, sizeof cert, "%s/server.pem", tmpdir);
 	snprintf(skey, sizeof skey, "%s/server.key", tmpdir);
 	snprintf(ccert, sizeof ccert, "%s/client.pem", tmpdir);
 	snprintf(ckey, sizeof ckey, "%s/client.key", tmpdir);
-	if (make_cert("127.0.0.1", cert, skey) != 0 ||
-	    make_cert("test-client", ccert, ckey) != 0)
+	snprintf(ncert, sizeof ncert, "%s/named.pem", tmpdir);
+	snprintf(nkey, sizeof nkey, "%s/named.key", tmpdir);
+	if (make_cert("127.0.0.1", "IP:127.0.0.1", cert, skey) != 0 ||
+	    make_cert("test-client", "DNS:test-client", ccert, ckey) != 0)
 		return;
 	have_tls = start_server(&tls, extra) == 0;
+	/* Valid for a name only, as an API server's certificate often is
+	 * when it is reached by address (kubeconfig's tls-server-name). */
+	if (make_cert("kube.test", "DNS:kube.test", ncert, nkey) == 0)
+		have_named = start_server(&named, extra_named) == 0;
 }
 
 static int
@@ -164,6 +173,7 @@ group_teardown(void **state)
 
 	stop_server(&plain);
 	stop_server(&tls);
+	stop_server(&named);
 	run_quiet(rm);
 	http_global_cleanup();
 	return 0;
@@ -178,8 +188,8 @@ url(const struct server *s, const char *path)
 	static int i;
 	char *p = u[i++ % 8];
 
-	snprintf(p, sizeof u[0], "%s://127.0.0.1:%d%s", s == &tls ? "https" :
-	    "http", s->port, path);
+	snprintf(p, sizeof u[0], "%s://127.0.0.1:%d%s", s == &plain ? "http" :
+	    "https", s->port, path);
 	return p;
 }
 
@@ -950,6 +960,162 @@ test_tls(void **state)
 	http_conf_free(&c);
 }
 
+/* A whole file in memory, as a kubeconfig's *-data gives PEM. */
+static char *
+slurp(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *fp = fopen(path, "r");
+
+	assert_non_null(fp);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(fp);
+	return buf_detach(&b);
+}
+
+static void
+set_from_file(struct http_conf *c, int key, const char *path)
+{
+	char *pem = slurp(path);
+
+	assert_null(http_conf_set(c, key, pem));
+	free(pem);
+}
+
+static void
+test_tls_pem_in_memory(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+
+	if (!have_tls)
+		skip();
+	conf(&c);
+	set_from_file(&c, HTTP_SET_CA_PEM, cert);
+	assert_int_equal(get(&c, url(&tls, "/whoami"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "-\n");
+	http_response_free(&rs);
+	set_from_file(&c, HTTP_SET_CERT_PEM, ccert);
+	set_from_file(&c, HTTP_SET_KEY_PEM, ckey);
+	assert_int_equal(get(&c, url(&tls, "/whoami"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "test-client\n");
+	http_response_free(&rs);
+	http_conf_free(&c);
+
+	/* The bundle in memory is the trust anchor: another CA fails. */
+	conf(&c);
+	set_from_file(&c, HTTP_SET_CA_PEM, ccert);
+	assert_int_equal(get(&c, url(&tls, "/ok"), &rs), HTTP_ETRANSPORT);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_tls_server_name(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char host[64];
+
+	if (!have_named)
+		skip();
+	conf(&c);
+	set_from_file(&c, HTTP_SET_CA_PEM, ncert);
+	/* Reached by address, the certificate (kube.test only) fails... */
+	assert_int_equal(get(&c, url(&named, "/ok"), &rs), HTTP_ETRANSPORT);
+	http_response_free(&rs);
+	/* ...unless checked against the name it was made for. */
+	assert_null(http_conf_set(&c, HTTP_SET_TLS_SERVER_NAME, "kube.test"));
+	assert_int_equal(get(&c, url(&named, "/sni"), &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "kube.test\n");
+	http_response_free(&rs);
+	/* The request still names the host it was sent to. */
+	assert_int_equal(get(&c, url(&named, "/headers"), &rs), HTTP_OK);
+	snprintf(host, sizeof host, "Host: 127.0.0.1:%d\n", named.port);
+	assert_non_null(strstr(rs.body.p, host));
+	http_response_free(&rs);
+	/* A name the certificate does not carry still fails. */
+	assert_null(http_conf_set(&c, HTTP_SET_TLS_SERVER_NAME, "other.test"));
+	assert_int_equal(get(&c, url(&named, "/ok"), &rs), HTTP_ETRANSPORT);
+	assert_int_equal(rs.attempts, 1);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_proxy(void **state)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char proxy[64], u[128], want[160];
+
+	/* The fixture answers a proxy's absolute-form request itself, so the
+	 * target it echoes shows the request went through it. */
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", plain.port);
+	conf(&c);
+	assert_null(http_conf_set(&c, HTTP_SET_PROXY, proxy));
+	assert_int_equal(get(&c, "http://proxied.invalid/target", &rs),
+	    HTTP_OK);
+	assert_string_equal(rs.body.p, "http://proxied.invalid/target\n");
+	http_response_free(&rs);
+	/* Used for every host: NO_PROXY (127.0.0.1 here) does not apply. */
+	snprintf(u, sizeof u, "http://127.0.0.1:%d/target", closed_port());
+	assert_int_equal(get(&c, u, &rs), HTTP_OK);
+	snprintf(want, sizeof want, "%s\n", u);
+	assert_string_equal(rs.body.p, want);
+	http_response_free(&rs);
+	http_conf_free(&c);
+
+	/* Without one, libcurl's environment handling stays. */
+	setenv("http_proxy", proxy, 1);
+	conf(&c);
+	assert_int_equal(get(&c, "http://proxied.invalid/target", &rs),
+	    HTTP_OK);
+	assert_string_equal(rs.body.p, "http://proxied.invalid/target\n");
+	http_response_free(&rs);
+	http_conf_free(&c);
+	unsetenv("http_proxy");
+}
+
+static void
+test_conf_set_refuses(void **state)
+{
+	static const struct { int key; const char *value; } bad[] = {
+		{ HTTP_SET_CA_PEM, "" },
+		{ HTTP_SET_CERT_PEM, "not pem" },
+		{ HTTP_SET_KEY_PEM, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" },
+		{ HTTP_SET_PROXY, "ftp://proxy:21" },
+		{ HTTP_SET_PROXY, "http://proxy:3128/\r\nX: y" },
+		{ HTTP_SET_PROXY, "" },
+		{ HTTP_SET_TLS_SERVER_NAME, "" },
+		{ HTTP_SET_TLS_SERVER_NAME, "kube.test:443" },
+		{ HTTP_SET_TLS_SERVER_NAME, "kube.test/x" },
+		{ HTTP_OPT_URL, "localhost:9090" },
+		{ HTTP_OPT_TOKEN, "" },
+		{ HTTP_OPT_TIMEOUT, "1" },	/* numbers go through the flags */
+	};
+	struct http_conf c;
+	const char *why;
+
+	conf(&c);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		why = http_conf_set(&c, bad[i].key, bad[i].value);
+		assert_non_null(why);
+		/* The reason never quotes the value. */
+		if (*bad[i].value != '\0')
+			assert_null(strstr(why, bad[i].value));
+	}
+	assert_null(c.ca_pem);
+	assert_null(c.proxy);
+	assert_null(c.tls_server_name);
+	assert_null(http_conf_set(&c, HTTP_SET_PROXY, "socks5h://p:1080"));
+	assert_string_equal(c.proxy, "socks5h://p:1080");
+	http_conf_free(&c);
+}
+
 /* ---- configuration and helpers ---------------------------------------- */
 
 static void
@@ -1159,6 +1325,10 @@ main(void)
 		cmocka_unit_test(test_pool_add_from_done),
 		cmocka_unit_test(test_pool_do_keepalive),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_tls_pem_in_memory),
+		cmocka_unit_test(test_tls_server_name),
+		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_conf_set_refuses),
 	};
 
 	msg_init("test_http");
