@@ -717,3 +717,15 @@ kube_conn_free(struct kube_conn *c)
 	exec_free(c->exec);
 	memset(c, 0, sizeof *c);
 }
+
+void
+kube_conn_drop_user(struct kube_conn *c)
+{
+	secret_free(c->token);
+	free(c->token_file);
+	free(c->username);
+	secret_free(c->password);
+	exec_free(c->exec);
+	c->token = c->token_file = c->username = c->password = NULL;
+	c->exec = NULL;
+}

@@ -92,5 +92,8 @@ jv kubeconfig_merge(const char *const *paths, size_t n, int skip_missing,
 int kubeconfig_load(const struct kube_select *sel, struct kube_conn *c,
     char **err);
 void kube_conn_free(struct kube_conn *c);
+/* Forgets the user's credentials (token, tokenFile, exec, basic), for
+ * --token or --token-file given on the command line. */
+void kube_conn_drop_user(struct kube_conn *c);
 
 #endif

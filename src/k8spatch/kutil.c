@@ -165,6 +165,16 @@ jv_num_at(jv obj, const char *path, double *out)
 	return ok;
 }
 
+int
+jv_true_at(jv obj, const char *path)
+{
+	jv v = jv_at(obj, path);
+	int yes = jv_get_kind(v) == JV_KIND_TRUE;
+
+	jv_free(v);
+	return yes;
+}
+
 double
 jv_num_or(jv obj, const char *path, double dflt)
 {

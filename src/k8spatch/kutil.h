@@ -26,6 +26,8 @@ void base64_encode(const unsigned char *s, size_t len, struct buf *out);
 jv jv_at(jv obj, const char *path);
 const char *jv_str_at(jv obj, const char *path);
 int jv_num_at(jv obj, const char *path, double *out);
+/* 1 when the value at path is true. */
+int jv_true_at(jv obj, const char *path);
 /* The number at path, else dflt. */
 double jv_num_or(jv obj, const char *path, double dflt);
 
