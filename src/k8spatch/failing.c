@@ -154,6 +154,11 @@ new_record(const char *kind, const char *ns, const char *name,
 	r = jv_object_set(r, jv_string("namespace"), jv_string(ns));
 	r = jv_object_set(r, jv_string("name"), jv_string(name));
 	r = jv_object_set(r, jv_string("reason"), jv_string(reason));
+	/* DESIGN's field order, filled in as the pods are seen. */
+	r = jv_object_set(r, jv_string("container"), jv_string(""));
+	r = jv_object_set(r, jv_string("restarts"), jv_number(0));
+	r = jv_object_set(r, jv_string("since"), jv_null());
+	r = jv_object_set(r, jv_string("message"), jv_string(""));
 	r = jv_object_set(r, jv_string("pods"), jv_array());
 	return r;
 }
@@ -175,7 +180,6 @@ add_pod(struct scan *s, jv pod, const struct pod_problem *p)
 		    jv_get_str(owner, "name"), p->reason);
 		rec = jv_object_set(rec, jv_string("container"),
 		    jv_string(p->container));
-		rec = jv_object_set(rec, jv_string("restarts"), jv_number(0));
 		rec = jv_object_set(rec, jv_string("message"),
 		    jv_string(p->message));
 	}
@@ -510,6 +514,8 @@ complete(struct scan *s, jv rec)
 		rec = jv_object_set(rec, jv_string("logs"), jv_string(logs));
 		free(logs);
 	}
+	if (jv_get_str(rec, "since") == NULL)
+		rec = jv_object_delete(rec, jv_string("since"));
 	failing_fingerprint(s->k->cluster, jv_get_str(rec, "kind"),
 	    jv_get_str(rec, "namespace"), jv_get_str(rec, "name"),
 	    jv_get_str(rec, "reason"), hex);
@@ -528,9 +534,9 @@ failing_scan(struct kclient *k, const struct failing_opts *o,
 	s.groups = jv_object();
 	s.notready = jv_array();
 	s.events = jv_object();
+	/* Pods first: a workload's own status says less than its pods. */
 	if ((rc = load_replicasets(&s)) == 0 && (rc = scan_pods(&s)) == 0 &&
-	    (rc = scan_workloads(&s)) == 0) {
-		confirm_probes(&s);
+	    (confirm_probes(&s), rc = scan_workloads(&s)) == 0) {
 		keys = jv_keys(jv_copy(s.groups));	/* sorted: stable */
 		jv_array_foreach(keys, i, key) {
 			(void)i;

@@ -98,6 +98,10 @@ container(jv cs, struct pod_problem *p)
 		    "code 137): it needs more memory than its limit");
 	else if (waiting && strcmp(waiting, "CrashLoopBackOff") == 0)
 		set(p, "CrashLoopBackOff", cs, wmsg ? wmsg : waiting);
+	else if (last && !is_ready && jv_num_or(cs, "restartCount", 0) > 0)
+		/* Between two back-offs a crashing container runs a while. */
+		set(p, "CrashLoopBackOff", cs, "restarting after it "
+		    "terminated");
 	else if (jv_str_at(cs, "state.running.startedAt") && !is_ready)
 		set(p, "NotReady", cs, "running but not ready");
 	else
