@@ -262,7 +262,13 @@ template_changed(jv changes)
 	return yes;
 }
 
-/* dry-run and policy; 0 to go on writing, else finished. */
+static int
+finished(const struct run *r)
+{
+	return jv_get_str(r->rec, "result") != NULL;
+}
+
+/* dry-run and policy: 0 and not finished() to go on writing. */
 static int
 judge(struct run *r, const char *body, jv *changes, int *again)
 {
@@ -317,7 +323,8 @@ guarded_write(struct run *r, jv *changes)
 		    "metadata.resourceVersion") : "");
 		jv_free(*changes);
 		rc = judge(r, body, changes, &again);
-		if (rc || again) {
+		if (rc || again || finished(r)) {
+			/* Refused, unchanged, a dry run: nothing is written. */
 			free(body);
 			if (again)
 				continue;
@@ -471,8 +478,7 @@ guarded(struct run *r)
 		free(why);
 		return EXIT_FINDING;
 	}
-	if ((rc = guarded_write(r, &changes)) != 0 ||
-	    jv_get_str(r->rec, "result") != NULL) {
+	if ((rc = guarded_write(r, &changes)) != 0 || finished(r)) {
 		jv_free(changes);
 		return rc;
 	}
