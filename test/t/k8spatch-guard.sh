@@ -161,9 +161,11 @@ refused "a hostPath volume" "volumes\[host\]" \
     '{"spec":{"template":{"spec":{"volumes":[{"name":"host","hostPath":{"path":"/"}}]}}}}'
 refused "a sidecar added beside an allowed image change" "containers\[sidecar\]" \
     '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.25"},{"name":"sidecar","image":"nginx:1.25","command":["sh"]}]}}}}'
+# shellcheck disable=SC2016 # "$patch" is a strategic-merge directive
 refused "strategic \$patch: replace on the pod spec (drops serviceAccountName, securityContext)" \
     "spec.template.spec.(serviceAccountName|securityContext)" \
     '{"spec":{"template":{"spec":{"$patch":"replace","containers":[{"name":"nginx","image":"nginx:1.25"}]}}}}'
+# shellcheck disable=SC2016 # "$patch" is a strategic-merge directive
 refused "strategic \$patch: replace on the container list (drops the limits)" \
     "(removes the (memory|cpu) limit|securityContext)" \
     '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.25"},{"$patch":"replace"}]}}}}'

@@ -139,6 +139,7 @@ control '{"clear_requests":true}'
 k8spatch get po -A >/dev/null
 expect_eq "lists are paged with limit" 500 "$(sent '[.[] | select(.path=="/api/v1/pods")][0].query.limit')"
 k8spatch get po -A >"$T_DIR/o2"
+# shellcheck disable=SC2016 # $1 is the inner shell's
 ok_if "list output is one compact object per line" sh -c 'jq -c . "$1" | cmp -s - "$1"' sh "$T_DIR/o2"
 
 # --- patch (unguarded) ------------------------------------------------------
