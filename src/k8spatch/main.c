@@ -235,7 +235,7 @@ static const struct verb {
 	int (*run)(struct verb_ctx *, char **, int);
 } verbs[] = {
 	{ "get", 1, 64, verb_get },
-	{ "patch", 1, 2, verb_patch },
+	{ "patch", 0, 2, verb_patch },
 	{ "scale", 1, 2, verb_scale },
 	{ "rollback", 1, 2, verb_rollback },
 	{ "restart", 1, 2, verb_restart },

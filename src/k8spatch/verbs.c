@@ -70,6 +70,8 @@ verb_check(const struct verb_ctx *c, const char *verb, char **args, int n)
 	if (o->policy_file && !patch && strcmp(verb, "scale") != 0 &&
 	    strcmp(verb, "-") != 0)
 		opt_usage_error("--policy applies to patch, scale and -");
+	if (patch && n == 0)
+		opt_usage_error("patch needs KIND NAME (or --local -f FILE)");
 	if (patch && (o->patch == NULL) == (o->patch_file == NULL))
 		opt_usage_error("patch needs one of -p or --patch-file");
 	if (strcmp(verb, "scale") == 0 && o->replicas < 0)
@@ -79,7 +81,6 @@ verb_check(const struct verb_ctx *c, const char *verb, char **args, int n)
 	if (o->filename && !o->local)
 		opt_usage_error("-f is for patch --local");
 	(void)args;
-	(void)n;
 }
 
 static int
@@ -456,14 +457,41 @@ verb_stdin(struct verb_ctx *c, char **args, int n)
 	return rc;
 }
 
-/* ---- local mode --------------------------------------------------------- */
+/* ---- local mode ------------------------------------------------------- */
 
 int
 verb_local(struct verb_ctx *c, char **args, int n)
 {
-	(void)c;
-	(void)args;
-	(void)n;
-	msg_warn("patch --local is not built into this k8spatch yet");
-	return EXIT_USAGE;
+	char kind[256], *text, *err = NULL;
+	const char *name = NULL;
+	struct buf out = BUF_INIT;
+	size_t len;
+	jv patch;
+	int rc;
+
+	if (c->o.filename == NULL)
+		opt_usage_error("patch --local needs -f FILE");
+	if ((c->o.patch == NULL) == (c->o.patch_file == NULL))
+		opt_usage_error("patch needs one of -p or --patch-file");
+	kind[0] = '\0';
+	if (n > 0)
+		split_target(args, n, kind, sizeof kind, &name, 0);
+	text = strcmp(c->o.filename, "-") == 0 ? slurp("/dev/stdin", &len) :
+	    slurp(c->o.filename, &len);
+	if (text == NULL)
+		msg_die(EXIT_USAGE, "cannot read '%s': %s", c->o.filename,
+		    strerror(errno));
+	patch = read_patch(&c->o);
+	rc = local_patch(text, len, kind[0] ? kind : NULL, name, patch,
+	    (enum patch_type)c->o.type, &out, &err);
+	if (rc == 0) {
+		if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len)
+			rc = EXIT_LOCAL;
+	} else {
+		msg_warn("%s: %s", c->o.filename, err ? err : "failed");
+	}
+	free(err);
+	free(text);
+	buf_free(&out);
+	return rc;
 }
