@@ -8,6 +8,7 @@
 
 #include "jsonl.h"
 #include "kinds.h"
+#include "kutil.h"
 #include "msg.h"
 
 /* The built-in kinds k8spatch is most often asked about, with kubectl's
@@ -254,14 +255,14 @@ search_gv(struct kclient *k, const char *gv, const struct parsed *p,
 	*rc = resource_list(k, gv, &list, err);
 	if (*rc)
 		return 0;
-	res = jv_object_get(list, jv_string("resources"));
+	res = jv_at(list, "resources");
+	jv_free(list);
 	if (jv_get_kind(res) == JV_KIND_ARRAY)
 		jv_array_foreach(res, i, r) {
 			(void)i;
 			if (!found && resource_match(r, p)) {
 				char group[192];
-				jv ns = jv_object_get(jv_copy(r),
-				    jv_string("namespaced"));
+				jv ns = jv_at(r, "namespaced");
 
 				snprintf(group, sizeof group, "%.*s",
 				    slash ? (int)(slash - gv) : 0, gv);
@@ -295,12 +296,12 @@ discover(struct kclient *k, const struct parsed *p, struct kkind *out,
 		*err = fmt("discovery: %s", e.message);
 		return rc;
 	}
-	list = jv_object_get(groups, jv_string("groups"));
+	list = jv_at(groups, "groups");
+	jv_free(groups);
 	if (jv_get_kind(list) == JV_KIND_ARRAY)
 		jv_array_foreach(list, i, g) {
 			const char *name = jv_get_str(g, "name");
-			jv pv = jv_object_get(jv_copy(g),
-			    jv_string("preferredVersion"));
+			jv pv = jv_at(g, "preferredVersion");
 			const char *ver = jv_get_str(pv, "version");
 			char gv[300];
 

@@ -158,7 +158,7 @@ seg_match(const struct kseg *p, const struct kseg *q)
 		return strcmp(q->text, p->text) == 0;
 	if (q->item)
 		return strcmp(q->text, "*") == 0 || strcmp(q->text, p->text) == 0;
-	return fnmatch(q->text, p->text, 0) == 0;
+	return fnmatch(q->text, p->text, FNM_NOESCAPE) == 0;
 }
 
 static int

@@ -54,7 +54,8 @@ merge_section(jv merged, jv doc, int s, const char *path, char **why)
 	}
 	jv_array_foreach(list, i, e) {
 		const char *name = jv_get_str(e, "name");
-		jv body = jv_object_get(jv_copy(e), jv_string(entry_keys[s]));
+		jv body = jv_get_kind(e) == JV_KIND_OBJECT ? jv_object_get(
+		    jv_copy(e), jv_string(entry_keys[s])) : jv_invalid();
 
 		(void)i;
 		if (name == NULL || (jv_get_kind(body) != JV_KIND_OBJECT &&

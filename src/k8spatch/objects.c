@@ -10,6 +10,20 @@
 #include "msg.h"
 #include "objects.h"
 
+/* Everything past here reads fields of the answer: it must be an object. */
+static int
+must_be_object(jv *out, struct kerr *e)
+{
+	if (jv_get_kind(*out) == JV_KIND_OBJECT)
+		return 0;
+	jv_free(*out);
+	*out = jv_null();
+	memset(e, 0, sizeof *e);
+	snprintf(e->message, sizeof e->message, "the API server's answer is "
+	    "not an object");
+	return EXIT_UPSTREAM;
+}
+
 int
 obj_get(struct kclient *k, const struct kkind *kind, const char *ns,
     const char *name, jv *out, struct kerr *e)
@@ -20,7 +34,7 @@ obj_get(struct kclient *k, const struct kkind *kind, const char *ns,
 	kinds_path(&path, kind, ns, name, NULL);
 	rc = kc_get(k, path.p, out, e);
 	buf_free(&path);
-	return rc;
+	return rc ? rc : must_be_object(out, e);
 }
 
 /* One page of a list as it streams in. */
@@ -205,7 +219,7 @@ obj_patch(struct kclient *k, const struct kkind *kind, const char *ns,
 	rc = kc_do(k, "PATCH", path.p, patch_content_type(o->type), body, out,
 	    e);
 	buf_free(&path);
-	return rc;
+	return rc || out == NULL ? rc : must_be_object(out, e);
 }
 
 /* "k in (a,b)" and the other operators of a matchExpressions item. */
@@ -214,7 +228,7 @@ expression(struct buf *b, jv ex)
 {
 	const char *key = jv_get_str(ex, "key"), *op = jv_get_str(ex,
 	    "operator");
-	jv vals = jv_object_get(jv_copy(ex), jv_string("values"));
+	jv vals = jv_at(ex, "values");
 	int ok = 1;
 
 	if (key == NULL || op == NULL) {
@@ -246,8 +260,8 @@ char *
 obj_selector(jv selector)
 {
 	struct buf b = BUF_INIT;
-	jv ml = jv_object_get(jv_copy(selector), jv_string("matchLabels"));
-	jv me = jv_object_get(jv_copy(selector), jv_string("matchExpressions"));
+	jv ml = jv_at(selector, "matchLabels");
+	jv me = jv_at(selector, "matchExpressions");
 	int ok = jv_get_kind(selector) == JV_KIND_OBJECT;
 
 	if (ok && jv_get_kind(ml) == JV_KIND_OBJECT)

@@ -84,10 +84,8 @@ container(jv cs, struct pod_problem *p)
 	const char *wmsg = jv_str_at(cs, "state.waiting.message");
 	const char *term = jv_str_at(cs, "state.terminated.reason");
 	const char *last = jv_str_at(cs, "lastState.terminated.reason");
-	jv ready = jv_object_get(jv_copy(cs), jv_string("ready"));
-	int is_ready = jv_get_kind(ready) == JV_KIND_TRUE, hit = 1;
+	int is_ready = jv_true_at(cs, "ready"), hit = 1;
 
-	jv_free(ready);
 	if (one_of(waiting, pull))
 		set(p, "ImagePullBackOff", cs, wmsg ? wmsg : waiting);
 	else if (one_of(waiting, config))

@@ -123,7 +123,9 @@ patterns(jv top, const char *key, int required, struct policy_pattern **out,
 		(*n)++;
 		if ((p->segs = kpath_split(p->text, &p->n)) == NULL) {
 			*err = fmt("'%s': malformed path '%s'", key, p->text);
-			free_list(l);
+			while (l[++i])	/* the rest; l[i] was moved */
+				free(l[i]);
+			free(l);
 			return -1;
 		}
 	}

@@ -232,13 +232,11 @@ owned_by(jv obj, const char *uid)
 	if (jv_get_kind(refs) == JV_KIND_ARRAY)
 		jv_array_foreach(refs, i, r) {
 			const char *u = jv_get_str(r, "uid");
-			jv ctl = jv_object_get(jv_copy(r), jv_string("controller"));
 
 			(void)i;
 			if (u && uid && strcmp(u, uid) == 0 &&
-			    jv_get_kind(ctl) == JV_KIND_TRUE)
+			    jv_true_at(r, "controller"))
 				yes = 1;
-			jv_free(ctl);
 			jv_free(r);
 		}
 	jv_free(refs);
