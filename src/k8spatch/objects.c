@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jcheck.h"
 #include "jsonl.h"
 #include "jstream.h"
 #include "kutil.h"
@@ -42,12 +43,56 @@ struct page {
 	const struct kkind *kind;
 	char *api_version;
 	obj_fn fn;
+	obj_text_fn tfn;	/* instead of fn */
 	void *ctx;
+	struct buf line;	/* tfn's text */
 	struct jstream *js;
 	char *cont;		/* metadata.continue of this page */
 	int stop;		/* fn's nonzero answer */
 	int bad;		/* an item was not JSON */
 };
+
+/* Does the object text have these top-level keys? */
+static int
+has_key(const char *text, size_t len, const char *key)
+{
+	struct jobj_iter it;
+	struct jmember m;
+	int r;
+
+	if (jobj_begin(&it, text, len) != 0)
+		return 0;
+	while ((r = jobj_next(&it, &m)) == 1)
+		if (jmember_is(&m, key))
+			return 1;
+	return 0;
+}
+
+/* The fast way: a compact item printed as it came, apiVersion and kind
+ * put first when the server left them off (built-in kinds' list items). */
+static int
+item_text(struct page *pg, const char *text, size_t len)
+{
+	int av, kd;
+
+	if (!jcheck_compact_object(text, len))
+		return -1;
+	av = has_key(text, len, "apiVersion");
+	kd = has_key(text, len, "kind");
+	if (av && kd)
+		return pg->tfn(pg->ctx, text, len);
+	if (av || kd)
+		return -1;
+	buf_reset(&pg->line);
+	buf_adds(&pg->line, "{\"apiVersion\":");
+	jsonl_dump(&pg->line, jv_string(pg->api_version));
+	buf_adds(&pg->line, ",\"kind\":");
+	jsonl_dump(&pg->line, jv_string(pg->kind->kind));
+	if (len > 2)
+		buf_addc(&pg->line, ',');
+	buf_add(&pg->line, text + 1, len - 1);
+	return pg->tfn(pg->ctx, pg->line.p, pg->line.len);
+}
 
 static int
 on_piece(void *ctx, const char *path, const char *text, size_t len)
@@ -65,6 +110,9 @@ on_piece(void *ctx, const char *path, const char *text, size_t len)
 	}
 	if (strcmp(path, "items[]") != 0)
 		return 0;
+	if (pg->tfn && (pg->stop = item_text(pg, text, len)) >= 0)
+		return pg->stop;
+	pg->stop = 0;
 	v = jv_parse_sized(text, (int)len);
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
 		jv_free(v);
@@ -75,7 +123,13 @@ on_piece(void *ctx, const char *path, const char *text, size_t len)
 	v = jv_object_merge(jv_object_set(jv_object_set(jv_object(),
 	    jv_string("apiVersion"), jv_string(pg->api_version)),
 	    jv_string("kind"), jv_string(pg->kind->kind)), v);
-	pg->stop = pg->fn(pg->ctx, v);
+	if (pg->tfn) {
+		buf_reset(&pg->line);
+		jsonl_dump(&pg->line, v);
+		pg->stop = pg->tfn(pg->ctx, pg->line.p, pg->line.len);
+	} else {
+		pg->stop = pg->fn(pg->ctx, v);
+	}
 	return pg->stop;
 }
 
@@ -127,12 +181,11 @@ one_page(struct kclient *k, struct page *pg, const char *path,
 	return rc;
 }
 
-int
-obj_list(struct kclient *k, const struct kkind *kind, const char *ns,
-    const char *labels, const char *fields, obj_fn fn, void *ctx,
-    struct kerr *e)
+static int
+list_pages(struct kclient *k, struct page pg, const char *ns,
+    const char *labels, const char *fields, struct kerr *e)
 {
-	struct page pg = { .kind = kind, .fn = fn, .ctx = ctx };
+	const struct kkind *kind = pg.kind;
 	char *cont = NULL;
 	int rc;
 
@@ -150,7 +203,28 @@ obj_list(struct kclient *k, const struct kkind *kind, const char *ns,
 	} while (rc == 0 && cont != NULL);
 	free(cont);
 	free(pg.api_version);
+	buf_free(&pg.line);
 	return rc;
+}
+
+int
+obj_list(struct kclient *k, const struct kkind *kind, const char *ns,
+    const char *labels, const char *fields, obj_fn fn, void *ctx,
+    struct kerr *e)
+{
+	struct page pg = { .kind = kind, .fn = fn, .ctx = ctx };
+
+	return list_pages(k, pg, ns, labels, fields, e);
+}
+
+int
+obj_list_text(struct kclient *k, const struct kkind *kind, const char *ns,
+    const char *labels, const char *fields, obj_text_fn fn, void *ctx,
+    struct kerr *e)
+{
+	struct page pg = { .kind = kind, .tfn = fn, .ctx = ctx };
+
+	return list_pages(k, pg, ns, labels, fields, e);
 }
 
 static int

@@ -26,6 +26,16 @@ int obj_get(struct kclient *k, const struct kkind *kind, const char *ns,
 int obj_list(struct kclient *k, const struct kkind *kind, const char *ns,
     const char *labels, const char *fields, obj_fn fn, void *ctx,
     struct kerr *e);
+/*
+ * The same for printing: each item as one line of compact JSON text (no
+ * newline), with apiVersion and kind first. An item the server sent
+ * compact is passed through without being parsed into jv (jcheck.h), the
+ * rest is normalised.
+ */
+typedef int (*obj_text_fn)(void *ctx, const char *text, size_t len);
+int obj_list_text(struct kclient *k, const struct kkind *kind,
+    const char *ns, const char *labels, const char *fields, obj_text_fn fn,
+    void *ctx, struct kerr *e);
 /* Every item of a list in one array (for small lists: pods of one
  * workload, its ReplicaSets, events). */
 int obj_list_all(struct kclient *k, const struct kkind *kind, const char *ns,

@@ -99,10 +99,12 @@ resolve(struct verb_ctx *c, const char *name, struct kkind *kind)
 /* ---- get ---------------------------------------------------------------- */
 
 static int
-print_item(void *ctx, jv item)
+print_line(void *ctx, const char *text, size_t len)
 {
 	(void)ctx;
-	return emit(item);
+	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF)
+		return EXIT_LOCAL;
+	return 0;
 }
 
 int
@@ -119,8 +121,8 @@ verb_get(struct verb_ctx *c, char **args, int n)
 	if ((rc = resolve(c, kindname, &kind)) != 0)
 		return rc;
 	if (name == NULL && n == 1) {
-		rc = obj_list(&c->k, &kind, c->o.all_namespaces ? NULL :
-		    c->namespace, c->o.selector, c->o.field_selector, print_item,
+		rc = obj_list_text(&c->k, &kind, c->o.all_namespaces ? NULL :
+		    c->namespace, c->o.selector, c->o.field_selector, print_line,
 		    NULL, &e);
 		if (rc && rc != EXIT_LOCAL)
 			msg_warn("%s", e.message);

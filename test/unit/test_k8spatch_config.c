@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "jcheck.h"
 #include "jsonl.h"
 #include "kubeconfig.h"
 #include "yamljv.h"
@@ -374,12 +375,45 @@ test_in_cluster(void **state)
 	free(err);
 }
 
+static int
+compact(const char *s)
+{
+	return jcheck_compact_object(s, strlen(s));
+}
+
+static void
+test_jcheck(void **state)
+{
+	(void)state;
+	assert_true(compact("{}"));
+	assert_true(compact("{\"a\":[1,-2.5e3,true,false,null,\"x\\n\\u00e9\",{}],\"b\":{\"c\":[]}}"));
+	assert_true(compact("{\"\xc3\xa9\":\"\xe2\x82\xac\xf0\x9f\x98\x80\"}"));
+	assert_false(compact("{ }"));
+	assert_false(compact("{\"a\": 1}"));
+	assert_false(compact("{\"a\":1}\n"));
+	assert_false(compact("{\"a\":01}"));
+	assert_false(compact("{\"a\":tru}"));
+	assert_false(compact("{\"a\":1,}"));
+	assert_false(compact("{\"a\"}"));
+	assert_false(compact("[1]"));
+	assert_false(compact("{\"a\":\"\x01\"}"));
+	assert_false(compact("{\"a\":\"\\x\"}"));
+	assert_false(compact("{\"a\":\"\\ud800\"}"));
+	assert_false(compact("{\"a\":\"\xc0\xaf\"}"));	/* overlong */
+	assert_false(compact("{\"a\":\"\xed\xa0\x80\"}"));	/* surrogate */
+	assert_false(compact("{\"a\":\"\xff\"}"));
+	assert_false(compact("{\"a\":\"x}"));
+	assert_false(compact("{\"a\":NaN}"));
+	assert_false(compact("{\"a\":1}{}"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_yaml_bombs),
+		cmocka_unit_test(test_jcheck),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_errors),
