@@ -418,6 +418,9 @@ roll_back(struct run *r, jv before, const char *why)
 		return EXIT_FINDING;
 	}
 	jv_free(rec);
+	if (obj_get(r->k, &r->kind, r->ns, r->name, &rec, &e) == 0)
+		set_outcome(r, rec);	/* the revision now running */
+	jv_free(rec);
 	return finish(r, "rolled-back", EXIT_FINDING, "rollout failed: %s; "
 	    "rolled back to the previous template", why);
 }

@@ -290,23 +290,13 @@ str_list(jv list, const char *what, const char *key, char **err)
 }
 
 static void
-free_list(char **l)
-{
-	size_t i;
-
-	for (i = 0; l && l[i]; i++)
-		free(l[i]);
-	free(l);
-}
-
-static void
 exec_free(struct kube_exec *x)
 {
 	if (x == NULL)
 		return;
 	free(x->command);
-	free_list(x->args);
-	free_list(x->env);
+	strv_free(x->args);
+	strv_free(x->env);
 	free(x->api_version);
 	free(x->interactive_mode);
 	free(x->install_hint);
