@@ -280,7 +280,7 @@ judge(struct run *r, const char *body, jv *changes, int *again)
 	*again = 0;
 	*changes = jv_array();
 	if ((rc = send_patch(r, body, 1, &e)) != 0) {
-		if (e.status == 409) {
+		if (e.status == 409 && !e.field_conflict) {
 			step(r, "dry-run", 0, t0, e.message);
 			*again = 1;
 			return rc;
@@ -337,7 +337,7 @@ guarded_write(struct run *r, jv *changes)
 			step(r, "patch", 1, t0, NULL);
 			return 0;
 		}
-		if (e.status != 409)
+		if (e.status != 409 || e.field_conflict)
 			return api_failed(r, "patch", t0, &e, rc);
 		step(r, "patch", 0, t0, e.message);
 		if ((other = changed_meanwhile(r, r->live)) != 0)
