@@ -661,7 +661,6 @@ kubeconfig_load(const struct kube_select *sel, struct kube_conn *c,
 		return set_err(err, "cluster '%s': a certificate authority and "
 		    "insecure-skip-tls-verify cannot both be given",
 		    c->cluster_name ? c->cluster_name : "");
-	c->namespace_explicit = c->namespace != NULL && *c->namespace;
 	if (c->namespace == NULL || *c->namespace == '\0') {
 		free(c->namespace);
 		c->namespace = xstrdup("default");
