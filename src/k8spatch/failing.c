@@ -305,9 +305,10 @@ events_for(struct scan *s, jv rec, jv names)
 	mine = jv_sort(mine, jv_copy(mine));
 	n = jv_array_length(jv_copy(mine));
 	for (i = 0; i < n && i < s->o->max_events; i++) {
-		jv pair = jv_array_get(jv_copy(mine), i);
+		jv ev = jv_array_get(jv_array_get(jv_copy(mine), i), 1);
 
-		out = jv_array_append(out, event_summary(jv_array_get(pair, 1)));
+		out = jv_array_append(out, event_summary(ev));
+		jv_free(ev);
 	}
 	jv_free(mine);
 	return out;
