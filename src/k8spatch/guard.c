@@ -445,9 +445,17 @@ watch_rollout(struct run *r, jv before)
 		jv_free(rec);
 		return roll_back(r, before, why);
 	}
-	if (rc) {
-		finish(r, "failed", rc, "waiting for the rollout: %s",
+	if (rc == EXIT_USAGE) {
+		/* A rollout kubectl cannot watch (OnDelete): the change is
+		 * written and takes effect as pods are replaced. */
+		rc = finish(r, "applied", 0, "not waited for: %s",
 		    jv_get_str(rec, "message"));
+		jv_free(rec);
+		return rc;
+	}
+	if (rc) {
+		finish(r, "failed", rc, "the patch was written, but waiting for "
+		    "the rollout failed: %s", jv_get_str(rec, "message"));
 		jv_free(rec);
 		return rc;
 	}
