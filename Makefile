@@ -43,7 +43,8 @@ MANPAGES = $(wildcard share/man/man1/*.1)
 DEPS_BUILD = gcc make pkg-config libjq-dev libonig-dev libcurl4-openssl-dev \
              libyaml-dev libssl-dev libcmocka-dev
 DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
-             python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils
+             python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils \
+             openssl 'kubernetes-client|kubectl'
 DEPS_BENCH = wrk apache2-utils hyperfine
 # kubectl is the oracle of k8spatch's local mode (test/t/k8spatch-local.sh):
 # Debian's kubernetes-client (1.20) unless some kubectl is already here.

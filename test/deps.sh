@@ -2,14 +2,27 @@
 # deps.sh PKG... — make sure Debian packages are installed.
 # As root, installs what is missing; otherwise prints the exact apt-get
 # line and fails, so `make check` on a fresh machine either works or says why.
+# PKG may be alternatives, A|B: any one installed will do (kubectl comes
+# from Debian's kubernetes-client or from Kubernetes' own kubectl package,
+# which cannot be installed together); the first is installed when none is.
 set -u
-missing=""
-for pkg in "$@"; do
-	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=""
+installed() {
+	status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || status=""
 	case "$status" in
-	*" installed") ;;
-	*) missing="$missing $pkg" ;;
+	*" installed") return 0 ;;
+	*) return 1 ;;
 	esac
+}
+missing=""
+for spec in "$@"; do
+	found=""
+	rest=$spec
+	while [ -n "$rest" ]; do
+		pkg=${rest%%|*}
+		case "$rest" in *"|"*) rest=${rest#*|} ;; *) rest="" ;; esac
+		installed "$pkg" && found=$pkg && break
+	done
+	[ -n "$found" ] || missing="$missing ${spec%%|*}"
 done
 [ -z "$missing" ] && exit 0
 # shellcheck disable=SC2086 # word splitting of the package list is intended

@@ -106,6 +106,10 @@ expect_eq "negative replicas is 422 with a cause" "422 spec.replicas" \
 patch merge-patch+json '{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"x","resources":{"limits":{"memory":"12XB"}}}]}}}}' >"$T_DIR/q"
 expect_eq "a bad quantity is 422" "422 spec.template.spec.containers[0].resources.limits[memory]" \
     "$(jq -r '"\(.code) \(.details.causes[0].field)"' "$T_DIR/q")"
+patch merge-patch+json '{"metadata":{"labels":["x"]}}' >"$T_DIR/400"
+expect_eq "a value of the wrong type is 400, worded as Go's decoder" \
+    "400 Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal array into Go struct field metadata.labels of type map[string]string" \
+    "$(jq -r '"\(.code) \(.message)"' "$T_DIR/400")"
 expect_eq "another content type is 415" 415 \
     "$(patch xml '{}' | jq -r .code)"
 patch apply-patch+yaml 'apiVersion: apps/v1
@@ -139,4 +143,5 @@ control '{"reset":true}'
 expect_eq "reset forgets objects and requests" "404 0" \
     "$(kc -H 'Authorization: Bearer s3cret' "$deps/web") $(sent '[.[] | select(.path | test("deployments/web"))] | length - 1')"
 
+expect_eq "the fixture logged no errors" "" "$(grep -A 12 Traceback "$FIXTURE_LOG")"
 done_testing
