@@ -20,6 +20,9 @@
 
 #define USER_AGENT	"opspipe/" OPSPIPE_VERSION
 #define POLL_MAX_MS	1000
+#define MAX_REDIRECTS	10
+
+static char *origin_of(const char *url);
 
 /* ---- URLs and forms --------------------------------------------------- */
 
@@ -117,6 +120,9 @@ struct job {
 	CURL *easy;
 	struct curl_slist *headers;
 	struct curl_slist *connect_to;	/* for conf's tls_server_name */
+	char *url;		/* after a redirect: where to (else rq->url) */
+	int hops;		/* redirects followed */
+	int as_get;		/* a 301/302/303 turned the POST into a GET */
 	enum job_state state;
 	int retries;		/* allowed extra attempts */
 	double started;		/* first attempt, monotonic seconds */
@@ -180,8 +186,17 @@ void
 http_pool_add(struct http_pool *p, const struct http_request *rq,
     struct http_response *rs, http_done_fn done, void *ctx)
 {
-	struct job *j = xcalloc(1, sizeof *j);
+	struct job *j;
+	const char *why;
+	char *where;
 
+	/* Values set around http_conf_set: refused, not sent. */
+	if ((why = http_request_check(p->conf, rq)) != NULL) {
+		where = origin_of(rq->url);
+		msg_die(EXIT_USAGE, "not sending a request to %s: %s",
+		    where ? where : "the server", why);
+	}
+	j = xcalloc(1, sizeof *j);
 	j->pool = p;
 	j->rq = rq;
 	j->rs = rs;
@@ -196,6 +211,8 @@ http_pool_add(struct http_pool *p, const struct http_request *rq,
 	rs->error[0] = '\0';
 	free(rs->content_type);
 	rs->content_type = NULL;
+	free(rs->url);
+	rs->url = NULL;
 	buf_reset(&rs->body);
 	if (p->ready_tail)
 		p->ready_tail->next = j;
@@ -238,7 +255,14 @@ on_write(char *data, size_t size, size_t nmemb, void *arg)
 		buf_add(body, data, len);
 		return len;
 	}
+	if (j->rs->head_len < HTTP_HEAD_MAX) {
+		room = HTTP_HEAD_MAX - j->rs->head_len;
+		memcpy(j->rs->head + j->rs->head_len, data,
+		    len < room ? len : room);
+		j->rs->head_len += len < room ? len : room;
+	}
 	j->bytes += len;
+	j->rs->bytes = j->bytes;
 	if (j->bytes > j->pool->conf->max_response) {
 		j->too_big = 1;
 		return 0;
@@ -257,8 +281,234 @@ on_write(char *data, size_t size, size_t nmemb, void *arg)
 	return len;
 }
 
+/* ---- redirects -------------------------------------------------------- */
+
+/*
+ * libcurl's own following would send --header values and a POST body to
+ * whatever host a redirect names (it drops only its own Authorization).
+ * The rule here: a redirect within the origin (scheme, host and port) of
+ * the request is followed as libcurl would, with everything; one to
+ * another origin only for a GET or HEAD that carries nothing of the
+ * user's: no token, password, client certificate, header or body. Never
+ * from https to http. Anything else ends the request with its 3xx and a
+ * message naming the target's origin (never its path or query).
+ */
+
+static const char *
+job_url(const struct job *j)
+{
+	return j->url ? j->url : j->rq->url;
+}
+
+static int
+is_redirect(long code)
+{
+	return code == 301 || code == 302 || code == 303 || code == 307 ||
+	    code == 308;
+}
+
+static CURLU *
+url_parse(const char *url)
+{
+	CURLU *u;
+
+	if ((u = curl_url()) == NULL)
+		msg_oom();
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	return u;
+}
+
+/* "scheme://host:port", lowercase, the port always given (caller
+ * frees); NULL when url does not parse. Never userinfo or path. */
+static char *
+origin_of(const char *url)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL, *o = NULL;
+	struct buf b = BUF_INIT;
+	CURLU *u = url_parse(url);
+
+	if (u != NULL &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK) {
+		buf_printf(&b, "%s://%s:%s", scheme, host, port);
+		for (size_t i = 0; i < b.len; i++)
+			b.p[i] = (char)tolower((unsigned char)b.p[i]);
+		o = buf_detach(&b);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return o;
+}
+
+static int
+same_origin(const char *a, const char *b)
+{
+	char *oa = origin_of(a), *ob = origin_of(b);
+	int same = oa != NULL && ob != NULL && strcmp(oa, ob) == 0;
+
+	free(oa);
+	free(ob);
+	return same;
+}
+
+static int
+has_userinfo(const char *url)
+{
+	char *user = NULL;
+	CURLU *u = url_parse(url);
+	int has = u != NULL &&
+	    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK;
+
+	curl_free(user);
+	curl_url_cleanup(u);
+	return has;
+}
+
+/* What of the user's the request would take to another origin, or NULL
+ * when it is a bare GET or HEAD. */
+static const char *
+cargo(const struct job *j)
+{
+	const struct http_conf *c = j->pool->conf;
+	const struct http_request *rq = j->rq;
+	const char *m = rq->method ? rq->method : "GET";
+
+	if (rq->body != NULL || (strcmp(m, "GET") != 0 &&
+	    strcmp(m, "HEAD") != 0))
+		return "a request body";
+	if (c->user != NULL || has_userinfo(rq->url))
+		return "a password";
+	if (c->token != NULL)
+		return "the token";
+	if (c->headers != NULL || rq->headers != NULL)
+		return "the request's headers";
+	if (c->cert != NULL || c->cert_pem != NULL)
+		return "the client certificate";
+	return NULL;
+}
+
+/* The Location of the answer, resolved against the URL that got it
+ * (caller frees); NULL when there is none or it does not parse. */
+static char *
+location(struct job *j)
+{
+	struct curl_header *h;
+	char *out = NULL, *to = NULL;
+	CURLU *u;
+
+	if (curl_easy_header(j->easy, "Location", 0, CURLH_HEADER, -1, &h) !=
+	    CURLHE_OK || (u = url_parse(job_url(j))) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, h->value, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &out, 0) == CURLUE_OK)
+		to = xstrdup(out);
+	curl_free(out);
+	curl_url_cleanup(u);
+	return to;
+}
+
+/* to, with the userinfo of the request's URL when it has none: within
+ * the origin a redirect keeps the credentials, as libcurl's did. */
+static char *
+keep_userinfo(const char *to, const char *from)
+{
+	char *user = NULL, *pass = NULL, *out = NULL, *r;
+	CURLU *f = url_parse(from), *t = url_parse(to);
+
+	if (f != NULL && t != NULL && !has_userinfo(to) &&
+	    curl_url_get(f, CURLUPART_USER, &user, 0) == CURLUE_OK) {
+		curl_url_get(f, CURLUPART_PASSWORD, &pass, 0);
+		curl_url_set(t, CURLUPART_USER, user, 0);
+		curl_url_set(t, CURLUPART_PASSWORD, pass, 0);
+		curl_url_get(t, CURLUPART_URL, &out, 0);
+	}
+	r = xstrdup(out ? out : to);
+	curl_free(user);
+	curl_free(pass);
+	curl_free(out);
+	curl_url_cleanup(f);
+	curl_url_cleanup(t);
+	return r;
+}
+
+static int
+is_https(const char *url)
+{
+	return strncasecmp(url, "https:", 6) == 0;
+}
+
+/*
+ * A 3xx with a Location: 1 when the job now heads there (j->url), 0 when
+ * the answer stands, with rs->error saying why when it was refused.
+ */
+static int
+follow(struct job *j)
+{
+	struct http_response *rs = j->rs;
+	const char *m = j->rq->method ? j->rq->method : "GET", *why = NULL;
+	char *to = location(j), *where;
+	int cross;
+
+	if (to == NULL)
+		return 0;
+	where = origin_of(to);
+	cross = !same_origin(to, j->rq->url);
+	if (j->hops >= MAX_REDIRECTS)
+		why = "more than 10 redirects";
+	else if (strncasecmp(to, "http://", 7) != 0 && !is_https(to))
+		why = "not an http or https URL";
+	else if (is_https(job_url(j)) && !is_https(to))
+		why = "it leads from https to plain http";
+	else if (cross && (why = cargo(j)) != NULL) {
+		snprintf(rs->error, sizeof rs->error, "redirect to %s not "
+		    "followed: another origin must not get %s", where, why);
+		why = "";
+	}
+	if (why != NULL && *why != '\0')
+		snprintf(rs->error, sizeof rs->error, "redirect to %s not "
+		    "followed: %s", where ? where : "another URL", why);
+	free(where);
+	if (why != NULL) {
+		free(to);
+		return 0;
+	}
+	/* What browsers and libcurl do: 303 asks for a GET, and 301/302 turn
+	 * a POST into one; 307 and 308 repeat the request as it was. */
+	if ((rs->status == 303 && strcmp(m, "HEAD") != 0) ||
+	    (rs->status <= 302 && strcmp(m, "POST") == 0))
+		j->as_get = 1;
+	free(j->url);
+	j->url = cross ? to : keep_userinfo(to, j->rq->url);
+	if (!cross)
+		free(to);
+	j->hops++;
+	return 1;
+}
+
+/* Drops the easy handle, so job_start makes one for the new URL. */
+static void
+job_forget_easy(struct job *j)
+{
+	curl_easy_cleanup(j->easy);
+	j->easy = NULL;
+	curl_slist_free_all(j->headers);
+	j->headers = NULL;
+	curl_slist_free_all(j->connect_to);
+	j->connect_to = NULL;
+}
+
+/* ---- transfers -------------------------------------------------------- */
+
 static struct curl_slist *
-job_headers(const struct http_conf *c, const struct http_request *rq)
+job_headers(const struct http_conf *c, const struct http_request *rq,
+    int as_get)
 {
 	struct curl_slist *l = NULL, *src, *n;
 	char ct[512];
@@ -269,7 +519,7 @@ job_headers(const struct http_conf *c, const struct http_request *rq)
 				msg_oom();
 			l = n;
 		}
-	if (rq->body != NULL || rq->content_type != NULL) {
+	if (!as_get && (rq->body != NULL || rq->content_type != NULL)) {
 		if (rq->content_type != NULL) {
 			snprintf(ct, sizeof ct, "Content-Type: %s",
 			    rq->content_type);
@@ -286,10 +536,12 @@ job_headers(const struct http_conf *c, const struct http_request *rq)
 }
 
 static void
-setup_method(CURL *e, const struct http_request *rq)
+setup_method(CURL *e, const struct http_request *rq, int as_get)
 {
 	const char *m = rq->method ? rq->method : "GET";
 
+	if (as_get)
+		return;		/* libcurl's default: GET without a body */
 	if (rq->body != NULL || strcmp(m, "POST") == 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)(rq->body ? rq->body_len : 0));
@@ -383,13 +635,10 @@ server_name_url(struct job *j, const char *url, const char *name)
 {
 	char *host = NULL, *port = NULL, *out = NULL, buf[600];
 	int explicit_port;
-	CURLU *u;
+	CURLU *u = url_parse(url);
 
-	if ((u = curl_url()) == NULL)
-		msg_oom();
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    strncasecmp(url, "https:", 6) != 0)
+	if (u == NULL || !is_https(url) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		goto out;
 	explicit_port = curl_url_get(u, CURLUPART_PORT, &port, 0) ==
 	    CURLUE_OK;
@@ -422,10 +671,12 @@ job_easy(struct job *j)
 
 	if ((e = curl_easy_init()) == NULL)
 		msg_oom();
-	j->headers = job_headers(c, j->rq);
-	if (c->tls_server_name)
-		url = server_name_url(j, j->rq->url, c->tls_server_name);
-	curl_easy_setopt(e, CURLOPT_URL, url ? url : j->rq->url);
+	j->headers = job_headers(c, j->rq, j->as_get);
+	/* The name is the configured server's, not a redirect target's. */
+	if (c->tls_server_name && (j->url == NULL ||
+	    same_origin(j->url, j->rq->url)))
+		url = server_name_url(j, job_url(j), c->tls_server_name);
+	curl_easy_setopt(e, CURLOPT_URL, url ? url : job_url(j));
 	curl_free(url);
 	curl_easy_setopt(e, CURLOPT_CONNECT_TO, j->connect_to);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
@@ -435,36 +686,39 @@ job_easy(struct job *j)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
+	/* Redirects are followed by follow(), which knows what a request
+	 * carries; libcurl would send --header values anywhere. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* Bulk responses (70 MB of series) move in fewer, larger chunks. */
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 128L * 1024);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)(c->connect_timeout * 1000));
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000));
-	setup_method(e, j->rq);
+	setup_method(e, j->rq, j->as_get);
 	setup_tls_auth(e, c);
 	return e;
 }
 
+/* Starts an attempt, or (hop set) the request a redirect asked for. */
 static void
-job_start(struct http_pool *p, struct job *j)
+job_start(struct http_pool *p, struct job *j, int hop)
 {
 	CURLMcode mc;
 
-	if (j->easy == NULL) {
+	if (j->easy == NULL)
 		j->easy = job_easy(j);
+	if (j->started == 0)
 		j->started = now_sec();
-	}
-	j->rs->attempts++;
+	if (!hop)
+		j->rs->attempts++;
 	j->rs->status = 0;
 	buf_reset(&j->rs->body);
-	j->bytes = 0;
+	j->bytes = j->rs->bytes = j->rs->head_len = 0;
 	j->too_big = j->aborted = j->cut = 0;
 	j->errbuf[0] = '\0';
+	j->rs->error[0] = '\0';
 	j->state = JOB_RUNNING;
 	j->next = p->active;
 	p->active = j;
@@ -483,7 +737,7 @@ pool_start(struct http_pool *p)
 	for (pp = &p->waiting; (j = *pp) != NULL;) {
 		if (j->due <= now && p->running < p->jobs) {
 			*pp = j->next;
-			job_start(p, j);
+			job_start(p, j, 0);
 			continue;
 		}
 		/* A due retry without a slot waits for a transfer to end,
@@ -496,7 +750,7 @@ pool_start(struct http_pool *p)
 		j = p->ready;
 		if ((p->ready = j->next) == NULL)
 			p->ready_tail = NULL;
-		job_start(p, j);
+		job_start(p, j, 0);
 	}
 	return wait > 0 ? wait : 0;
 }
@@ -547,11 +801,40 @@ backoff(struct http_pool *p, struct job *j)
 	return cap * pool_random(p);
 }
 
+/* ---- finished transfers ----------------------------------------------- */
+
+enum verdict { V_DONE, V_RETRY, V_FOLLOW };
+
 /*
- * Classifies a finished attempt into rs; returns 1 when it should be
- * tried again.
+ * libcurl's words for what went wrong, except for a 2xx answer cut short:
+ * "transfer closed with 100 bytes remaining to read" says less than how
+ * much came.
  */
-static int
+static void
+transport_error(struct job *j, CURLcode cc)
+{
+	struct http_response *rs = j->rs;
+	curl_off_t len = -1;
+
+	if (is_2xx(rs->status) && (cc == CURLE_PARTIAL_FILE ||
+	    cc == CURLE_RECV_ERROR)) {
+		curl_easy_getinfo(j->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+		    &len);
+		if (len >= 0)
+			snprintf(rs->error, sizeof rs->error, "connection "
+			    "closed after %zu bytes of the answer (%lld "
+			    "announced)", j->bytes, (long long)len);
+		else
+			snprintf(rs->error, sizeof rs->error, "connection "
+			    "closed after %zu bytes of the answer", j->bytes);
+		return;
+	}
+	snprintf(rs->error, sizeof rs->error, "%s",
+	    j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
+}
+
+/* Classifies a finished attempt into rs, and says what comes next. */
+static enum verdict
 judge(struct job *j, CURLcode cc)
 {
 	struct http_response *rs = j->rs;
@@ -563,28 +846,29 @@ judge(struct job *j, CURLcode cc)
 		rs->rc = HTTP_EABORTED;
 		snprintf(rs->error, sizeof rs->error, "transfer stopped by "
 		    "the reader");
-		return 0;
+		return V_DONE;
 	}
 	if (j->too_big) {
 		rs->rc = HTTP_ETOOBIG;
 		snprintf(rs->error, sizeof rs->error, "response larger than "
 		    "%zu bytes (--max-response)", c->max_response);
-		return 0;
+		return V_DONE;
 	}
 	if (cc == CURLE_OK || j->cut) {
 		if (is_2xx(rs->status)) {
 			rs->rc = HTTP_OK;
-			return 0;
+			return V_DONE;
 		}
 		rs->rc = HTTP_ESTATUS;
+		if (is_redirect(rs->status))
+			return follow(j) ? V_FOLLOW : V_DONE;
 		return more && retryable_status(rs->status) &&
 		    (j->rq->may_retry == NULL ||
-		    j->rq->may_retry(j->rq->ctx, rs));
+		    j->rq->may_retry(j->rq->ctx, rs)) ? V_RETRY : V_DONE;
 	}
 	rs->rc = HTTP_ETRANSPORT;
-	snprintf(rs->error, sizeof rs->error, "%s",
-	    j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
-	return more && !j->delivered && retryable_curl(cc);
+	transport_error(j, cc);
+	return more && !j->delivered && retryable_curl(cc) ? V_RETRY : V_DONE;
 }
 
 static void
@@ -597,9 +881,8 @@ job_finish(struct http_pool *p, struct job *j)
 	    && ct != NULL)
 		rs->content_type = xstrdup(ct);
 	rs->ms = (now_sec() - j->started) * 1000;
-	curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->headers);
-	curl_slist_free_all(j->connect_to);
+	rs->url = j->url;
+	job_forget_easy(j);
 	p->pending--;
 	/* done may free rq and rs, or add more requests to the pool. */
 	if (j->done)
@@ -639,15 +922,23 @@ pool_reap(struct http_pool *p)
 		cc = m->data.result;	/* m is invalid after remove_handle */
 		curl_multi_remove_handle(p->multi, j->easy);
 		unlink_active(p, j);
-		if (judge(j, cc)) {
+		switch (judge(j, cc)) {
+		case V_RETRY:
 			j->state = JOB_WAITING;
 			j->due = now_sec() + backoff(p, j);
 			j->next = p->waiting;
 			p->waiting = j;
-			continue;
+			break;
+		case V_FOLLOW:
+			/* It keeps the slot it just gave up. */
+			job_forget_easy(j);
+			job_start(p, j, 1);
+			break;
+		case V_DONE:
+			job_finish(p, j);
+			completed++;
+			break;
 		}
-		job_finish(p, j);
-		completed++;
 	}
 	return completed;
 }
@@ -692,6 +983,7 @@ free_jobs(struct http_pool *p, struct job *j)
 		}
 		curl_slist_free_all(j->headers);
 		curl_slist_free_all(j->connect_to);
+		free(j->url);
 		free(j);
 	}
 }
@@ -756,6 +1048,7 @@ http_response_free(struct http_response *rs)
 {
 	buf_free(&rs->body);
 	free(rs->content_type);
+	free(rs->url);
 	memset(rs, 0, sizeof *rs);
 }
 
@@ -794,20 +1087,70 @@ char *
 http_describe(const struct http_request *rq, const struct http_response *rs)
 {
 	struct buf b = BUF_INIT;
+	const char *url = rs->url ? rs->url : rq->url;
 
 	if (rs->rc == HTTP_OK || rs->rc == HTTP_ESTATUS) {
 		buf_printf(&b, "HTTP %ld from ", rs->status);
-		add_safe_url(&b, rq->url);
-		if (rs->rc == HTTP_ESTATUS && rs->body.len > 0) {
+		add_safe_url(&b, url);
+		if (rs->rc == HTTP_ESTATUS && rs->error[0] != '\0') {
+			buf_adds(&b, ": ");
+			buf_adds(&b, rs->error);
+		} else if (rs->rc == HTTP_ESTATUS && rs->body.len > 0) {
 			buf_adds(&b, ": ");
 			add_body_line(&b, &rs->body);
 		}
 	} else {
-		add_safe_url(&b, rq->url);
+		add_safe_url(&b, url);
 		buf_adds(&b, ": ");
 		buf_adds(&b, rs->error[0] ? rs->error : "request failed");
 	}
 	if (rs->attempts > 1)
 		buf_printf(&b, " (after %d attempts)", rs->attempts);
+	return buf_detach(&b);
+}
+
+/* Up to about max bytes of s, printable ASCII, blank runs as one space. */
+static void
+add_excerpt(struct buf *b, const char *s, size_t len, size_t max)
+{
+	size_t i, n = 0;
+	int blank = 0;
+
+	for (i = 0; i < len && n < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch <= 0x20 || ch == 0x7f) {
+			blank = n > 0;
+			continue;
+		}
+		if (blank)
+			buf_addc(b, ' ');
+		buf_addc(b, ch < 0x80 ? (char)ch : '?');
+		n += 1 + blank;
+		blank = 0;
+	}
+	if (i < len)
+		buf_adds(b, "...");
+}
+
+char *
+http_describe_body(const struct http_request *rq,
+    const struct http_response *rs, const char *why)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "HTTP %ld from ", rs->status);
+	add_safe_url(&b, rs->url ? rs->url : rq->url);
+	buf_adds(&b, " is not JSON");
+	if (why != NULL && *why != '\0')
+		buf_printf(&b, " (%s)", why);
+	if (rs->bytes == 0) {
+		buf_adds(&b, ": an empty body");
+		return buf_detach(&b);
+	}
+	buf_printf(&b, ": %zu bytes of %s beginning '", rs->bytes,
+	    rs->content_type ? rs->content_type : "no declared type");
+	add_excerpt(&b, rs->head, rs->head_len, 80);
+	buf_addc(&b, '\'');
 	return buf_detach(&b);
 }

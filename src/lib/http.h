@@ -57,11 +57,19 @@
  * sequential requests to one server should keep a pool and call
  * http_pool_do(p, &rq, &rs) instead (keep-alive, one TLS handshake).
  *
- * Authentication: --user (basic) wins over a token; a token is sent as
- * "Authorization: Bearer" by libcurl itself, which drops it on redirects
- * to another host. http_read_token() reads a token file (e.g. a Kubernetes
- * service-account token) without exiting. Redirects are followed (http
- * and https only, at most 10).
+ * Authentication: --user (basic) wins over a token, sent as
+ * "Authorization: Bearer". http_read_token() reads a token file (e.g. a
+ * Kubernetes service-account token) without exiting.
+ *
+ * Redirects (301, 302, 303, 307, 308; at most 10) are followed here, not
+ * by libcurl: within the origin (scheme, host, port) of rq->url with
+ * everything, as before (303, and 301/302 after a POST, become a GET
+ * without the body); to another origin only for a GET or HEAD carrying
+ * nothing of the user's (no token, password, URL userinfo, client
+ * certificate, conf or request header, body); never from https to http.
+ * A redirect not followed ends in HTTP_ESTATUS with the 3xx status and
+ * rs->error saying why, naming the target's origin only; http_describe
+ * shows it. After a redirect, rs->url is the URL that answered.
  *
  * Every request sends "User-Agent: opspipe/VERSION". Requests with a body
  * get Content-Type from rq->content_type and no "Expect: 100-continue".
@@ -81,9 +89,33 @@
 #include "buf.h"
 #include "opt.h"
 
+/*
+ * Every attempt has a finite total timeout by default, so a server that
+ * accepts the connection and never answers cannot hang a flow. A program
+ * whose job wants another default sets conf.timeout after
+ * http_conf_init and shows it in its --help with HTTP_TIMEOUT_OVERRIDE in
+ * opt_program.overrides, from one constant:
+ *
+ *   #define PROMQ_TIMEOUT 120
+ *   static const struct opt_override overrides[] = {
+ *       HTTP_TIMEOUT_OVERRIDE(PROMQ_TIMEOUT), { 0 } };
+ *   http_conf_init(&c, envs, url); c.timeout = PROMQ_TIMEOUT;
+ *
+ * --timeout 0 still means no limit.
+ */
+#define HTTP_TIMEOUT_DEFAULT	300
+#define HTTP_STR_(x)	#x
+#define HTTP_STR(x)	HTTP_STR_(x)
+#define HTTP_TIMEOUT_HELP(sec) \
+	"give up an attempt after SEC seconds (default " HTTP_STR(sec) \
+	"; 0: never)"
+#define HTTP_TIMEOUT_OVERRIDE(sec) \
+	{ HTTP_OPT_TIMEOUT, NULL, NULL, HTTP_TIMEOUT_HELP(sec), 0 }
+
 struct http_conf {
 	char *url;		/* base URL (owned) */
-	double timeout;		/* total seconds per attempt, default 0: none */
+	double timeout;		/* total seconds per attempt, default
+				 * HTTP_TIMEOUT_DEFAULT; 0: none */
 	double connect_timeout;	/* default 10; 0: libcurl's 300 */
 	int retries;		/* extra attempts after the first, default 3 */
 	double retry_base;	/* first backoff in seconds, default 0.5 */
@@ -140,6 +172,8 @@ enum {
 
 /* The first 64 KiB of a non-2xx body are kept in rs->body. */
 #define HTTP_ERROR_BODY_MAX	(64 * 1024)
+/* The first bytes of a 2xx body are kept in rs->head, streamed or not. */
+#define HTTP_HEAD_MAX		256
 
 /*
  * Defaults, then the URL from the first set variable in url_envs (a
@@ -165,6 +199,21 @@ int http_conf_option(struct http_conf *c, int key, const char *arg);
  */
 const char *http_conf_set(struct http_conf *c, int key, const char *value);
 void http_conf_free(struct http_conf *c);
+/*
+ * Why a header line ("Name: value") would be refused, or NULL: a name
+ * that is not an HTTP token, a value with a control character (but tab).
+ * A CR or LF would end the line and add headers of the sender's choice,
+ * so http_conf_set refuses those in tokens, passwords and headers too.
+ */
+const char *http_header_check(const char *line);
+struct http_request;
+/*
+ * The same for what a request would send: conf's token and password (a
+ * program may have set them directly) and both lists of headers. Called
+ * by http_pool_add, which exits 2 with the reason (no secret in it).
+ */
+const char *http_request_check(const struct http_conf *c,
+    const struct http_request *rq);
 /*
  * The contents of a token file with surrounding whitespace removed
  * (caller frees), or NULL with errno set (ENODATA when it is empty).
@@ -216,7 +265,13 @@ struct http_response {
 	char *content_type;
 	int attempts;		/* how many were made */
 	double ms;		/* wall time of all attempts */
-	char error[CURL_ERROR_SIZE + 64];	/* transport error text */
+	char error[CURL_ERROR_SIZE + 64];	/* transport error text, or
+				 * why a redirect was not followed */
+	char *url;		/* the URL that answered, when redirects were
+				 * followed (else NULL: rq->url's answer) */
+	size_t bytes;		/* 2xx body bytes received (last attempt) */
+	char head[HTTP_HEAD_MAX];	/* the first of them, also when */
+	size_t head_len;		/* they were streamed to on_data */
 };
 
 int http_global_init(void);	/* once, before anything else; 0 on success */
@@ -230,6 +285,18 @@ void http_response_free(struct http_response *rs);
  * error, for diagnostics (never with secrets). Caller frees. */
 char *http_describe(const struct http_request *rq,
     const struct http_response *rs);
+/*
+ * For a 2xx body that should have been JSON and is not (an HTML login
+ * page from a proxy, a body cut short): what came back, from where and
+ * why it was refused, e.g.
+ *   HTTP 200 from http://h:9090/api/v1/query is not JSON (invalid JSON
+ *   at byte 0): 153 bytes of text/html beginning '<!DOCTYPE html> <ht...'
+ * why is the parser's complaint (may be NULL). The URL is shown without
+ * userinfo or query; the excerpt is the first 80 bytes, printable ASCII
+ * only. Caller frees.
+ */
+char *http_describe_body(const struct http_request *rq,
+    const struct http_response *rs, const char *why);
 
 /*
  * Concurrent requests through the multi interface: up to `jobs` in flight,

@@ -15,7 +15,7 @@
 const struct opt http_opts[] = {
 	{ "url", HTTP_OPT_URL, "URL", "base URL of the service" },
 	{ "timeout", HTTP_OPT_TIMEOUT, "SEC",
-	    "give up an attempt after SEC seconds (0: never)" },
+	    HTTP_TIMEOUT_HELP(HTTP_TIMEOUT_DEFAULT) },
 	{ "connect-timeout", HTTP_OPT_CONNECT_TIMEOUT, "SEC",
 	    "give up connecting after SEC seconds (default 10)" },
 	{ "retries", HTTP_OPT_RETRIES, "N",
@@ -33,7 +33,7 @@ const struct opt http_opts[] = {
 	{ "header", HTTP_OPT_HEADER, "'K: V'",
 	    "add a header to every request (repeatable)" },
 	{ "max-response", HTTP_OPT_MAX_RESPONSE, "BYTES",
-	    "fail a response larger than BYTES (K, M, G suffixes; default 1G)" },
+	    "fail a response larger than BYTES (512K, 1.5G; default 1G)" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -61,6 +61,7 @@ http_conf_init(struct http_conf *c, const char *const *url_envs,
 	const char *v;
 
 	memset(c, 0, sizeof *c);
+	c->timeout = HTTP_TIMEOUT_DEFAULT;
 	c->connect_timeout = 10;
 	c->retries = 3;
 	c->retry_base = env_seconds("OPSPIPE_RETRY_BASE", 0.5);
@@ -109,28 +110,6 @@ http_read_token(const char *path)
 	buf_free(&b);
 	errno = err;
 	return tok;
-}
-
-/* "64M" and friends: binary multiples, as curl's --max-filesize. */
-static size_t
-size_arg(const char *name, const char *s)
-{
-	static const char units[] = "KMG";
-	const char *u, *errstr;
-	size_t len = strlen(s);
-	long long v, mult = 1;
-	char num[64];
-
-	if (len == 0 || len >= sizeof num)
-		opt_usage_error("invalid --%s '%s'", name, s);
-	memcpy(num, s, len + 1);
-	if ((u = strchr(units, toupper((unsigned char)num[len - 1]))) != NULL) {
-		mult = 1LL << (10 * (u - units + 1));
-		num[len - 1] = '\0';
-	}
-	if (opt_long(num, 1, (1LL << 50) / mult, &v, &errstr) != 0)
-		opt_usage_error("invalid --%s '%s': %s", name, s, errstr);
-	return (size_t)(v * mult);
 }
 
 /* s begins with one of the schemes ("http", …) followed by "://". */
@@ -225,18 +204,89 @@ set_secret(char **dst, const char *s)
 	*dst = xstrdup(s);
 }
 
+/*
+ * A CR or LF in a token or header ends the line libcurl writes and starts
+ * a header of the sender's choosing; other controls have no business in
+ * them either. A header value may hold a tab (RFC 9110 field-content).
+ */
+static const char *
+check_secret(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return "contains a control character (a line break?), "
+			    "refused: it could add headers of its own";
+	return NULL;
+}
+
+/* RFC 9110 token characters, those of a header name. */
+static int
+is_tchar(char ch)
+{
+	return isalnum((unsigned char)ch) || (ch != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+const char *
+http_header_check(const char *line)
+{
+	const char *p = line;
+
+	/* "K: V", or curl's "K;" for an empty value. */
+	while (is_tchar(*p))
+		p++;
+	if (p == line || (*p != ':' && *p != ';'))
+		return "expected 'NAME: VALUE' with NAME a header name";
+	if (*p == ';' && p[1] != '\0')
+		return "expected 'NAME: VALUE' ('NAME;' for an empty value)";
+	for (p++; *p != '\0'; p++)
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return "its value contains a control character (a line "
+			    "break?), refused: it could add headers of its own";
+	return NULL;
+}
+
 static const char *
 add_header(struct http_conf *c, const char *arg)
 {
-	const char *sep = arg + strcspn(arg, ":;");
+	const char *why;
 	struct curl_slist *l;
 
-	/* "K: V", or curl's "K;" for an empty value. */
-	if (sep == arg || *sep == '\0' || strpbrk(arg, "\r\n") != NULL)
-		return "expected 'NAME: VALUE'";
+	if ((why = http_header_check(arg)) != NULL)
+		return why;
 	if ((l = curl_slist_append(c->headers, arg)) == NULL)
 		msg_oom();
 	c->headers = l;
+	return NULL;
+}
+
+/* The header's name for a message, when it is a clean one. */
+static int
+header_name_len(const char *line)
+{
+	const char *p = line;
+
+	while (is_tchar(*p) && p - line < 64)
+		p++;
+	return *p == ':' || *p == ';' ? (int)(p - line) : 0;
+}
+
+const char *
+http_request_check(const struct http_conf *c, const struct http_request *rq)
+{
+	const struct curl_slist *h;
+
+	if (c->token != NULL && check_secret(c->token) != NULL)
+		return "the token contains a control character (a line "
+		    "break?)";
+	if (c->user != NULL && check_secret(c->user) != NULL)
+		return "the password contains a control character (a line "
+		    "break?)";
+	for (int pass = 0; pass < 2; pass++)
+		for (h = pass ? rq->headers : c->headers; h; h = h->next)
+			if (http_header_check(h->data) != NULL)
+				return "a header is not 'NAME: VALUE' or holds "
+				    "a control character";
 	return NULL;
 }
 
@@ -255,13 +305,15 @@ http_conf_set(struct http_conf *c, int key, const char *value)
 	case HTTP_OPT_TOKEN:
 		if (*value == '\0')
 			return "empty";
-		set_secret(&c->token, value);
-		return NULL;
+		if ((why = check_secret(value)) == NULL)
+			set_secret(&c->token, value);
+		return why;
 	case HTTP_OPT_USER:
 		if (strchr(value, ':') == NULL)
 			return "expected USER:PASSWORD";
-		set_secret(&c->user, value);
-		return NULL;
+		if ((why = check_secret(value)) == NULL)
+			set_secret(&c->user, value);
+		return why;
 	case HTTP_OPT_HEADER:
 		return add_header(c, value);
 	case HTTP_OPT_CACERT:
@@ -299,6 +351,7 @@ http_conf_option(struct http_conf *c, int key, const char *arg)
 {
 	const char *why;
 	char *tok, *red;
+	int n;
 
 	switch (key) {
 	case HTTP_OPT_URL:
@@ -329,12 +382,19 @@ http_conf_option(struct http_conf *c, int key, const char *arg)
 		return 1;
 	case HTTP_OPT_TOKEN:
 	case HTTP_OPT_USER:
-	case HTTP_OPT_HEADER:
 		/* Secrets: the message names the flag, never the value. */
 		if ((why = http_conf_set(c, key, arg)) != NULL)
 			opt_usage_error("invalid --%s: %s", key ==
-			    HTTP_OPT_TOKEN ? "token" : key == HTTP_OPT_USER ?
-			    "user" : "header", why);
+			    HTTP_OPT_TOKEN ? "token" : "user", why);
+		return 1;
+	case HTTP_OPT_HEADER:
+		/* A value may be a key (X-Api-Key): only the name is shown. */
+		if ((why = http_conf_set(c, key, arg)) != NULL) {
+			if ((n = header_name_len(arg)) > 0)
+				opt_usage_error("invalid --header '%.*s: ...': "
+				    "%s", n, arg, why);
+			opt_usage_error("invalid --header: %s", why);
+		}
 		return 1;
 	case HTTP_OPT_CACERT:
 	case HTTP_OPT_CERT:
@@ -348,7 +408,9 @@ http_conf_option(struct http_conf *c, int key, const char *arg)
 		c->insecure = 1;
 		return 1;
 	case HTTP_OPT_MAX_RESPONSE:
-		c->max_response = size_arg("max-response", arg);
+		/* The byte sizes every opspipe option takes ("1.5G"). */
+		c->max_response = (size_t)opt_bytes_arg("max-response", arg,
+		    1, (unsigned long long)1 << 50);
 		return 1;
 	}
 	return 0;

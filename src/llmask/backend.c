@@ -99,7 +99,7 @@ answer_reset(struct answer *a)
 	free(a->error);
 	a->model = a->error = NULL;
 	a->prompt_tokens = a->completion_tokens = a->eval_ns = 0;
-	a->done = 0;
+	a->done = a->not_json = 0;
 	if (a->content.p == NULL)
 		buf_add(&a->content, "", 0);
 }
@@ -128,6 +128,16 @@ set_error(struct answer *a, jv err)
 	if (a->error == NULL)
 		a->error = xstrdup(s ? s : "unknown error");
 	jv_free(err);
+}
+
+/* The body is not what the API sends (an HTML page?): said with what
+ * came, by the caller, who has the response. */
+static void
+set_unreadable(struct answer *a, const char *why)
+{
+	if (a->error == NULL)
+		a->not_json = 1;
+	set_error(a, jv_string(why));
 }
 
 static void
@@ -204,8 +214,7 @@ read_object(struct answer *a, jv obj)
 	const char *model;
 
 	if (jv_get_kind(obj) != JV_KIND_OBJECT) {
-		set_error(a, jv_string("the server sent something other than "
-		    "a JSON object"));
+		set_unreadable(a, "a JSON value that is not an object");
 		jv_free(obj);
 		return;
 	}
@@ -239,7 +248,7 @@ read_line(struct answer *a, const char *s, size_t n)
 		v = jsonl_parse(s, n);
 		if (!jv_is_valid(v)) {
 			jv_free(v);
-			set_error(a, jv_string("invalid JSON in an event"));
+			set_unreadable(a, "invalid JSON in an event");
 			return;
 		}
 		read_object(a, v);
@@ -298,7 +307,7 @@ answer_finish(struct answer *a)
 			read_object(a, v);
 		else {
 			jv_free(v);
-			set_error(a, jv_string("the server's answer is not JSON"));
+			set_unreadable(a, "neither JSON lines nor events");
 		}
 		buf_reset(&a->whole);
 	}

@@ -59,6 +59,7 @@ struct answer {
 	double eval_ns;		/* Ollama's eval_duration, 0: unknown */
 	int done;		/* the server said the answer is complete */
 	char *error;		/* the server reported an error in the body */
+	int not_json;		/* ...or error says why the body is unreadable */
 };
 
 void answer_reset(struct answer *a);

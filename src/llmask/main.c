@@ -337,7 +337,7 @@ looks_openai(const char *url)
 static void
 choose_server(struct llm *o, int api_chosen)
 {
-	const char *v;
+	const char *v, *why;
 	enum api guess = API_OLLAMA;
 
 	if (o->http.url) {
@@ -358,8 +358,9 @@ choose_server(struct llm *o, int api_chosen)
 	o->endpoint = http_url_join(o->http.url, o->api == API_OLLAMA ?
 	    "api/chat" : "chat/completions");
 	if (o->api == API_OPENAI && o->http.token == NULL &&
-	    o->http.user == NULL && (v = getenv("OPENAI_API_KEY")) && *v)
-		o->http.token = xstrdup(v);
+	    o->http.user == NULL && (v = getenv("OPENAI_API_KEY")) && *v &&
+	    (why = http_conf_set(&o->http, HTTP_OPT_TOKEN, v)) != NULL)
+		opt_usage_error("invalid OPENAI_API_KEY: %s", why);
 }
 
 static void

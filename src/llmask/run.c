@@ -281,6 +281,12 @@ job_answered(void *ctx, const struct http_request *rq,
 		return;
 	}
 	answer_finish(&j->ans);
+	if (j->ans.error && j->ans.not_json) {
+		why = http_describe_body(rq, rs, j->ans.error);
+		job_fail(j, 0, "%s", why);
+		free(why);
+		return;
+	}
 	if (j->ans.error) {
 		job_fail(j, 0, "%s: the server reported an error: %s",
 		    e->where, j->ans.error);

@@ -352,6 +352,17 @@ job_done(struct job *j)
 	j->done = 1;
 }
 
+/* The splitter's complaint, with what came back (an HTML page?). */
+static void
+not_json(struct req *r, const struct http_request *rq,
+    const struct http_response *rs)
+{
+	char *d = http_describe_body(rq, rs, jstream_error(r->js));
+
+	req_fail(r, EXIT_UPSTREAM, "%s", d);
+	free(d);
+}
+
 static void
 on_done(void *ctx, const struct http_request *rq, struct http_response *rs)
 {
@@ -362,7 +373,7 @@ on_done(void *ctx, const struct http_request *rq, struct http_response *rs)
 	switch (rs->rc) {
 	case HTTP_OK:
 		if (r->error == NULL && jstream_finish(r->js) != 0)
-			req_fail(r, EXIT_UPSTREAM, "%s", jstream_error(r->js));
+			not_json(r, rq, rs);
 		if (r->error == NULL)
 			result_finish(r);
 		break;
@@ -371,7 +382,7 @@ on_done(void *ctx, const struct http_request *rq, struct http_response *rs)
 		break;
 	case HTTP_EABORTED:
 		if (r->error == NULL)
-			req_fail(r, EXIT_UPSTREAM, "%s", jstream_error(r->js));
+			not_json(r, rq, rs);
 		break;
 	default:
 		d = http_describe(rq, rs);

@@ -48,6 +48,15 @@ static const struct opt options[] = {
 
 static const struct opt *const tables[] = { options, http_opts, NULL };
 
+/* Prometheus gives up a query after 2 minutes (--query.timeout): waiting
+ * longer for its answer only hangs the flow when it never comes. */
+#define PROMQ_TIMEOUT	120
+
+static const struct opt_override overrides[] = {
+	HTTP_TIMEOUT_OVERRIDE(PROMQ_TIMEOUT),
+	{ 0, NULL, NULL, NULL, 0 }
+};
+
 static const struct opt_program prog = {
 	.name = "promq",
 	.synopsis = "[OPTIONS] QUERY...\n"
@@ -57,6 +66,7 @@ static const struct opt_program prog = {
 	"--alerts | --rules | --targets [OPTIONS]",
 	.summary = "Query Prometheus or Loki; print one JSON record per series.",
 	.tables = tables,
+	.overrides = overrides,
 	.epilog = "Exit status: 0 success, 1 a target is down (--targets), 2 usage error,\n"
 	"bad request or rejected query, 3 server unreachable or failing.\n"
 	"Environment: PROMETHEUS_URL (default http://localhost:9090), LOKI_URL\n"
@@ -157,6 +167,7 @@ parse_options(struct promq *pq, int argc, char **argv)
 	int key, first;
 
 	http_conf_init(&pq->http, prom_env, "http://localhost:9090");
+	pq->http.timeout = PROMQ_TIMEOUT;
 	pq->jobs = 4;
 	pq->batch = 1000;
 	pq->now = time_now();

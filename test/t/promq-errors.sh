@@ -36,9 +36,9 @@ expect_eq "bad_data is not retried" "1" "$(requests_for bad)"
 expect_status "422 execution error exits 3" 3 promq exec
 expect_match "execution: errorType shown" "execution: query processing" "$(cat "$T_DIR/err")"
 expect_status "a non-JSON 200 exits 3" 3 promq html
-expect_match "non-JSON: says so" "'html': invalid JSON" "$(cat "$T_DIR/err")"
+expect_match "non-JSON: says so, and what came" "'html': HTTP 200 from .* is not JSON \\(invalid JSON.*\\): 37 bytes of application/json beginning '<html><body>proxy error" "$(cat "$T_DIR/err")"
 expect_status "a truncated body exits 3" 3 promq truncated
-expect_match "truncated: says so" "'truncated': invalid JSON: document ends early" "$(cat "$T_DIR/err")"
+expect_match "truncated: says so" "'truncated': HTTP 200 from .* is not JSON \\(invalid JSON: document ends early" "$(cat "$T_DIR/err")"
 expect_status "a sample that is not a number exits 3" 3 promq badvalue
 
 expect_status "warnings and infos: exit 0" 0 promq warn

@@ -33,7 +33,7 @@ struct server {
 	int port;
 };
 
-static struct server plain, tls, named;
+static struct server plain, other, tls, named;
 static char tmpdir[64];
 static char cert[128], skey[128], ccert[128], ckey[128];
 static char ncert[128], nkey[128];
@@ -160,7 +160,7 @@ group_setup(void **state)
 	    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
-	if (start_server(&plain, NULL) != 0)
+	if (start_server(&plain, NULL) != 0 || start_server(&other, NULL) != 0)
 		return -1;
 	setup_tls();
 	return 0;
@@ -172,6 +172,7 @@ group_teardown(void **state)
 	char *rm[] = { "rm", "-rf", tmpdir, NULL };
 
 	stop_server(&plain);
+	stop_server(&other);
 	stop_server(&tls);
 	stop_server(&named);
 	run_quiet(rm);
@@ -184,12 +185,12 @@ group_teardown(void **state)
 static char *
 url(const struct server *s, const char *path)
 {
-	static char u[8][512];
+	static char u[8][1024];
 	static int i;
 	char *p = u[i++ % 8];
 
-	snprintf(p, sizeof u[0], "%s://127.0.0.1:%d%s", s == &plain ? "http" :
-	    "https", s->port, path);
+	snprintf(p, sizeof u[0], "%s://127.0.0.1:%d%s", s == &tls ||
+	    s == &named ? "https" : "http", s->port, path);
 	return p;
 }
 
@@ -266,6 +267,33 @@ exit_status_of(void (*fn)(void))
 	}
 	assert_true(pid > 0);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs fn in a child; returns its exit status, its stderr in err. */
+static int
+exit_status_err(void (*fn)(void), char *err, size_t size)
+{
+	char path[160];
+	int st, fd;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(path, sizeof path, "%s/stderr", tmpdir);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		fn();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, err, size - 1);
+	close(fd);
+	err[n > 0 ? n : 0] = '\0';
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -550,7 +578,7 @@ test_bearer_token_file(void **state)
 }
 
 static void
-test_token_not_sent_to_other_host(void **state)
+test_token_kept_within_origin(void **state)
 {
 	struct http_conf c;
 	struct http_response rs;
@@ -561,12 +589,271 @@ test_token_not_sent_to_other_host(void **state)
 	assert_int_equal(get(&c, url(&plain, "/redirect?to=/auth"), &rs),
 	    HTTP_OK);
 	assert_string_equal(rs.body.p, "Bearer tok-redirect");
+	snprintf(u, sizeof u, "http://127.0.0.1:%d/auth", plain.port);
+	assert_string_equal(rs.url, u);
 	http_response_free(&rs);
-	snprintf(u, sizeof u, "/redirect?to=http://localhost:%d/auth",
-	    plain.port);
-	assert_int_equal(get(&c, url(&plain, u), &rs), HTTP_OK);
-	assert_string_equal(rs.body.p, "-");
+	http_conf_free(&c);
+
+	/* So do the URL's own credentials. */
+	conf(&c);
+	snprintf(u, sizeof u, "http://bob:hunter2@127.0.0.1:%d/redirect?"
+	    "to=/auth", plain.port);
+	assert_int_equal(get(&c, u, &rs), HTTP_OK);
+	assert_string_equal(rs.body.p, "Basic Ym9iOmh1bnRlcjI=");
 	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+/* ---- redirects -------------------------------------------------------- */
+
+/* What /dump on s recorded under key (caller frees). */
+static char *
+dumped(const struct server *s, const char *key)
+{
+	struct http_conf c;
+	struct http_response rs;
+	char path[128], *text;
+
+	conf(&c);
+	snprintf(path, sizeof path, "/dumped?key=%s", key);
+	assert_int_equal(get(&c, url(s, path), &rs), HTTP_OK);
+	text = xstrdup(rs.body.p ? rs.body.p : "");
+	http_response_free(&rs);
+	http_conf_free(&c);
+	return text;
+}
+
+enum cred { C_NONE, C_HEADER, C_TOKEN, C_USER };
+static const char *const cred_names[] = { "none", "header", "token", "user" };
+
+static void
+cred_conf(struct http_conf *c, enum cred cred)
+{
+	conf(c);
+	c->retries = 0;
+	if (cred == C_HEADER)
+		http_conf_option(c, HTTP_OPT_HEADER, "X-Api-Key: hdr-s3cret");
+	else if (cred == C_TOKEN)
+		http_conf_option(c, HTTP_OPT_TOKEN, "tok-s3cret");
+	else if (cred == C_USER)
+		http_conf_option(c, HTTP_OPT_USER, "u:pw-s3cret");
+}
+
+/*
+ * One redirect from plain to `to` (plain itself or other), with code,
+ * method and credentials; returns what the target's /dump recorded and
+ * leaves the result in rs and its description in *desc.
+ */
+static char *
+hop(const struct server *to, int code, const char *method, enum cred cred,
+    struct http_response *rs, char **desc)
+{
+	struct http_conf c;
+	struct http_request rq = { .method = method, .retries = 0 };
+	char key[64], path[200];
+
+	snprintf(key, sizeof key, "%s-%d-%s-%s", to == &plain ? "same" :
+	    "cross", code, method, cred_names[cred]);
+	snprintf(path, sizeof path, "/redirect?code=%d&to=http://127.0.0.1:%d"
+	    "/dump?key=%s", code, to->port, key);
+	cred_conf(&c, cred);
+	rq.url = url(&plain, path);
+	if (strcmp(method, "POST") == 0) {
+		rq.body = "prompt-s3cret";
+		rq.body_len = strlen(rq.body);
+		rq.content_type = "text/plain";
+	}
+	memset(rs, 0, sizeof *rs);
+	http_do(&c, &rq, rs);
+	*desc = http_describe(&rq, rs);
+	http_conf_free(&c);
+	return dumped(to, key);
+}
+
+static const int codes[] = { 301, 302, 303, 307, 308 };
+static const char *const methods[] = { "GET", "POST" };
+
+static void
+test_redirect_cross_origin(void **state)
+{
+	struct http_response rs;
+	char *got, *desc, want[64];
+	int n = 0;
+
+	snprintf(want, sizeof want, "redirect to http://127.0.0.1:%d not "
+	    "followed", other.port);
+	for (size_t i = 0; i < 5; i++)
+		for (size_t m = 0; m < 2; m++)
+			for (int cr = C_NONE; cr <= C_USER; cr++, n++) {
+				int follow = m == 0 && cr == C_NONE;
+
+				got = hop(&other, codes[i], methods[m], cr, &rs,
+				    &desc);
+				if (follow) {
+					/* A bare GET goes, and stays bare. */
+					assert_int_equal(rs.rc, HTTP_OK);
+					assert_non_null(strstr(got, "GET /dump"));
+					assert_null(strstr(got, "Authorization"));
+					assert_null(strstr(got, "X-Api-Key"));
+				} else {
+					assert_int_equal(rs.rc, HTTP_ESTATUS);
+					assert_int_equal(rs.status, codes[i]);
+					assert_string_equal(got, "");
+					assert_non_null(strstr(desc, want));
+					/* Neither secrets nor the target's
+					 * path and query. */
+					assert_null(strstr(desc, "/dump"));
+					assert_null(strstr(desc, "s3cret"));
+				}
+				free(got);
+				free(desc);
+				http_response_free(&rs);
+			}
+	assert_int_equal(n, 40);
+}
+
+static void
+test_redirect_same_origin(void **state)
+{
+	struct http_response rs;
+	char *got, *desc;
+	int n = 0;
+
+	for (size_t i = 0; i < 5; i++)
+		for (size_t m = 0; m < 2; m++)
+			for (int cr = C_NONE; cr <= C_USER; cr++, n++) {
+				/* 307 and 308 repeat a POST; the others
+				 * turn it into a GET without a body. */
+				int post = m == 1 && codes[i] >= 307;
+
+				got = hop(&plain, codes[i], methods[m], cr, &rs,
+				    &desc);
+				assert_int_equal(rs.rc, HTTP_OK);
+				assert_non_null(strstr(got, post ? "POST /dump" :
+				    "GET /dump"));
+				assert_true(!post == !strstr(got,
+				    "\nprompt-s3cret\n"));
+				assert_true(!post == !strstr(got,
+				    "Content-Type: text/plain"));
+				if (cr == C_HEADER)
+					assert_non_null(strstr(got,
+					    "X-Api-Key: hdr-s3cret"));
+				if (cr == C_TOKEN)
+					assert_non_null(strstr(got,
+					    "Authorization: Bearer tok-s3cret"));
+				if (cr == C_USER)
+					assert_non_null(strstr(got,
+					    "Authorization: Basic"));
+				free(got);
+				free(desc);
+				http_response_free(&rs);
+			}
+	assert_int_equal(n, 40);
+}
+
+static void
+test_redirect_https_to_http(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+	char path[200], *d, *got;
+
+	if (!have_tls)
+		skip();
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_CACERT, cert);
+	snprintf(path, sizeof path, "/redirect?to=http://127.0.0.1:%d/dump?"
+	    "key=downgrade", other.port);
+	rq.url = url(&tls, path);
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.status, 302);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "from https to plain http"));
+	free(d);
+	got = dumped(&other, "downgrade");
+	assert_string_equal(got, "");
+	free(got);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_redirect_limits(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	char *d;
+	struct http_request rq = { .retries = -1 };
+
+	conf(&c);
+	rq.url = url(&plain, "/loop");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.attempts, 1);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "more than 10 redirects"));
+	free(d);
+	http_response_free(&rs);
+	/* Not http: not followed, and the 3xx is the answer. */
+	assert_int_equal(get(&c, url(&plain, "/redirect?to=file:///etc/passwd"),
+	    &rs), HTTP_ESTATUS);
+	assert_int_equal(rs.status, 302);
+	http_response_free(&rs);
+	/* A retry after a redirect goes to where it led. */
+	assert_int_equal(get(&c, url(&plain, "/redirect?to=/flaky?key=hopretry"),
+	    &rs), HTTP_OK);
+	assert_int_equal(rs.attempts, 2);
+	assert_string_equal(rs.body.p, "ok after 2\n");
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+pool_hop_done(void *ctx, const struct http_request *rq,
+    struct http_response *rs)
+{
+	(*(int *)ctx)++;
+}
+
+static void
+test_redirect_in_pool(void **state)
+{
+	struct http_conf c;
+	struct http_request rq[3];
+	struct http_response rs[3];
+	struct http_pool *p;
+	char path[3][200], *got;
+	int done = 0;
+
+	/* The same rule when the requests share a pool. */
+	cred_conf(&c, C_HEADER);
+	memset(rs, 0, sizeof rs);
+	snprintf(path[0], sizeof path[0], "/redirect?code=307&to=http://"
+	    "127.0.0.1:%d/dump?key=pool-cross", other.port);
+	snprintf(path[1], sizeof path[1], "/redirect?code=307&to=/dump?"
+	    "key=pool-same");
+	snprintf(path[2], sizeof path[2], "/ok");
+	p = http_pool_new(&c, 2);
+	for (int i = 0; i < 3; i++) {
+		rq[i] = (struct http_request){ .url = url(&plain, path[i]),
+		    .retries = 0 };
+		http_pool_add(p, &rq[i], &rs[i], pool_hop_done, &done);
+	}
+	while (http_pool_pending(p) > 0)
+		http_pool_run(p);
+	assert_int_equal(done, 3);
+	assert_int_equal(rs[0].rc, HTTP_ESTATUS);
+	assert_int_equal(rs[1].rc, HTTP_OK);
+	assert_int_equal(rs[2].rc, HTTP_OK);
+	got = dumped(&other, "pool-cross");
+	assert_string_equal(got, "");
+	free(got);
+	got = dumped(&plain, "pool-same");
+	assert_non_null(strstr(got, "X-Api-Key: hdr-s3cret"));
+	free(got);
+	for (int i = 0; i < 3; i++)
+		http_response_free(&rs[i]);
+	http_pool_free(p);
 	http_conf_free(&c);
 }
 
@@ -740,6 +1027,76 @@ test_post_form(void **state)
 	    "query=sum%28rate%28x%7Ba%3D%22b%20c%22%7D%5B5m%5D%29%29"
 	    "&time=1700000000");
 	buf_free(&form);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+/* ---- bodies that should have been JSON ------------------------------- */
+
+static void
+test_describe_html(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct sink s = { BUF_INIT, 0, 0 };
+	struct http_request rq = { .retries = 0 };
+	char want[512], *d;
+
+	conf(&c);
+	snprintf(want, sizeof want, "HTTP 200 from http://127.0.0.1:%d/html "
+	    "is not JSON (invalid JSON at byte 0): 111 bytes of text/html; "
+	    "charset=utf-8 beginning '<!DOCTYPE html> <html><head><title>"
+	    "Sign in</title></head> <body><form action=\"/l...'", plain.port);
+	/* Kept whole, and streamed: the same first bytes. */
+	for (int stream = 0; stream < 2; stream++) {
+		rq.on_data = stream ? collect : NULL;
+		rq.ctx = stream ? &s : NULL;
+		rq.url = url(&plain, "/html?token=q-s3cret");
+		assert_int_equal(http_do(&c, &rq, &rs), HTTP_OK);
+		assert_int_equal(rs.bytes, 111);
+		d = http_describe_body(&rq, &rs, "invalid JSON at byte 0");
+		assert_string_equal(d, want);
+		free(d);
+		http_response_free(&rs);
+	}
+	buf_free(&s.got);
+	assert_int_equal(get(&c, url(&plain, "/big?bytes=0"), &rs), HTTP_OK);
+	d = http_describe_body(&rq, &rs, NULL);
+	assert_non_null(strstr(d, "is not JSON: an empty body"));
+	free(d);
+	http_response_free(&rs);
+	http_conf_free(&c);
+}
+
+static void
+test_describe_cut(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+	struct sink s = { BUF_INIT, 0, 0 };
+	char *d;
+
+	conf(&c);
+	c.retries = 0;
+	rq.url = url(&plain, "/cut?n=300");
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ETRANSPORT);
+	assert_int_equal(rs.bytes, 300);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "/cut: connection closed after 300 bytes "
+	    "of the answer (400 announced)"));
+	free(d);
+	http_response_free(&rs);
+	/* Chunked, nothing announced. */
+	rq.url = url(&plain, "/stream?chunks=5&die=2");
+	rq.on_data = collect;
+	rq.ctx = &s;
+	assert_int_equal(http_do(&c, &rq, &rs), HTTP_ETRANSPORT);
+	d = http_describe(&rq, &rs);
+	assert_non_null(strstr(d, "/stream: connection closed after 16 bytes "
+	    "of the answer"));
+	free(d);
+	buf_free(&s.got);
 	http_response_free(&rs);
 	http_conf_free(&c);
 }
@@ -1132,6 +1489,9 @@ test_conf_defaults(void **state)
 	assert_string_equal(c.url, "http://from-env:9090");
 	assert_true(c.retry_base == 0.01);
 	assert_int_equal(c.retries, 3);
+	/* Finite: a server that never answers must not hang a flow. */
+	assert_true(c.timeout == HTTP_TIMEOUT_DEFAULT);
+	assert_true(c.timeout > 0);
 	assert_int_equal(c.max_response, (size_t)1 << 30);
 	http_conf_free(&c);
 	unsetenv("TEST_HTTP_URL");
@@ -1142,6 +1502,13 @@ test_conf_defaults(void **state)
 	assert_int_equal(c.max_response, 65536);
 	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "2m");
 	assert_int_equal(c.max_response, 2 << 20);
+	/* The shared byte sizes: decimals, either case, KiB/MB forms. */
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "1.5G");
+	assert_int_equal(c.max_response, 3ULL << 29);
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "1.5g");
+	assert_int_equal(c.max_response, 3ULL << 29);
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "64KiB");
+	assert_int_equal(c.max_response, 65536);
 	http_conf_option(&c, HTTP_OPT_RETRIES, "0");
 	assert_int_equal(c.retries, 0);
 	http_conf_option(&c, HTTP_OPT_TIMEOUT, "2.5");
@@ -1189,6 +1556,15 @@ bad_header(void)
 }
 
 static void
+bad_max_response(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_MAX_RESPONSE, "0");
+}
+
+static void
 bad_env(void)
 {
 	struct http_conf c;
@@ -1214,7 +1590,135 @@ test_conf_errors_exit_2(void **state)
 	assert_int_equal(exit_status_of(empty_token_file), 2);
 	assert_int_equal(exit_status_of(bad_header), 2);
 	assert_int_equal(exit_status_of(bad_env), 2);
+	assert_int_equal(exit_status_of(bad_max_response), 2);
 	assert_int_equal(exit_status_of(bad_url), 2);
+}
+
+/* ---- control characters in credentials (header injection) ----------- */
+
+static void
+test_credentials_refuse_controls(void **state)
+{
+	static const struct { int key; const char *value; } bad[] = {
+		{ HTTP_OPT_TOKEN, "tok\r\nX-Injected: 1" },
+		{ HTTP_OPT_TOKEN, "tok\nX-Injected: 1" },
+		{ HTTP_OPT_TOKEN, "tok\r" },
+		{ HTTP_OPT_TOKEN, "tok\tx" },
+		{ HTTP_OPT_TOKEN, "tok\x7f" },
+		{ HTTP_OPT_USER, "u:pw\r\nX-Injected: 1" },
+		{ HTTP_OPT_USER, "u\x01:pw" },
+		{ HTTP_OPT_HEADER, "X-Api-Key: k\r\nX-Injected: 1" },
+		{ HTTP_OPT_HEADER, "X-Api-Key: k\n" },
+		{ HTTP_OPT_HEADER, "X-Api-Key: k\x1b[0m" },
+		{ HTTP_OPT_HEADER, "X Api: k" },
+		{ HTTP_OPT_HEADER, "X-Api-Key\r\n: k" },
+		{ HTTP_OPT_HEADER, ": k" },
+		{ HTTP_OPT_HEADER, "X-Empty; x" },
+	};
+	struct http_conf c;
+
+	conf(&c);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_non_null(http_conf_set(&c, bad[i].key, bad[i].value));
+	assert_null(c.token);
+	assert_null(c.user);
+	assert_null(c.headers);
+	/* A tab is part of a header value; "K;" sends an empty one. */
+	assert_null(http_conf_set(&c, HTTP_OPT_HEADER, "X-Tab: a\tb"));
+	assert_null(http_conf_set(&c, HTTP_OPT_HEADER, "X-Empty;"));
+	assert_null(http_conf_set(&c, HTTP_OPT_TOKEN, "eyJ.a-b_c~d+e/f=="));
+	http_conf_free(&c);
+}
+
+static char token_path[160];
+
+static void
+inject_token(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_TOKEN, "inj-s3cret\r\nX-Injected: 1");
+}
+
+static void
+inject_token_file(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_TOKEN_FILE, token_path);
+}
+
+static void
+inject_user(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_USER, "u:inj-s3cret\nX-Injected: 1");
+}
+
+static void
+inject_header(void)
+{
+	struct http_conf c;
+
+	conf(&c);
+	http_conf_option(&c, HTTP_OPT_HEADER,
+	    "X-Api-Key: inj-s3cret\r\nX-Injected: 1");
+}
+
+/* A program that sets the token itself, around http_conf_set. */
+static void
+inject_direct(void)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+
+	conf(&c);
+	c.token = xstrdup("inj-s3cret\r\nX-Injected: 1");
+	get(&c, url(&plain, "/headers"), &rs);
+}
+
+static void
+inject_request_header(void)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+
+	conf(&c);
+	rq.url = url(&plain, "/headers");
+	rq.headers = curl_slist_append(NULL, "X-A: inj-s3cret\nX-Injected: 1");
+	http_do(&c, &rq, &rs);
+}
+
+static void
+test_credentials_exit_2(void **state)
+{
+	static const struct { void (*fn)(void); const char *says; } cases[] = {
+		{ inject_token, "invalid --token: contains a control" },
+		{ inject_token_file, "invalid token in --token-file '" },
+		{ inject_user, "invalid --user: contains a control" },
+		{ inject_header, "invalid --header 'X-Api-Key: ...': its value" },
+		{ inject_direct, "not sending a request to http://127.0.0.1:" },
+		{ inject_request_header, "a header is not 'NAME: VALUE' or" },
+	};
+	char err[1024];
+	FILE *fp;
+
+	snprintf(token_path, sizeof token_path, "%s/inj-token", tmpdir);
+	assert_non_null(fp = fopen(token_path, "w"));
+	fputs("inj-s3cret\nX-Injected: 1\n", fp);
+	fclose(fp);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(exit_status_err(cases[i].fn, err, sizeof err),
+		    2);
+		assert_non_null(strstr(err, cases[i].says));
+		assert_null(strstr(err, "s3cret"));
+		assert_null(strstr(err, "X-Injected"));
+	}
 }
 
 static void
@@ -1291,6 +1795,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_url_redact),
+		cmocka_unit_test(test_credentials_refuse_controls),
+		cmocka_unit_test(test_credentials_exit_2),
 		cmocka_unit_test(test_url_join),
 		cmocka_unit_test(test_form_add),
 		cmocka_unit_test(test_read_token),
@@ -1311,7 +1817,12 @@ main(void)
 		cmocka_unit_test(test_error_body_capped),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_bearer_token_file),
-		cmocka_unit_test(test_token_not_sent_to_other_host),
+		cmocka_unit_test(test_token_kept_within_origin),
+		cmocka_unit_test(test_redirect_cross_origin),
+		cmocka_unit_test(test_redirect_same_origin),
+		cmocka_unit_test(test_redirect_https_to_http),
+		cmocka_unit_test(test_redirect_limits),
+		cmocka_unit_test(test_redirect_in_pool),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_stream),
@@ -1319,6 +1830,8 @@ main(void)
 		cmocka_unit_test(test_stream_broken_not_retried),
 		cmocka_unit_test(test_stream_error_body),
 		cmocka_unit_test(test_post_form),
+		cmocka_unit_test(test_describe_html),
+		cmocka_unit_test(test_describe_cut),
 		cmocka_unit_test(test_pool_concurrent),
 		cmocka_unit_test(test_pool_jobs_limit),
 		cmocka_unit_test(test_pool_retry_does_not_block),
