@@ -113,8 +113,8 @@ col_of(const struct ed *ed, size_t p)
 	return p - line_start(ed, p);
 }
 
-/* Only spaces (or a list's "- ") before p on its line? A node that
- * owns its line can take the line with it when it goes. */
+/* Only spaces before p on its line? A node that owns its line can take
+ * the line with it when it goes. */
 static int
 owns_line(const struct ed *ed, size_t p)
 {
@@ -201,6 +201,19 @@ is_block(const struct ynode *n)
 	return (n->kind == Y_MAP || n->kind == Y_SEQ) && !n->flow && n->n > 0;
 }
 
+/*
+ * Is flow collection n written as JSON (its first scalar, key or value,
+ * double-quoted)? What is added to it is then JSON too: a .json manifest
+ * stays JSON.
+ */
+static int
+json_like(const struct ynode *n)
+{
+	while (n && (n->kind == Y_MAP || n->kind == Y_SEQ) && n->n > 0)
+		n = n->kids[0];
+	return n && n->kind == Y_SCALAR && n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+}
+
 /* Where the line after node n starts: an entry that goes takes the
  * bytes up to there. */
 static size_t
@@ -285,6 +298,21 @@ break_if_needed(struct ed *ed, size_t at, const struct ynode *last, struct buf *
 		add_edit(ed, skip_props(ed, last->start) + 1, skip_props(ed, last->start) + 1, &dash);
 }
 
+/* Past the comment that follows p on its line, if one does. */
+static size_t
+past_comment(const struct ed *ed, size_t p)
+{
+	size_t e = p;
+
+	while (e < ed->len && (ed->t[e] == ' ' || ed->t[e] == '\t'))
+		e++;
+	if (e >= ed->len || ed->t[e] != '#')
+		return p;
+	while (e < ed->len && ed->t[e] != '\n' && ed->t[e] != '\r')
+		e++;
+	return e;
+}
+
 /*
  * A value written where there was none ("key:", "-", "{key}") needs the
  * space, or the ": ", that the empty value did without.
@@ -316,34 +344,22 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 	/* An alias expanded takes the style of what it named. */
 	const struct ynode *style = n->kind == Y_ALIAS ? n->target : n;
 	int keep_flow = style->flow && style->n > 0 && !is_scalar(v) && !is_empty(v);
-	size_t end = n->end;
-
-	/* A block collection's last comment described what goes with it. */
-	if (is_block(n) && w->ctx != C_FLOW) {
-		while (end < ed->len && (ed->t[end] == ' ' || ed->t[end] == '\t'))
-			end++;
-		if (end < ed->len && ed->t[end] == '#')
-			while (end < ed->len && ed->t[end] != '\n' && ed->t[end] != '\r')
-				end++;
-		else
-			end = n->end;
-	}
 
 	switch (w->ctx) {
 	case C_FLOW:
 		if (n->start == n->end)
 			empty_prefix(ed, n, 1, &b);
-		yemit_flow(&b, v);
+		yemit_flow(&b, v, json_like(n->parent));
 		break;
 	case C_ROOT:
 		if (jv_get_kind(v) == JV_KIND_OBJECT && !is_empty(v) && !keep_flow)
 			yemit_map_lines(&b, &ed->em, v, col_of(ed, start), 1);
 		else
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		break;
 	case C_MAPVAL:
 		if (keep_flow) {
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		} else {
 			start = w->colon;
 			yemit_after_key(&b, &ed->em, v, w->col);
@@ -353,13 +369,16 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		start = w->dash + 1;
 		if (keep_flow) {
 			buf_addc(&b, ' ');
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		} else {
 			yemit_item(&b, &ed->em, v, w->col + 2);
 		}
 		break;
 	}
-	add_edit(ed, start, end, &b);
+	/* A block collection's last comment described what goes with it; and
+	 * after a block scalar, a comment would be read as its content. */
+	add_edit(ed, start, is_block(n) || memchr(b.p ? b.p : "", '\n', b.len) ?
+	    past_comment(ed, n->end) : n->end, &b);
 	return 0;
 }
 
@@ -453,7 +472,8 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 			buf_addc(&blk, ' ');
 			if (yemit_block(&blk, &ed->em, s, len, 0, indent) == 0) {
 				final_break(ed, n, s, len, &blk);
-				add_edit(ed, w->ctx == C_MAPVAL ? w->colon : w->dash + 1, n->end, &blk);
+				add_edit(ed, w->ctx == C_MAPVAL ? w->colon : w->dash + 1,
+				    past_comment(ed, n->end), &blk);
 				return 0;
 			}
 			buf_free(&blk);
@@ -686,12 +706,12 @@ flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 			size_t kl = (size_t)jv_string_length_bytes(jv_copy(k));
 
 			buf_adds(&b, ", ");
-			if (yemit_plain_ok(ks, kl, 1))
+			if (!json_like(n) && yemit_plain_ok(ks, kl, 1))
 				buf_add(&b, ks, kl);
 			else
 				yemit_double(&b, ks, kl);
 			buf_adds(&b, ": ");
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			jv_free(v);
 			jv_free(k);
 			(void)j;
@@ -984,12 +1004,12 @@ flow_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		before = insert_before(&p, j);
 		v = jv_array_get(jv_copy(new), j);
 		if (before < p.no) {
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			buf_adds(&b, ", ");
 			add_edit(ed, n->kids[before]->start, n->kids[before]->start, &b);
 		} else {
 			buf_adds(&b, ", ");
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			add_edit(ed, n->kids[p.no - 1]->end, n->kids[p.no - 1]->end, &b);
 		}
 		jv_free(v);
@@ -1102,17 +1122,15 @@ settle_aliases(struct ed *ed)
 
 		if (inside_edit(ed, a->start))
 			continue;
-		if (a->parent && a->parent->kind == Y_MAP && a->pidx % 2 == 0)
-			return fail(ed, a->line, "an alias used as a key");
 		av = jv_is_valid(ed->final[a->id]) ? jv_copy(ed->final[a->id]) : ytree_value(a);
 		tv = inside_edit(ed, tg->start) ? jv_invalid() :
 		    jv_is_valid(ed->final[tg->id]) ? jv_copy(ed->final[tg->id]) : ytree_value(tg);
 		same = jv_is_valid(tv) && jv_equal(jv_copy(av), tv);
-		if (!same && a->parent && a->parent->kind == Y_SEQ && a->parent->parent &&
-		    a->parent->parent->merges) {
+		if (!same && a->parent && ((a->parent->kind == Y_MAP && a->pidx % 2 == 0) ||
+		    (a->parent->kind == Y_SEQ && a->parent->parent && a->parent->parent->merges))) {
 			jv_free(av);
-			return fail(ed, a->line, "the patch changes what this '<<' merges; "
-			    "edit it by hand");
+			return fail(ed, a->line, "the patch changes what this alias names, "
+			    "a key or under '<<'; edit it by hand");
 		}
 		rc = same ? 0 : where_of(ed, a, &w);
 		if (rc == 0 && !same)

@@ -304,8 +304,13 @@ test_empty_values(void **state)
 		  DEPLOY "a: x\nb: 1\n", 0 },
 		{ DEPLOY "l:\n-\n- b\n", "{\"l\":[\"x\",\"b\"]}", PATCH_MERGE, NULL, NULL,
 		  DEPLOY "l:\n- x\n- b\n", 0 },
+		/* The comment on the line of a value rewritten over several
+		 * lines goes with it (after a block scalar it would be read as
+		 * content). */
 		{ DEPLOY "a: # none\n", "{\"a\":[1]}", PATCH_MERGE, NULL, NULL,
-		  DEPLOY "a:\n- 1 # none\n", 0 },
+		  DEPLOY "a:\n- 1\n", 0 },
+		{ DEPLOY "a: x # one line\n", "{\"a\":\"two\\nlines\"}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "a: |-\n  two\n  lines\n", 0 },
 		/* "{key}" in a flow mapping gets its ": ". */
 		{ DEPLOY "f: {b: 1, a}\n", "{\"f\":{\"a\":{\"q\":1}}}", PATCH_MERGE, NULL, NULL,
 		  DEPLOY "f: {b: 1, a: {q: 1}}\n", 0 },
