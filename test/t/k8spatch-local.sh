@@ -7,9 +7,8 @@
 # aside) still answers the recorded value. See test/k8spatch-local/check.py.
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 
-# The command under test. Until k8spatch's main.c lands, the unit test's
-# stand-in for `k8spatch patch --local`; then: k8spatch=k8spatch
-k8spatch=$OPSPIPE_TOP/${OPSPIPE_BUILD:-build/plain}/test/test_k8spatch_local
+# The command under test: the real k8spatch (bin/ is first on PATH).
+k8spatch=k8spatch
 
 set --
 if command -v kubectl >/dev/null 2>&1; then
