@@ -39,19 +39,64 @@ FUZZ_SRC = $(wildcard test/fuzz/*.c)
 SCRIPTS  = $(filter-out $(BINS),$(wildcard bin/opspipe-*))
 MANPAGES = $(wildcard share/man/man1/*.1)
 
-# Debian packages the build and the test suite need.
-DEPS_BUILD = gcc make pkg-config libjq-dev libonig-dev libcurl4-openssl-dev \
-             libyaml-dev libssl-dev libcmocka-dev
-DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
-             python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils
-DEPS_BENCH = wrk apache2-utils hyperfine
+# Debian packages the build and the tests need, one a line (add yours on a
+# line of its own, in its group). A fresh Debian 12 (debootstrap minbase)
+# has coreutils, sed, mawk, grep, findutils, tar, gzip, diffutils and
+# util-linux; everything else a recipe, a test or the demo runs is here.
+DEPS_BUILD  = make
+DEPS_BUILD += gcc
+DEPS_BUILD += libc6-dev
+DEPS_BUILD += pkg-config
+DEPS_BUILD += libjq-dev
+DEPS_BUILD += libonig-dev
+DEPS_BUILD += libcurl4-openssl-dev
+DEPS_BUILD += libyaml-dev
+DEPS_BUILD += libssl-dev
+DEPS_BUILD += libcmocka-dev
+
+# Servers the tests and the demo run for real.
+DEPS_TEST  = prometheus
+DEPS_TEST += lighttpd
+# Fixtures and checkers: stdlib Python, and the references tests compare with.
+DEPS_TEST += python3
+DEPS_TEST += python3-numpy
+DEPS_TEST += python3-scipy
+DEPS_TEST += python3-statsmodels
+DEPS_TEST += python3-yaml
+# Commands the tests and flows run.
+DEPS_TEST += jq
+DEPS_TEST += curl
+DEPS_TEST += mandoc
+DEPS_TEST += shellcheck
+DEPS_TEST += bsdextrautils
+DEPS_TEST += openssl
+DEPS_TEST += time
+DEPS_TEST += procps
+# kubectl for `kubectl kustomize` (test/t/k8s.sh): Debian's kubectl only
+# where none is installed; another one (Kubernetes' packages, a static
+# binary) would conflict with kubernetes-client.
+DEPS_TEST += $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
+
+DEPS_FUZZ  = clang
+DEPS_FUZZ += libclang-rt-dev
+
+DEPS_BENCH  = wrk
+DEPS_BENCH += apache2-utils
+DEPS_BENCH += hyperfine
 
 # Re-link when switching between plain and sanitized builds.
 MODE_STAMP = build/.mode-$(MODE)
 $(shell mkdir -p build; [ -f $(MODE_STAMP) ] || { rm -f build/.mode-*; touch $(MODE_STAMP); })
 
-.PHONY: all check unit install clean deps demo fuzz fuzz-run
+.PHONY: all check unit install clean deps deps-check demo fuzz fuzz-run
 all: $(BINS) $(UNITS)
+
+# `make check` and `make demo` on a fresh machine install the packages
+# before anything compiles, even under -j: every object waits for the
+# build directory, which waits for deps-check.
+ifneq ($(filter check demo,$(MAKECMDGOALS)),)
+$(BUILD)/lib: | deps-check
+endif
 
 # Objects are written to a temporary name and renamed, so two makes racing
 # in one tree never leave a half-written object behind. Every header is a
@@ -68,7 +113,9 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@.tmp && ar rcs $@.tmp $^ && mv -f $@.tmp $@
 
 # Keep program objects: make would otherwise delete them as intermediates.
-.SECONDARY:
+# Only these: a bare .SECONDARY: makes every target intermediate, and make
+# skips a missing intermediate without prerequisites (deps-check).
+.SECONDARY: $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/*/*.c))
 .SECONDEXPANSION:
 bin/%: $$(subst .c,.o,$$(subst src/,$(BUILD)/,$$(wildcard src/%/*.c))) $(LIB) $(MODE_STAMP)
 	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB) $(LDLIBS) && mv -f $@.tmp $@
@@ -84,13 +131,14 @@ deps-check:
 	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
 
 deps:
-	@OPSPIPE_INSTALL=1 sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
+	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_FUZZ) $(DEPS_BENCH)
 
 demo: deps-check all
 	sh examples/demo.sh
 
 # libFuzzer targets for the hand-written parsers (clang from Debian).
 fuzz:
+	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_FUZZ)
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do \
 	  clang -g -O1 -std=c11 -D_GNU_SOURCE -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
