@@ -7,7 +7,12 @@
 #   make deps       install the Debian packages needed to build and test
 #   make demo       the summarize flow against a generated Prometheus history
 
-VERSION  = 0.1.0
+# The version and the shared limits: share/opspipe/lib/constants.sh.
+CONSTANTS = share/opspipe/lib/constants.sh
+constant  = $(shell sed -n 's/^$(1)=//p' $(CONSTANTS))
+VERSION  := $(call constant,opspipe_version)
+SHARD_MAX := $(call constant,opspipe_shard_max)
+CONST_DEFS = -DOPSPIPE_VERSION='"$(VERSION)"' -DOPSPIPE_SHARD_MAX=$(SHARD_MAX)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
@@ -15,7 +20,7 @@ CFLAGS  ?= -O2 -g
 WERROR  ?= -Werror
 XCFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow \
            -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
-           -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fopenmp -pthread
+           $(CONST_DEFS) -Isrc/lib -fopenmp -pthread
 LDLIBS   = -ljq -lonig -lcurl -lyaml -lcrypto -lm -fopenmp -pthread
 
 ifeq ($(SANITIZE),1)
@@ -71,7 +76,6 @@ DEPS_TEST += shellcheck
 DEPS_TEST += bsdextrautils
 DEPS_TEST += openssl
 DEPS_TEST += time
-DEPS_TEST += procps
 # kubectl for `kubectl kustomize` (test/t/k8s.sh): Debian's kubectl only
 # where none is installed; another one (Kubernetes' packages, a static
 # binary) would conflict with kubernetes-client.
@@ -102,7 +106,8 @@ endif
 # in one tree never leave a half-written object behind. Every header is a
 # prerequisite, programs' own too (src/promq/promq.h): a struct changed
 # under objects that were not rebuilt makes a binary that runs, wrongly.
-$(BUILD)/%.o: src/%.c $(wildcard src/*/*.h) | $(BUILD)/lib
+# So is the constants file: a new version or limit rebuilds everything.
+$(BUILD)/%.o: src/%.c $(wildcard src/*/*.h) $(CONSTANTS) | $(BUILD)/lib
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(XCFLAGS) -c -o $@.$$$$.tmp $< && mv -f $@.$$$$.tmp $@
 
@@ -141,16 +146,20 @@ fuzz:
 	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_FUZZ)
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do \
-	  clang -g -O1 -std=c11 -D_GNU_SOURCE -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  clang -g -O1 -std=c11 -D_GNU_SOURCE $(CONST_DEFS) -Isrc/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	    -o build/fuzz/$$(basename $$f .c) $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
 	done
 
-# make fuzz-run FUZZ_SECONDS=60: run every target for that long.
+# make fuzz-run FUZZ_SECONDS=60: run every target for that long; a crash,
+# a leak or an input slower than 10 s fails (the input is kept in
+# build/fuzz/, the target's name first).
 FUZZ_SECONDS ?= 60
 fuzz-run: fuzz
-	for f in build/fuzz/*; do \
+	for f in $(FUZZ_SRC); do \
+	  t=$$(basename $$f .c); \
 	  LSAN_OPTIONS=suppressions=test/fuzz/lsan.supp:fast_unwind_on_malloc=0 \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ || exit 1; \
+	    build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	      -artifact_prefix=build/fuzz/$$t- -print_final_stats=1 || exit 1; \
 	done
 
 install: all

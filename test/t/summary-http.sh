@@ -72,7 +72,7 @@ bad() {
 	expect_eq "400 for $(printf '%s' "$1" | cut -c 1-60)" "400|application/json|$2" \
 	    "$(cat "$T_DIR/code")|$(cat "$T_DIR/ctype")|$(jq -r .error "$T_DIR/body" 2>&1)"
 }
-minerr="parameter 'minutes' must be an integer from 1 to 10080"
+minerr="parameter 'minutes' must be an integer from 1 to $opspipe_minutes_max"
 bad '/summary' "parameter 'query' is required"
 bad '/summary?minutes=30' "parameter 'query' is required"
 bad '/summary?query=' "parameter 'query' is empty"
