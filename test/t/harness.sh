@@ -10,6 +10,8 @@
 fake=$T_DIR/top
 mkdir -p "$fake/test/t" "$fake/test/prom" "$fake/test/fixtures" "$fake/build/test"
 cp "$OPSPIPE_TOP/test/run" "$OPSPIPE_TOP/test/lib.sh" "$fake/test/"
+mkdir -p "$fake/share/opspipe/lib"
+cp "$OPSPIPE_TOP/share/opspipe/lib/constants.sh" "$fake/share/opspipe/lib/"
 # No Prometheus: the fake suite needs none.
 cat >"$fake/test/prom/start.sh" <<'EOF'
 mkdir -p "$1" && echo http://127.0.0.1:9 >"$1/url"
