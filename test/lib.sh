@@ -114,6 +114,13 @@ expect_status() {
 	fi
 }
 
+# bare_make ARGS...: make free of the settings of a make the suite runs
+# under (MAKEFLAGS, SANITIZE, WERROR), for tests that run make on a copy
+# of the tree.
+bare_make() {
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE -u WERROR make "$@"
+}
+
 # free_port: a free TCP port on 127.0.0.1.
 free_port() {
 	/usr/bin/python3 -c 'import socket

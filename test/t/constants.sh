@@ -87,11 +87,11 @@ mkdir -p "$T_DIR/mk/share/opspipe/lib" "$T_DIR/mk/src/lib"
 cp "$top/Makefile" "$T_DIR/mk/"
 cp "$T_DIR/share/lib/constants.sh" "$T_DIR/mk/share/opspipe/lib/"
 cp "$top/src/lib/opt.c" "$T_DIR/mk/src/lib/"
-env -u MAKEFLAGS -u MAKELEVEL make -n -C "$T_DIR/mk" build/plain/lib/opt.o >"$T_DIR/mk.out" 2>&1
+bare_make -n -C "$T_DIR/mk" build/plain/lib/opt.o >"$T_DIR/mk.out" 2>&1
 expect_match "make: the C programs get the file's version" "-DOPSPIPE_VERSION='\"9\.8\.7\"'" "$(cat "$T_DIR/mk.out")"
 expect_match "make: ... and its shard limit" "-DOPSPIPE_SHARD_MAX=5 " "$(cat "$T_DIR/mk.out")"
 expect_match "make: a changed constants.sh rebuilds the objects" '^build/plain/lib/opt\.o: .*share/opspipe/lib/constants\.sh' \
-    "$(env -u MAKEFLAGS -u MAKELEVEL make -pn -C "$T_DIR/mk" build/plain/lib/opt.o 2>/dev/null | grep '^build/plain/lib/opt\.o:')"
+    "$(bare_make -pn -C "$T_DIR/mk" build/plain/lib/opt.o 2>/dev/null | grep '^build/plain/lib/opt\.o:')"
 
 # No copy of a value left in code, and the manifests and docs that name
 # the version name this one.

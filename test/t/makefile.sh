@@ -18,7 +18,7 @@ cp "$OPSPIPE_TOP"/bin/opspipe-* "$copy/bin/"
 # first_lines GOAL [MAKE-ARGS]: the line numbers of the deps check and of
 # the first compile in `make -n GOAL`.
 first_lines() {
-	env -u MAKEFLAGS -u MAKELEVEL make -n -C "$copy" "$@" >"$T_DIR/n.out" 2>&1
+	bare_make -n -C "$copy" "$@" >"$T_DIR/n.out" 2>&1
 	deps=$(grep -n 'test/deps\.sh' "$T_DIR/n.out" | head -n 1 | cut -d: -f1)
 	cc=$(grep -n -- ' -c -o ' "$T_DIR/n.out" | head -n 1 | cut -d: -f1)
 }
@@ -37,7 +37,7 @@ ok_if "a plain make installs nothing" [ -z "$deps" ]
 
 # Objects stay (no intermediate deleted and rebuilt next time), and only
 # objects are marked so: deps-check is never skipped as an intermediate.
-env -u MAKEFLAGS -u MAKELEVEL make -pn -C "$copy" check >"$T_DIR/p.out" 2>&1
+bare_make -pn -C "$copy" check >"$T_DIR/p.out" 2>&1
 expect_eq "deps-check is phony" 1 "$(grep -c '^\.PHONY:.* deps-check' "$T_DIR/p.out")"
 ok_if "program objects are kept (.SECONDARY lists them)" \
     grep -q '^\.SECONDARY: .*build/plain/promq/main\.o' "$T_DIR/p.out"
@@ -45,7 +45,7 @@ ok_if "... and nothing else" sh -c '! grep "^\.SECONDARY:" "$1" | tr " " "\n" | 
 
 # Every command a test, a fixture, the demo or a flow runs comes from a
 # package the lists name (or from what debootstrap --variant=minbase has).
-deps=$(env -u MAKEFLAGS -u MAKELEVEL make -n -C "$copy" deps 2>/dev/null | sed -n 's|.*test/deps\.sh ||p')
+deps=$(bare_make -n -C "$copy" deps 2>/dev/null | sed -n 's|.*test/deps\.sh ||p')
 for need in openssl:openssl time:/usr/bin/time curl:curl jq:jq mandoc:mandoc \
     shellcheck:shellcheck lighttpd:lighttpd prometheus:promtool bsdextrautils:column \
     python3-numpy:numpy python3-yaml:yaml make:make gcc:cc libc6-dev:stdio.h \

@@ -98,7 +98,10 @@ expect_eq "--jobs 3: output in argument order" "slow1 slow2 slow3 slow4 slow5 sl
 # 600 points (about 30 MB of JSON) must not need 30 MB. (Not under ASan,
 # whose shadow memory says nothing about ours.)
 case ${OPSPIPE_BUILD:-} in
-*asan*) ;;
+*asan*)
+	skip_allowed "a 30 MB answer in bounded memory" \
+	    "under ASan the peak RSS is the sanitizer's; the plain suite checks it"
+	;;
 *)
 	/usr/bin/python3 - "$T_DIR/big.json" <<'PY'
 import sys
