@@ -4,7 +4,7 @@
 #   make check      build and run the test suite (installs Debian packages as root)
 #   make check SANITIZE=1   the same under ASan and UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make deps       install the Debian packages needed to build and test
+#   make deps       install the Debian packages to build, test, fuzz, run CI and benchmark
 #   make demo       the summarize flow against a generated Prometheus history
 
 # The version and the shared limits: share/opspipe/lib/constants.sh.
@@ -84,6 +84,10 @@ DEPS_TEST += $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 DEPS_FUZZ  = clang
 DEPS_FUZZ += libclang-rt-dev
 
+# .ci/run's fresh Debian root (.ci/fresh-debian).
+DEPS_CI  = debootstrap
+DEPS_CI += git
+
 DEPS_BENCH  = wrk
 DEPS_BENCH += apache2-utils
 DEPS_BENCH += hyperfine
@@ -136,7 +140,7 @@ deps-check:
 	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST)
 
 deps:
-	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_FUZZ) $(DEPS_BENCH)
+	@sh test/deps.sh $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_FUZZ) $(DEPS_CI) $(DEPS_BENCH)
 
 demo: deps-check all
 	sh examples/demo.sh

@@ -49,7 +49,7 @@ deps=$(bare_make -n -C "$copy" deps 2>/dev/null | sed -n 's|.*test/deps\.sh ||p'
 for need in openssl:openssl time:/usr/bin/time curl:curl jq:jq mandoc:mandoc \
     shellcheck:shellcheck lighttpd:lighttpd prometheus:promtool bsdextrautils:column \
     python3-numpy:numpy python3-yaml:yaml make:make gcc:cc libc6-dev:stdio.h \
-    clang:clang libclang-rt-dev:fuzzer; do
+    clang:clang libclang-rt-dev:fuzzer debootstrap:debootstrap git:git; do
 	pkg=${need%%:*}
 	case " $deps " in
 	*" $pkg "*) ok "the dependency lists name $pkg (${need#*:})" ;;
