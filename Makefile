@@ -76,10 +76,9 @@ DEPS_TEST += shellcheck
 DEPS_TEST += bsdextrautils
 DEPS_TEST += openssl
 DEPS_TEST += time
-# kubectl for `kubectl kustomize` (test/t/k8s.sh): Debian's kubectl only
-# where none is installed; another one (Kubernetes' packages, a static
-# binary) would conflict with kubernetes-client.
-DEPS_TEST += $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
+# kubectl for `kubectl kustomize` (test/t/k8s.sh): Debian's, unless
+# Kubernetes' own kubectl package is installed (the two conflict).
+DEPS_TEST += 'kubernetes-client|kubectl'
 
 DEPS_FUZZ  = clang
 DEPS_FUZZ += libclang-rt-dev

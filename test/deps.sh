@@ -2,21 +2,33 @@
 # deps.sh PKG... — make sure Debian packages are installed.
 # As root, installs what is missing; otherwise prints the exact apt-get
 # line and fails, so `make check` on a fresh machine either works or says why.
+# PKG may be alternatives, A|B: any one installed will do (kubectl comes
+# from Debian's kubernetes-client or from Kubernetes' own kubectl package,
+# which cannot be installed together); the first is installed when none is.
 #
 # The package lists are read only when needed: `apt-get update` runs when
 # apt knows no candidate for a missing package (a fresh machine, or lists
 # that were cleaned) or when an install from stale lists fails, once.
 # Another apt (unattended-upgrades, a parallel make) is waited for, up to
 # ten minutes, instead of failing at once on its lock.
-
 set -u
-missing=""
-for pkg in "$@"; do
-	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null) || status=""
+installed() {
+	status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || status=""
 	case "$status" in
-	*" installed") ;;
-	*) missing="$missing $pkg" ;;
+	*" installed") return 0 ;;
+	*) return 1 ;;
 	esac
+}
+missing=""
+for spec in "$@"; do
+	found=""
+	rest=$spec
+	while [ -n "$rest" ]; do
+		pkg=${rest%%|*}
+		case "$rest" in *"|"*) rest=${rest#*|} ;; *) rest="" ;; esac
+		installed "$pkg" && found=$pkg && break
+	done
+	[ -n "$found" ] || missing="$missing ${spec%%|*}"
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
@@ -51,12 +63,13 @@ update() {
 			return 1
 		fi
 		n=$((n + 1))
-		sleep 10
+		sleep "${DEPS_LOCK_POLL:-10}"
 	done
 	cat "$err" >&2
 	rm -f "$err"
 }
-# shellcheck disable=SC2086
+
+# shellcheck disable=SC2086 # word splitting of $lock and the list is intended
 install() { apt-get $lock install -y -qq --no-install-recommends $missing >&2; }
 
 echo "deps: installing:$missing" >&2
@@ -65,4 +78,5 @@ if ! known; then
 fi
 install && exit 0
 echo "deps: install failed; reading the package lists again" >&2
-update && install
+update && install && exit 0
+exit 1
