@@ -12,6 +12,10 @@ set -u
 : "${OPSPIPE_TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 PATH=$OPSPIPE_TOP/bin:$PATH
 export PATH OPSPIPE_TOP
+# The version and shared limits (opspipe_version, opspipe_shard_max,
+# opspipe_minutes_max) that every program and flow must agree with.
+# shellcheck source=share/opspipe/lib/constants.sh
+. "$OPSPIPE_TOP/share/opspipe/lib/constants.sh"
 T_COUNT=0
 T_FAILED=0
 T_DIR=$(mktemp -d "${OPSPIPE_TEST_TMP:-${TMPDIR:-/tmp}}/t.XXXXXX") || exit 2
@@ -51,6 +55,22 @@ not_ok() {
 	for line in "$@"; do
 		printf '#   %s\n' "$line"
 	done
+}
+
+# skip NAME REASON: a check that could not run here, as TAP's
+# "ok N - NAME # SKIP REASON". test/run reports it as skipped, never as
+# passed; under OPSPIPE_NO_SKIP=1 (CI) it counts as a failure. Use it
+# where a check needs something the machine lacks, instead of leaving the
+# check out silently.
+skip() {
+	T_COUNT=$((T_COUNT + 1))
+	echo "ok $T_COUNT - $1 # SKIP $2"
+}
+
+# skip_allowed NAME REASON: a skip CI accepts too, for a check that no CI
+# machine can run (a live cluster, a real model); REASON says why.
+skip_allowed() {
+	skip "$1" "allowed: $2"
 }
 
 # ok_if NAME CMD...: passes when CMD succeeds.
@@ -94,6 +114,13 @@ expect_status() {
 	fi
 }
 
+# bare_make ARGS...: make free of the settings of a make the suite runs
+# under (MAKEFLAGS, SANITIZE, WERROR), for tests that run make on a copy
+# of the tree.
+bare_make() {
+	env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SANITIZE -u WERROR make "$@"
+}
+
 # free_port: a free TCP port on 127.0.0.1.
 free_port() {
 	/usr/bin/python3 -c 'import socket
@@ -115,8 +142,11 @@ wait_http() {
 }
 
 # start_fixture SCRIPT [ARGS...]: runs test/fixtures/SCRIPT (a server that
-# prints its port as its first line) and sets FIXTURE_URL and FIXTURE_LOG;
-# the server is stopped when the script ends.
+# prints its port as its first line) and sets FIXTURE_URL, FIXTURE_PID and
+# FIXTURE_LOG; the server is stopped when the script ends. A fixture that
+# exits, or prints no port within T_FIXTURE_WAIT seconds (30), fails the
+# script there, showing its log: no test runs against a URL where nothing
+# listens.
 start_fixture() {
 	T_NFIX=$((T_NFIX + 1))
 	fx_port=$T_DIR/fixture.$T_NFIX.port
@@ -125,13 +155,34 @@ start_fixture() {
 	shift
 	/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/$fx_script" "$@" \
 	    >"$fx_port" 2>"$FIXTURE_LOG" &
-	T_PIDS="$T_PIDS $!"
+	FIXTURE_PID=$!
+	T_PIDS="$T_PIDS $FIXTURE_PID"
 	i=0
-	while [ ! -s "$fx_port" ] && [ "$i" -lt 200 ]; do
+	limit=$(( ${T_FIXTURE_WAIT:-30} * 20 ))
+	while :; do
+		fx_p=$(head -n 1 "$fx_port" 2>/dev/null)
+		case $fx_p in
+		'' | *[!0-9]*) ;;
+		*) [ "$(wc -l <"$fx_port")" -gt 0 ] && break ;;
+		esac
+		if ! kill -0 "$FIXTURE_PID" 2>/dev/null; then
+			t_fixture_failed "$fx_script" "exited before printing its port"
+		elif [ "$i" -ge "$limit" ]; then
+			t_fixture_failed "$fx_script" "printed no port in ${T_FIXTURE_WAIT:-30} s"
+		fi
 		sleep 0.05
 		i=$((i + 1))
 	done
-	FIXTURE_URL=http://127.0.0.1:$(head -n 1 "$fx_port")
+	FIXTURE_URL=http://127.0.0.1:$fx_p
+}
+
+# t_fixture_failed SCRIPT WHY: end the script with a failure and the
+# fixture's own words.
+t_fixture_failed() {
+	not_ok "fixture $1 started: it $2" "stdout: $(head -c 300 "$fx_port")" \
+	    "log: $(tail -n 20 "$FIXTURE_LOG")"
+	done_testing
+	exit 1
 }
 
 # start_llm [ARGS...]: the fixture LLM (test/fixtures/llm.py); sets llm to
@@ -173,6 +224,10 @@ relay_tap() {
 	[ -s "$1" ] || not_ok "the $2 ran"
 	while IFS= read -r line; do
 		case $line in
+		"ok "*"# SKIP"*)
+			t_name=${line#ok }
+			skip "${t_name%% # SKIP*}" "${line#*# SKIP }"
+			;;
 		"ok "*) ok "${line#ok }" ;;
 		"not ok "*) not_ok "${line#not ok }" ;;
 		*) not_ok "$2: $line" ;;

@@ -13,6 +13,12 @@
 #include "opt.h"
 #include "timeutil.h"
 
+/* The largest shard count, shared with the shell flows: the Makefile
+ * passes it from share/opspipe/lib/constants.sh. */
+#ifndef OPSPIPE_SHARD_MAX
+#error "OPSPIPE_SHARD_MAX comes from share/opspipe/lib/constants.sh (build with make)"
+#endif
+
 struct opt_parser {
 	const struct opt_program *prog;
 	struct option *longopts;
@@ -490,7 +496,7 @@ shard_default(struct shard *sh)
 		    idx ? "OPSPIPE_SHARDS" : "JOB_COMPLETION_INDEX");
 		return;
 	}
-	if (opt_long(cnt, 1, 1000000, &n, &errstr) != 0 ||
+	if (opt_long(cnt, 1, OPSPIPE_SHARD_MAX, &n, &errstr) != 0 ||
 	    opt_long(idx, 0, n - 1, &i, &errstr) != 0) {
 		msg_warn("ignoring JOB_COMPLETION_INDEX '%s' with "
 		    "OPSPIPE_SHARDS '%s'", idx, cnt);
@@ -512,7 +518,7 @@ shard_parse(struct shard *sh, const char *s)
 		opt_usage_error("invalid --shard '%s': expected I/N", s);
 	memcpy(idx, s, (size_t)(slash - s));
 	idx[slash - s] = '\0';
-	if (opt_long(slash + 1, 1, 1000000, &n, &errstr) != 0 ||
+	if (opt_long(slash + 1, 1, OPSPIPE_SHARD_MAX, &n, &errstr) != 0 ||
 	    opt_long(idx, 0, n - 1, &i, &errstr) != 0)
 		opt_usage_error("invalid --shard '%s': expected I/N with "
 		    "0 <= I < N", s);

@@ -25,7 +25,7 @@ for p in $programs; do
 	help=$(cat "$T_DIR/out")
 	expect_match "$p --help starts with a usage line" "^Usage: $p " "$(head -n 1 "$T_DIR/out")"
 	expect_status "$p --version exits 0" 0 "$bin" --version
-	expect_eq "$p --version" "$p (opspipe) 0.1.0" "$(cat "$T_DIR/out")"
+	expect_eq "$p --version" "$p (opspipe) $opspipe_version" "$(cat "$T_DIR/out")"
 	expect_status "$p: unknown option is a usage error" 2 "$bin" --no-such-option
 	expect_match "$p: usage error names the option" "^$p: unknown option '--no-such-option'" "$(head -n 1 "$T_DIR/err")"
 	if [ ! -f "$man" ]; then

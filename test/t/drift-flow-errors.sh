@@ -35,7 +35,7 @@ expect_eq "opspipe-drift: --help and the man page list the same options" "$help_
 expect_eq "opspipe-drift.1 lints clean" "" \
     "$(mandoc -Tlint -W warning "$OPSPIPE_TOP/share/man/man1/opspipe-drift.1" 2>&1)"
 expect_status "opspipe-drift --version" 0 opspipe-drift --version
-expect_eq "prints the version" "opspipe-drift (opspipe) 0.1.0" "$(cat "$T_DIR/out")"
+expect_eq "prints the version" "opspipe-drift (opspipe) $opspipe_version" "$(cat "$T_DIR/out")"
 
 # stdout on a full disk: the verdict is lost, so the run failed, and
 # this machine is at fault: EXIT_LOCAL (4), not bad input.

@@ -12,7 +12,7 @@ done
 
 # The checks are data walks; Python with PyYAML reads both formats. Each
 # line it prints is "ok NAME" or "not ok NAME: DETAIL".
-/usr/bin/python3 - "$g" >"$T_DIR/checks" 2>&1 <<'PY'
+OPSPIPE_MINUTES_MAX=$opspipe_minutes_max /usr/bin/python3 - "$g" >"$T_DIR/checks" 2>&1 <<'PY'
 import glob, json, os, re, sys
 import yaml
 
@@ -93,7 +93,7 @@ for f in sorted(glob.glob(g + "/dashboards/*.json")):
             for q in expand(params.get("query", ""), variables):
                 say(0 < len(q.encode()) <= 4096 and q.strip() != "", label + ": query " + repr(q) + " is valid for /summary")
             for m in expand(params.get("minutes", ""), variables):
-                say(m.isdigit() and 1 <= int(m) <= 10080, label + ": minutes " + repr(m) + " is valid for /summary")
+                say(m.isdigit() and 1 <= int(m) <= int(os.environ["OPSPIPE_MINUTES_MAX"]), label + ": minutes " + repr(m) + " is valid for /summary")
     say(ai >= 1, name + ": has an AI summary panel")
     say(any(p["type"] == "timeseries" for p in d["panels"]), name + ": has a time series panel")
     if "alertlist" in name or d["uid"] == "opspipe-ai-metrics":

@@ -22,7 +22,7 @@ for f in prompts/summarize.txt cgi/summary cgi/alert grafana k8s/kustomization.y
 	ok_if "share/opspipe/$f installed" [ -e "$root/share/opspipe/$f" ]
 done
 expect_status "the installed opspipe-summary runs" 0 "$root/bin/opspipe-summary" --version
-expect_eq "... and is the installed one" "opspipe-summary (opspipe) 0.1.0" "$(cat "$T_DIR/out")"
+expect_eq "... and is the installed one" "opspipe-summary (opspipe) $opspipe_version" "$(cat "$T_DIR/out")"
 # The installed flow reads its prompt from the installed share directory.
 need_prometheus
 OPSPIPE_SUMMARY_DIR=$T_DIR/cache OLLAMA_HOST=http://127.0.0.1:9 OPSPIPE_RETRY_BASE=0.01 \

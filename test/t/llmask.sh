@@ -163,7 +163,7 @@ expect_status "--no-input does not read stdin" 0 sh -c 'printf "not json\n" | ll
 expect_status "--header and --user" 0 llmask --url "$llm" -p x --no-input --header 'X-Org: ops' --user 'bob:pw'
 expect_eq "--header and --user reach the server" '["ops","Basic Ym9iOnB3"]' \
     "$(sent '[.[-1].headers["x-org"], .[-1].headers.authorization]')"
-ok_if "--header: the user agent is opspipe's" sh -c '[ "$(curl -fs "$1/_requests" | jq -r ".[-1].headers[\"user-agent\"]")" = "opspipe/0.1.0" ]' - "$llm"
+ok_if "--header: the user agent is opspipe's" sh -c '[ "$(curl -fs "$1/_requests" | jq -r ".[-1].headers[\"user-agent\"]")" = "opspipe/$2" ]' - "$llm" "$opspipe_version"
 
 # --- usage errors and bad input ------------------------------------------------
 reset

@@ -5,13 +5,8 @@
 OPSPIPE_RETRY_BASE=0.01
 export OPSPIPE_RETRY_BASE
 log=$T_DIR/requests.jsonl
-/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/prom.py" --log "$log" >"$T_DIR/port" &
-fixture=$!
-stop_fixture() { kill "$fixture" 2>/dev/null; }
-at_exit stop_fixture
-i=0
-while [ ! -s "$T_DIR/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-PROMETHEUS_URL=http://127.0.0.1:$(head -n 1 "$T_DIR/port")
+start_fixture prom.py --log "$log"
+PROMETHEUS_URL=$FIXTURE_URL
 export PROMETHEUS_URL
 O=$T_DIR/out
 
@@ -103,7 +98,10 @@ expect_eq "--jobs 3: output in argument order" "slow1 slow2 slow3 slow4 slow5 sl
 # 600 points (about 30 MB of JSON) must not need 30 MB. (Not under ASan,
 # whose shadow memory says nothing about ours.)
 case ${OPSPIPE_BUILD:-} in
-*asan*) ;;
+*asan*)
+	skip_allowed "a 30 MB answer in bounded memory" \
+	    "under ASan the peak RSS is the sanitizer's; the plain suite checks it"
+	;;
 *)
 	/usr/bin/python3 - "$T_DIR/big.json" <<'PY'
 import sys
@@ -115,13 +113,8 @@ with open(sys.argv[1], "w") as f:
                 % ("," if s else "", s, vals))
     f.write("]}}")
 PY
-	/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/prom.py" --body "$T_DIR/big.json" >"$T_DIR/port2" &
-	big=$!
-	stop_big() { kill "$big" 2>/dev/null; }
-	at_exit stop_big
-	i=0
-	while [ ! -s "$T_DIR/port2" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	/usr/bin/time -f '%M' -o "$T_DIR/rss" promq --url "http://127.0.0.1:$(head -n 1 "$T_DIR/port2")" \
+	start_fixture prom.py --body "$T_DIR/big.json"
+	/usr/bin/time -f '%M' -o "$T_DIR/rss" promq --url "$FIXTURE_URL" \
 		--since 10h big >"$O"
 	expect_eq "a 30 MB answer: every series and sample" "2000 1200000" \
 		"$(jq -s '"\(length) \([.[].values | length] | add)"' -r "$O")"

@@ -62,17 +62,10 @@ expect_eq "says so" "promq: --label-values needs a label name" "$(sed -n 1p "$T_
 /usr/bin/python3 -c '
 d = 100000
 open("deep.json", "w").write("{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{\"a\":" + "[" * d + "]" * d + "},\"values\":[[1,\"1\"]]}]}}")'
-fixtures=""
-stop_fixtures() { for f in $fixtures; do kill "$f" 2>/dev/null; done; }
-at_exit stop_fixtures
 # serve FILE: a prom.py answering every range query with FILE; sets $url.
 serve() {
-	rm -f port
-	/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/prom.py" --body "$1" >port &
-	fixtures="$fixtures $!"
-	i=0
-	while [ ! -s port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	url=http://127.0.0.1:$(head -n 1 port)
+	start_fixture prom.py --body "$1"
+	url=$FIXTURE_URL
 }
 serve deep.json
 expect_status "a response nested 100,000 deep: upstream failure" 3 \

@@ -5,13 +5,8 @@
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 log=$T_DIR/requests.jsonl
 all=$T_DIR/entries.jsonl
-/usr/bin/python3 "$OPSPIPE_TOP/test/fixtures/loki.py" --log "$log" --entries "$all" >"$T_DIR/port" &
-fixture=$!
-stop_fixture() { kill "$fixture" 2>/dev/null; }
-at_exit stop_fixture
-i=0
-while [ ! -s "$T_DIR/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-LOKI_URL=http://127.0.0.1:$(head -n 1 "$T_DIR/port")
+start_fixture loki.py --log "$log" --entries "$all"
+LOKI_URL=$FIXTURE_URL
 PROMETHEUS_URL=http://127.0.0.1:1
 export LOKI_URL PROMETHEUS_URL
 O=$T_DIR/out

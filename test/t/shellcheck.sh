@@ -4,7 +4,7 @@
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 cd "$OPSPIPE_TOP" || exit 1
 n=0
-for f in bin/opspipe-* share/opspipe/cgi/* examples/*.sh bench/* .ci/run \
+for f in bin/opspipe-* share/opspipe/cgi/* examples/*.sh bench/* .ci/* \
     test/run test/*.sh test/prom/*.sh test/monitoring/*.sh test/t/*.sh; do
 	[ -f "$f" ] || continue
 	case $(head -n 1 "$f") in

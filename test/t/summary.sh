@@ -292,8 +292,7 @@ expect_match "... the usage" "^Usage: opspipe-summary " "$(head -n 1 "$T_DIR/out
 expect_status "an unknown option is a usage error" 2 opspipe-summary --no-such-option up
 expect_match "... naming it" "^opspipe-summary: unknown option '--no-such-option'" "$(head -n 1 "$T_DIR/err")"
 expect_status "--version" 0 opspipe-summary --version
-expect_eq "--version prints the version" "opspipe-summary (opspipe) $(sed -n 's/^VERSION *= *//p' "$OPSPIPE_TOP/Makefile")" \
-    "$(cat "$T_DIR/out")"
+expect_eq "--version prints the version" "opspipe-summary (opspipe) $opspipe_version" "$(cat "$T_DIR/out")"
 expect_status "--help exits 0" 0 opspipe-summary --help
 expect_match "--help starts with the usage line" "^Usage: opspipe-summary " "$(head -n 1 "$T_DIR/out")"
 man=$OPSPIPE_TOP/share/man/man1/opspipe-summary.1

@@ -1,5 +1,6 @@
 /* Unit tests: option helpers shared by every program (byte sizes,
- * choices, comma lists, overrides of shared options, msg_at). */
+ * choices, comma lists, overrides of shared options, msg_at, the shard
+ * limit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,6 +164,49 @@ test_messages(void **state)
 	    "array\nprog: ref.csv: empty\n");
 }
 
+/* The shard limit is share/opspipe/lib/constants.sh's, passed by the
+ * Makefile; test/t/constants.sh holds the shell flows to the same file. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void
+shard_over_max(void)
+{
+	struct shard sh;
+	char s[64];
+
+	msg_init("prog");
+	snprintf(s, sizeof s, "0/%lld", (long long)OPSPIPE_SHARD_MAX + 1);
+	shard_parse(&sh, s);
+}
+
+static void
+test_shard_limit(void **state)
+{
+	struct shard sh;
+	char err[1024], n[32];
+
+	(void)state;
+	shard_parse(&sh, "3/" STR(OPSPIPE_SHARD_MAX));
+	assert_int_equal(sh.index, 3);
+	assert_int_equal(sh.count, OPSPIPE_SHARD_MAX);
+	assert_int_equal(in_child(shard_over_max, err, sizeof err), EXIT_USAGE);
+	assert_non_null(strstr(err, "invalid --shard"));
+
+	snprintf(n, sizeof n, "%lld", (long long)OPSPIPE_SHARD_MAX);
+	setenv("OPSPIPE_SHARDS", n, 1);
+	setenv("JOB_COMPLETION_INDEX", "1", 1);
+	shard_default(&sh);
+	assert_int_equal(sh.count, OPSPIPE_SHARD_MAX);
+	assert_int_equal(sh.index, 1);
+	snprintf(n, sizeof n, "%lld", (long long)OPSPIPE_SHARD_MAX + 1);
+	setenv("OPSPIPE_SHARDS", n, 1);
+	shard_default(&sh);	/* ignored, with a warning */
+	assert_int_equal(sh.count, 1);
+	unsetenv("OPSPIPE_SHARDS");
+	unsetenv("JOB_COMPLETION_INDEX");
+}
+
 static void
 test_list(void **state)
 {
@@ -268,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_shard_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
