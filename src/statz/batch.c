@@ -172,6 +172,10 @@ compute(const struct conf *c, struct slot *sl)
 	sl->unsorted = data_order(&sl->d, 1);
 	jsonl_dump(b, strip_keys(jv_copy(sl->s.rec), c));
 	b->p[--b->len] = '\0';		/* reopen the object */
+	if (c->every > 0) {
+		backtest_add(b, c, &sl->d, sl->why, sizeof sl->why);
+		return;
+	}
 	summary_add(b, c, &sl->d, sl->why, sizeof sl->why);
 	if (c->keep_values) {
 		buf_adds(b, sl->s.instant ? ",\"value\":" : ",\"values\":");
