@@ -230,6 +230,77 @@ expect_eq "a run with nothing to change keeps the count" "false 1" \
     "$(rec .applied) $(sed -n 's/^opspipe_autoscale_scale_events_total{.*} //p' "$T_DIR/m.prom")"
 expect_eq "no temporary file left next to it" "m.prom" "$(cd "$T_DIR" && ls m.prom*)"
 
+# --- the Pushgateway (Debian's, for real) --------------------------------------------
+pg_port=$(free_port)
+prometheus-pushgateway --web.listen-address="127.0.0.1:$pg_port" \
+    --persistence.file="$T_DIR/pg.db" >"$T_DIR/pg.log" 2>&1 &
+pg_pid=$!
+stop_pg() { kill "$pg_pid" 2>/dev/null; wait "$pg_pid" 2>/dev/null; }
+at_exit stop_pg
+if wait_http "http://127.0.0.1:$pg_port/-/ready" 20; then
+	fresh
+	mkdir "$T_DIR/pst"
+	scale --target deployment/web --max 30 --at $((R - 300)) --state "$T_DIR/pst" \
+	    --pushgateway "http://127.0.0.1:$pg_port/" >"$T_DIR/out"
+	expect_eq "--pushgateway: exit 0" 0 "$?"
+	curl -fs "http://127.0.0.1:$pg_port/metrics" >"$T_DIR/pg.metrics"
+	expect_eq "… the decision is there, grouped by job, namespace and target" \
+	    "opspipe_autoscale_desired_replicas{instance=\"\",job=\"opspipe_autoscale\",namespace=\"shop\",target=\"deployment/web\"} $(rec .desired)" \
+	    "$(grep '^opspipe_autoscale_desired_replicas{' "$T_DIR/pg.metrics")"
+	expect_eq "… the events counter is kept beside the state" 1 \
+	    "$(sed -n 's/^opspipe_autoscale_scale_events_total{.*} //p' "$T_DIR/pst/shop.deployment.web.prom")"
+else
+	not_ok "the Pushgateway started" "$(tail -n 5 "$T_DIR/pg.log")"
+fi
+scale --target deployment/web --max 30 --at $((R - 300)) --pushgateway http://127.0.0.1:1 \
+    >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "a Pushgateway that is down: exit 3, the decision still printed" "3 true" \
+    "$? $(rec '.desired > 0')"
+
+# --- the Role in share/opspipe/k8s/autoscale allows what the flow does, no more --------
+# Its names are the example's (deployment web, HPA web); the fixture's
+# requests are mapped onto them, those of a run on each path.
+fresh
+scale --target deployment/web --max 30 --at $((R - 300)) >/dev/null
+sent '.' >"$T_DIR/req-scale.json"
+fresh
+scale --target deploy/api --max 30 --at $((R + 1800)) >/dev/null
+sent '.' >"$T_DIR/req-hpa.json"
+/usr/bin/python3 - "$OPSPIPE_TOP/share/opspipe/k8s/autoscale/rbac.yaml" \
+    "$T_DIR/req-scale.json" web:web "$T_DIR/req-hpa.json" api:web,api-hpa:web \
+    >"$T_DIR/rbac" 2>&1 <<'PY'
+import json, re, sys, yaml
+role = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "Role"][0]
+used = set()
+ok = True
+for path, names in zip(sys.argv[2::2], sys.argv[3::2]):
+    rename = dict(x.split(":") for x in names.split(","))
+    for r in json.load(open(path)):
+        m = re.match(r"^/apis?/(?:([^/]+)/)?v[0-9a-z]+/namespaces/[^/]+/([^/]+)(?:/([^/]+))?(?:/([^/]+))?$", r["path"])
+        if not m:
+            continue            # discovery: open to every authenticated user
+        group, res, name, sub = m.groups()
+        if group and group.startswith("v") and res is None:
+            continue
+        verb = {"GET": "get" if name else "list", "PATCH": "patch", "PUT": "update",
+                "POST": "create", "DELETE": "delete"}[r["method"]]
+        res = res + ("/" + sub if sub else "")
+        name = rename.get(name, name)
+        hit = [i for i, rule in enumerate(role["rules"])
+               if (group or "") in rule["apiGroups"] and res in rule["resources"]
+               and verb in rule["verbs"] and (not name or "resourceNames" not in rule
+                                              or name in rule["resourceNames"])]
+        if not hit:
+            ok = False
+            print("not ok the Role allows %s %s %s/%s (%s)" % (verb, group, res, name, r["path"]))
+        used.update(hit)
+print(("ok " if ok else "not ok ") + "the Role allows every request of a run on each path")
+print(("ok " if used == set(range(len(role["rules"]))) else "not ok ") +
+      "every rule of the Role is needed by one of them: %s unused" %
+      sorted(set(range(len(role["rules"]))) - used))
+PY
+relay_tap "$T_DIR/rbac" "Role checker"
+
 # --- bad input and usage --------------------------------------------------------------
 expect_status "a query with two series: exit 2" 2 opspipe-autoscale -n shop --per-pod 50 --max 9 \
     --target deployment/web --query '{__name__=~"opspipe_autoscale_test_.*"}' --at $((R - 300))
