@@ -46,6 +46,9 @@ DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
              python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils \
              openssl 'kubernetes-client|kubectl'
 DEPS_BENCH = wrk apache2-utils hyperfine
+# The autoscale flow's test pushes to a real Pushgateway; its benchmark plots.
+DEPS_TEST += prometheus-pushgateway
+DEPS_BENCH += gnuplot-nox
 
 # Re-link when switching between plain and sanitized builds.
 MODE_STAMP = build/.mode-$(MODE)

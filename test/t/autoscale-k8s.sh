@@ -187,7 +187,7 @@ for m in opspipe_autoscale_load opspipe_autoscale_forecast_upper opspipe_autosca
     opspipe_autoscale_current_replicas opspipe_autoscale_scale_events_total; do
 	ok_if "the dashboard shows $m" grep -qx "$m" "$T_DIR/asked"
 done
-expect_eq "the load is graphed against the forecast made a horizon earlier" \
-    "opspipe_autoscale_forecast offset \$horizon" \
+expect_eq "the load is graphed against the forecast made a horizon (10m) earlier" \
+    "opspipe_autoscale_forecast offset 10m" \
     "$(jq -r '.panels[0].targets[1].expr' "$dash")"
 done_testing
