@@ -143,6 +143,14 @@ expect_eq "with --stabilize 30m that decision is out of the window: scaled down"
 expect_eq "the state keeps only the window (30m): the last two decisions" 2 \
     "$(wc -l <"$T_DIR/st/shop.deployment.web.jsonl")"
 
+fresh
+k8spatch -n shop scale deploy/web --replicas 0 >/dev/null
+control '{"clear_requests":true}'
+scale --target deployment/web --max 30 --at $((R - 300)) >"$T_DIR/out"
+expect_eq "a workload scaled to 0 is left alone, as the HPA leaves it" "0 false 0" \
+    "$(writes) $(rec .applied) $(replicas web)"
+expect_match "… and the record says so" "scaled to 0: left alone" "$(rec .reason)"
+
 # --- an HPA manages the target: raise its minReplicas ---------------------------
 fresh
 scale --target deploy/api --max 30 --at $((R + 1800)) >"$T_DIR/out"
