@@ -151,6 +151,16 @@ expect_eq "a workload scaled to 0 is left alone, as the HPA leaves it" "0 false 
     "$(writes) $(rec .applied) $(replicas web)"
 expect_match "… and the record says so" "scaled to 0: left alone" "$(rec .reason)"
 
+# A damaged state file does not stop the flow: the bad line is said and dropped.
+fresh
+printf '{"time":"%s","need":4,"desi\n' "$(iso $((R - 360)))" >>"$T_DIR/st/shop.deployment.web.jsonl"
+scale --target deployment/web --max 30 --at $((R + 4860)) --state "$T_DIR/st" --stabilize 30m \
+    >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "a damaged state line: exit 0, decided and applied" "0 true" "$? $(rec .applied)"
+expect_match "… the line is named" "statz: stdin:[0-9]+: " "$(cat "$T_DIR/err")"
+expect_eq "… and the rewritten state is whole again" 3 \
+    "$(jq -c . "$T_DIR/st/shop.deployment.web.jsonl" | wc -l)"
+
 # --- an HPA manages the target: raise its minReplicas ---------------------------
 fresh
 scale --target deploy/api --max 30 --at $((R + 1800)) >"$T_DIR/out"
