@@ -101,6 +101,8 @@ DEPS_CI += git
 DEPS_BENCH  = wrk
 DEPS_BENCH += apache2-utils
 DEPS_BENCH += hyperfine
+# The autoscale benchmark plots the seasonal day.
+DEPS_BENCH += gnuplot-nox
 
 # Re-link when switching between plain and sanitized builds.
 MODE_STAMP = build/.mode-$(MODE)

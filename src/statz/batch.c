@@ -190,6 +190,10 @@ compute(struct batch *bt, struct slot *sl)
 	}
 	jsonl_dump(b, strip_keys(jv_copy(sl->s.rec), c));
 	b->p[--b->len] = '\0';		/* reopen the object */
+	if (c->every > 0) {
+		backtest_add(b, c, &sl->d, sl->why, sizeof sl->why);
+		return;
+	}
 	summary_add(b, c, &sl->d, sl->why, sizeof sl->why);
 	if (c->keep_values) {
 		buf_adds(b, sl->s.instant ? ",\"value\":" : ",\"values\":");

@@ -19,6 +19,12 @@ enum {
 	O_KEEP = OPT_ID(1), O_ANOM, O_THRESH, O_FORECAST, O_AT, O_SF, O_TF,
 	O_SEASON, O_ALPHA, O_BETA, O_GAMMA, O_LEVEL, O_TOP
 };
+/* Forecasting for the autoscaler: backtests and scale decisions. */
+enum {
+	O_PEAK = OPT_ID(40), O_FALLBACK, O_EVERY, O_HISTORY, O_REFIT,
+	O_PER_POD, O_MIN_REPLICAS, O_MAX_REPLICAS, O_MAX_STEP, O_STABILIZE,
+	O_CURRENT
+};
 
 static const struct opt statz_opts[] = {
 	{ "percentiles", 'p', "LIST", "percentiles to report (default 50,90,95,99)" },
@@ -44,7 +50,23 @@ static const struct opt statz_opts[] = {
 	{ NULL, 0, NULL, NULL }
 };
 
-static const struct opt *const statz_tables[] = { statz_opts, NULL };
+static const struct opt scale_opts[] = {
+	{ "peak", O_PEAK, NULL, "also the largest forecast and upper bound within the horizon" },
+	{ "fallback", O_FALLBACK, NULL, "a simpler model (holt, then linear) when the data cannot support it" },
+	{ "every", O_EVERY, "DURATION", "a backtest: forecast from anchors DURATION apart, from --at on" },
+	{ "history", O_HISTORY, "DURATION", "with --every: each anchor sees the samples of the DURATION before it" },
+	{ "refit", O_REFIT, "DURATION", "with --every: fit parameters again after DURATION (default: every anchor)" },
+	{ "per-pod", O_PER_POD, "X", "turn forecast records into scale decisions, X load per replica" },
+	{ "min-replicas", O_MIN_REPLICAS, "N", "fewest replicas to decide (default 1)" },
+	{ "max-replicas", O_MAX_REPLICAS, "N", "most replicas to decide (default: no limit)" },
+	{ "max-step", O_MAX_STEP, "N", "most replicas to add in one decision (default: no limit)" },
+	{ "stabilize", O_STABILIZE, "DURATION", "scale down only as far as every decision this long agrees (default 5m)" },
+	{ "current", O_CURRENT, "N", "replicas running at the first decision (default: the last decision's)" },
+	{ NULL, 0, NULL, NULL }
+};
+
+static const struct opt *const statz_tables[] = { statz_opts, scale_opts,
+	NULL };
 
 static const struct opt_program statz_prog = {
 	.name = "statz",
@@ -62,6 +84,7 @@ struct run {
 	struct series s;
 	struct groups *gs;
 	struct batch *batch;
+	struct decider *decider;
 	jq_state *jf, *jt;
 	int warned_order;
 	int bad;
@@ -138,6 +161,37 @@ parse_at(const char *s)
 	return t;
 }
 
+static double
+positive_duration(const char *name, const char *arg)
+{
+	double d = opt_duration_arg(name, arg);
+
+	if (d <= 0)
+		opt_usage_error("invalid --%s '%s': must be more than 0", name,
+		    arg);
+	return d;
+}
+
+static void
+set_scale_option(struct conf *c, int key, const char *arg)
+{
+	struct scale_conf *sc = &c->scale;
+
+	switch (key) {
+	case O_PEAK: c->peak = 1; break;
+	case O_FALLBACK: c->fallback = 1; break;
+	case O_EVERY: c->every = positive_duration("every", arg); break;
+	case O_HISTORY: c->history = positive_duration("history", arg); break;
+	case O_REFIT: c->refit = opt_duration_arg("refit", arg); break;
+	case O_PER_POD: sc->per_pod = opt_double_arg("per-pod", arg, 1e-300, 1e300); break;
+	case O_MIN_REPLICAS: sc->min = opt_long_arg("min-replicas", arg, 0, 1000000000); break;
+	case O_MAX_REPLICAS: sc->max = opt_long_arg("max-replicas", arg, 0, 1000000000); break;
+	case O_MAX_STEP: sc->max_step = opt_long_arg("max-step", arg, 1, 1000000000); break;
+	case O_STABILIZE: sc->stabilize = opt_duration_arg("stabilize", arg); break;
+	case O_CURRENT: sc->current = opt_long_arg("current", arg, 0, 1000000000); break;
+	}
+}
+
 static void
 set_option(struct conf *c, int key, const char *arg)
 {
@@ -166,12 +220,42 @@ set_option(struct conf *c, int key, const char *arg)
 	case O_GAMMA: c->gamma = opt_double_arg("gamma", arg, 0, 1); break;
 	case O_LEVEL: c->level = parse_level(arg); break;
 	case O_TOP: c->top = (size_t)opt_long_arg("top", arg, 1, 1000000); break;
+	default: set_scale_option(c, key, arg); break;
 	}
+}
+
+/* The backtest's and --per-pod's combinations. */
+static void
+check_scale_conf(const struct conf *c, int saw_scale_opt)
+{
+	const struct scale_conf *sc = &c->scale;
+
+	if (!c->forecast && (c->peak || c->fallback || c->every > 0))
+		opt_usage_error("--peak, --fallback and --every need --forecast");
+	if (c->every <= 0 && (c->history > 0 || c->refit > 0))
+		opt_usage_error("--history and --refit need --every");
+	if (c->every > 0 && (c->field || c->all || c->nby || c->keep_values))
+		opt_usage_error("--every needs series input, one record per "
+		    "series: not --field, --by, --all or --keep-values");
+	if (sc->per_pod <= 0) {
+		if (saw_scale_opt)
+			opt_usage_error("--min-replicas, --max-replicas, "
+			    "--max-step, --stabilize and --current need "
+			    "--per-pod");
+		return;
+	}
+	if (c->forecast || c->anomalies || c->field || c->all || c->nby ||
+	    c->keep_values)
+		opt_usage_error("--per-pod reads forecast records (statz "
+		    "--forecast D --peak): it takes no statistics options");
+	if (sc->min > sc->max)
+		opt_usage_error("--min-replicas %lld is more than "
+		    "--max-replicas %lld", sc->min, sc->max);
 }
 
 /* Combinations the table cannot express. */
 static void
-check_conf(const struct conf *c, int saw_forecast_opt)
+check_conf(const struct conf *c, int saw_forecast_opt, int saw_scale_opt)
 {
 	if (c->all && c->nby)
 		opt_usage_error("--all and --by exclude each other");
@@ -191,6 +275,7 @@ check_conf(const struct conf *c, int saw_forecast_opt)
 	if (c->top && (c->field || c->all || c->nby))
 		opt_usage_error("--top ranks series records, not --field, --all "
 		    "or --by groups");
+	check_scale_conf(c, saw_scale_opt);
 }
 
 static int
@@ -198,20 +283,26 @@ parse_options(struct conf *c, int argc, char **argv)
 {
 	struct opt_parser *p = opt_begin(&statz_prog, argc, argv);
 	const char *arg;
-	int key, saw = 0, first;
+	int key, saw = 0, saw_scale = 0, first;
 
 	memset(c, 0, sizeof *c);
 	c->threshold = c->sf = c->tf = c->alpha = c->beta = c->gamma = -1;
 	c->level = 0.95;
+	c->scale.min = 1;
+	c->scale.max = 1000000000;
+	c->scale.stabilize = 300;
+	c->scale.current = -1;
 	parse_percentiles(c, "50,90,95,99");
 	while ((key = opt_next(p, &arg)) != -1) {
 		set_option(c, key, arg);
 		if (key == 'm' || (key >= O_AT && key <= O_LEVEL))
 			saw = 1;
+		if (key >= O_MIN_REPLICAS && key <= O_CURRENT)
+			saw_scale = 1;
 	}
 	first = opt_index(p);
 	opt_end(p);
-	check_conf(c, saw);
+	check_conf(c, saw, saw_scale);
 	return first;
 }
 
@@ -290,6 +381,10 @@ read_input(struct run *run, struct jsonl *r)
 	jv v;
 	int rc;
 
+	if (run->decider) {
+		decider_run(run->decider, r);
+		return;
+	}
 	if (run->c->field) {
 		while ((rc = jsonl_next(r, &v)) != 0)
 			if (rc > 0)
@@ -323,7 +418,9 @@ main(int argc, char **argv)
 		run.jf = field_compile("field", c.field);
 		run.jt = c.time ? field_compile("time", c.time) : NULL;
 	}
-	if (c.field || c.all || c.nby)
+	if (c.scale.per_pod > 0)
+		run.decider = decider_new(&c);
+	else if (c.field || c.all || c.nby)
 		run.gs = groups_new();
 	else
 		run.batch = batch_new(&c);
@@ -349,6 +446,7 @@ main(int argc, char **argv)
 	series_free(&run.s);
 	if (run.batch)
 		batch_free(run.batch);
+	decider_free(run.decider);
 	opt_list_free(c.by);
 	if ((msg_close_stdout() != 0) | run.write_error)
 		return EXIT_LOCAL;

@@ -7,6 +7,7 @@
 #include <jv.h>
 
 #include "buf.h"
+#include "decide.h"
 #include "stats.h"
 
 enum model { MODEL_LINEAR, MODEL_HOLT, MODEL_HW };
@@ -34,6 +35,12 @@ struct conf {
 	double alpha, beta, gamma;	/* < 0: fit */
 	double level;			/* prediction interval probability */
 	size_t top;			/* --top N, 0: every series */
+	int peak;			/* --peak */
+	int fallback;			/* --fallback */
+	double every;			/* --every: seconds, 0: one anchor */
+	double history;			/* --history: seconds, 0: all */
+	double refit;			/* --refit: seconds, 0: every anchor */
+	struct scale_conf scale;	/* --per-pod and its options */
 };
 
 /* One series' usable samples: NaN dropped (counted), sorted by time. */
@@ -85,6 +92,30 @@ size_t anomalies_count(const struct conf *c, struct data *d);
 void data_sort_copy(struct data *d);
 /* The "forecast" member; -1 with *why when the model cannot run. */
 int forecast_add(struct buf *b, const struct conf *c, struct data *d,
+    char *why, size_t whylen);
+/*
+ * What a backtest carries from anchor to anchor: the smoothing parameters
+ * fitted last (for the model and season they were fitted for) and where.
+ * With reuse set by the caller they stand in for the free parameters
+ * instead of a new fit; otherwise a fit stores its result here.
+ */
+struct fitmemo {
+	int valid, reuse;
+	enum model model;
+	size_t m;			/* holt-winters' period, else 0 */
+	double p[3];
+	double at;			/* the anchor of that fit */
+};
+/* forecast_add, remembering or reusing the fit in memo (may be NULL). */
+int forecast_run(struct buf *b, const struct conf *c, struct data *d,
+    struct fitmemo *memo, char *why, size_t whylen);
+/*
+ * --every: b holds the passed-through record, reopened; writes one whole
+ * record (and newline) per anchor instead. -1 with *why when an anchor's
+ * forecast failed (its record is still written, forecast null) or there
+ * was no anchor at all.
+ */
+int backtest_add(struct buf *b, const struct conf *c, struct data *d,
     char *why, size_t whylen);
 
 /* Number spelling for output: null for "no value". */

@@ -132,6 +132,23 @@ expect_eq "GET /scale is an autoscaling/v1 Scale" "Scale 6 app=web" \
 k -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"spec":{"replicas":1}}' "$deps/web/scale" >/dev/null
 expect_eq "PATCH /scale sets spec.replicas" 1 "$(k "$deps/web" | jq -r .spec.replicas)"
 
+# --- HorizontalPodAutoscalers: stored, patched, validated as the real one ----
+hpas=$api/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers
+k -X POST -H 'Content-Type: application/json' -d '{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler",
+"metadata":{"name":"web"},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},
+"minReplicas":2,"maxReplicas":10}}' "$hpas" >/dev/null
+k -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"spec":{"minReplicas":6}}' "$hpas/web" >"$T_DIR/hpa"
+expect_eq "an autoscaling/v2 HPA's minReplicas is patched, generation bumped" "6 2" \
+    "$(jq -r '"\(.spec.minReplicas) \(.metadata.generation)"' "$T_DIR/hpa")"
+k -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"spec":{"minReplicas":11}}' "$hpas/web" >"$T_DIR/hpa"
+expect_eq "minReplicas above maxReplicas is 422, as the API server words it" \
+    "422 spec.maxReplicas Invalid value: 10: must be greater than or equal to \`minReplicas\`" \
+    "$(jq -r '"\(.code) \(.details.causes[0].field) \(.details.causes[0].message)"' "$T_DIR/hpa")"
+k -X PATCH -H 'Content-Type: application/merge-patch+json' -d '{"spec":{"minReplicas":0}}' "$hpas/web" >"$T_DIR/hpa"
+expect_eq "minReplicas 0 is 422" "422 spec.minReplicas" \
+    "$(jq -r '"\(.code) \(.details.causes[0].field)"' "$T_DIR/hpa")"
+expect_eq "… and nothing was stored" 6 "$(k "$hpas/web" | jq .spec.minReplicas)"
+
 # --- control ----------------------------------------------------------------
 control '{"fail":[{"method":"GET","path":"/deployments/web$","status":503,"retry_after":2}]}'
 expect_eq "an injected failure answers once" "503 200" \
