@@ -17,6 +17,8 @@ XCFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow \
            -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
            -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fopenmp -pthread
 LDLIBS   = -ljq -lonig -lcurl -lyaml -lcrypto -lm -fopenmp -pthread
+# Libraries only one program needs, linked into it (and its unit tests).
+LDLIBS_phonecall = -lmicrohttpd -lespeak-ng
 
 ifeq ($(SANITIZE),1)
 MODE     = asan
@@ -41,10 +43,11 @@ MANPAGES = $(wildcard share/man/man1/*.1)
 
 # Debian packages the build and the test suite need.
 DEPS_BUILD = gcc make pkg-config libjq-dev libonig-dev libcurl4-openssl-dev \
-             libyaml-dev libssl-dev libcmocka-dev
+             libyaml-dev libssl-dev libcmocka-dev libmicrohttpd-dev \
+             libespeak-ng-dev
 DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
              python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils \
-             openssl 'kubernetes-client|kubectl'
+             openssl 'kubernetes-client|kubectl' tzdata
 DEPS_BENCH = wrk apache2-utils hyperfine
 
 # Re-link when switching between plain and sanitized builds.
@@ -72,7 +75,7 @@ $(LIB): $(LIB_OBJ)
 .SECONDARY:
 .SECONDEXPANSION:
 bin/%: $$(subst .c,.o,$$(subst src/,$(BUILD)/,$$(wildcard src/%/*.c))) $(LIB) $(MODE_STAMP)
-	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB) $(LDLIBS) && mv -f $@.tmp $@
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@.tmp $(filter %.o,$^) $(LIB) $(LDLIBS) $(LDLIBS_$*) && mv -f $@.tmp $@
 
 # A unit test named test_PROG_*.c also links PROG's own objects (all but
 # main.o) and sees its headers, so a program's parsers are tested where
@@ -81,7 +84,7 @@ unit_prog = $(word 2,$(subst _, ,$(1)))
 prog_objs = $(filter-out %/main.o,$(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/$(call unit_prog,$(1))/*.c)))
 $(BUILD)/test/%: test/unit/%.c $$(call prog_objs,$$*) $(LIB) $(wildcard src/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(XCFLAGS) -Isrc/$(call unit_prog,$*) -o $@.tmp $< $(call prog_objs,$*) $(LIB) $(LDLIBS) -lcmocka && mv -f $@.tmp $@
+	$(CC) $(CFLAGS) $(XCFLAGS) -Isrc/$(call unit_prog,$*) -o $@.tmp $< $(call prog_objs,$*) $(LIB) $(LDLIBS) $(LDLIBS_$(call unit_prog,$*)) -lcmocka && mv -f $@.tmp $@
 
 check: deps-check all
 	OPSPIPE_BUILD=$(BUILD) sh test/run
