@@ -14,6 +14,7 @@
 #   remediate ARGS...        opspipe-remediate with a fresh --state under
 #                            $T_DIR/state.N unless ARGS give one; output in
 #                            $T_DIR/out, $T_DIR/err, status in $rc
+# shellcheck disable=SC2034,SC2119,SC2154 # rc and the URLs are for the sourcing test
 . "$OPSPIPE_TOP/test/kube.sh"
 . "$OPSPIPE_TOP/test/fixtures/forge.sh"
 . "$OPSPIPE_TOP/test/fixtures/phonecall.sh"

@@ -55,6 +55,7 @@ expect_eq "rules: the incident's diff says the same" \
     '["-              memory: 32Mi    # far too small","+              memory: 64Mi    # far too small"]' \
     "$(inc '[.pr.diff | split("\n")[] | select(test("^[-+] "))]')"
 body=$(gh_sent '[.[] | select(.method == "POST" and (.path | endswith("/pulls")))][0].body.body' | jq -r .)
+# shellcheck disable=SC2016 # backquotes are Markdown here
 expect_match "rules: the body tells the failure" 'reason: OOMKilled, container `nginx`' "$body"
 expect_match "rules: the body tells the diagnosis" 'needs more memory than its limit of 32Mi' "$body"
 expect_match "rules: the body shows the policy steps" '\| policy \| true \|' "$body"
