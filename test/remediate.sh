@@ -115,7 +115,7 @@ wait_failing() {
 	i=0
 	while [ "$i" -lt 100 ]; do
 		k8spatch -n web failing 2>/dev/null |
-		    jq -e --arg n "$1" --arg r "${2:-}" 'select(.name == $n and ($r == "" or .reason == $r))' >/dev/null &&
+		    jq -se --arg n "$1" --arg r "${2:-}" 'any(.[]; .name == $n and ($r == "" or .reason == $r))' >/dev/null &&
 			return 0
 		sleep 0.1
 		i=$((i + 1))
