@@ -107,7 +107,7 @@ expect_eq "the Application and Kustomization were read from their namespaces" \
     '["/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/shop","/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/web-apps","/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/cart","/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/gitops"]' \
     "$(kube_sent '[.[] | select(.path | test("(argoproj|fluxcd).*/namespaces/")) | .path] | unique')"
 expect_eq "queue: handled requests removed, the bad one set aside, the partial one left" \
-    '.alert.XXXXXX c.json.bad' "$(cd "$T_DIR/queue" && ls -A | tr '\n' ' ' | sed 's/ $//')"
+    '.alert.XXXXXX c.json.bad' "$(cd "$T_DIR/queue" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ' | sed 's/ $//')"
 expect_match "queue: a request about a healthy workload is said" 'queue: Deployment web/nothere is not failing now' "$(cat "$T_DIR/err")"
 expect_match "queue: the bad file is named" "queue: '.*/c.json' is not a request" "$(cat "$T_DIR/err")"
 
