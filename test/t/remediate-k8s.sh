@@ -94,4 +94,20 @@ expect_status "kubectl apply --dry-run=server: app-cluster-rbac.yaml" 0 \
 ok_if "promtool check rules" sh -c "promtool check rules '$p/remediate-rules.yml' >/dev/null"
 ok_if "promtool test rules: each alert fires when it should, and only then" \
     sh -c "cd '$p' && promtool test rules remediate-rules.test.yml >/dev/null"
+# The command line and its manual agree (as test/t/conventions.sh checks
+# for the programs).
+m=$OPSPIPE_TOP/share/man/man1/opspipe-remediate.1
+expect_eq "opspipe-remediate.1 lints clean" "" "$(mandoc -Tlint -W warning "$m" 2>&1)"
+expect_eq "--help and the man page list the same options" \
+    "$(opspipe-remediate --help | sed -n '/^Options:/,$p' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)" \
+    "$(mandoc -Tascii "$m" | col -b | sed -n '/^OPTIONS/,/^[A-Z][A-Z ]*$/p' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)"
+expect_eq "--version" "opspipe-remediate (opspipe) 0.1.0" "$(opspipe-remediate --version)"
+expect_status "an unknown option: exit 2" 2 opspipe-remediate --no-such-option
+expect_match "… named" "^opspipe-remediate: unknown option '--no-such-option'" "$(cat "$T_DIR/err")"
+expect_status "a bad --fixer: exit 2" 2 opspipe-remediate --fixer oracle
+expect_status "-n with -A: exit 2" 2 opspipe-remediate -n web -A
+expect_status "a bad duration: exit 2" 2 opspipe-remediate --quiet-period 5x
+expect_match "… named" "invalid --quiet-period '5x'" "$(cat "$T_DIR/err")"
+expect_status "--every 0: exit 2" 2 opspipe-remediate --every 0
+expect_status "a policy that is not there: exit 2" 2 opspipe-remediate --policy "$T_DIR/none.yaml"
 done_testing
