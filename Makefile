@@ -5,7 +5,8 @@
 #   make check SANITIZE=1   the same under ASan and UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages needed to build and test
-#   make demo       the summarize flow against a generated Prometheus history
+#   make demo       the summarize flow against a generated Prometheus history,
+#                   then the remediate flow on the test fixtures (simulated)
 
 VERSION  = 0.1.0
 PREFIX  ?= /usr/local
