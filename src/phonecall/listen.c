@@ -42,7 +42,6 @@ struct listener {
 	char *hangup;		/* TwiML answering a Gather action */
 	struct entry calls[MAX_CALLS];
 	unsigned long clock;
-	unsigned long refused;
 	int busy;		/* requests whose answer is not sent yet */
 };
 
@@ -203,9 +202,6 @@ complete(struct listener *l, struct MHD_Connection *c, const char *url,
 	ok = twilio_signature_ok(l->token, gather ? l->gather_url :
 	    l->status_url, &f, sig);
 	if (!ok) {
-		pthread_mutex_lock(&l->mu);
-		l->refused++;
-		pthread_mutex_unlock(&l->mu);
 		msg_warn("refused a %s callback with %s signature (403)",
 		    gather ? "gather" : "status", sig ? "a bad" : "no");
 		form_free(&f);
@@ -400,17 +396,6 @@ listener_forget(struct listener *l, const char *sid)
 			memset(&l->calls[i], 0, sizeof l->calls[i]);
 		}
 	pthread_mutex_unlock(&l->mu);
-}
-
-unsigned long
-listener_refused(const struct listener *l)
-{
-	unsigned long n;
-
-	pthread_mutex_lock((pthread_mutex_t *)&l->mu);
-	n = l->refused;
-	pthread_mutex_unlock((pthread_mutex_t *)&l->mu);
-	return n;
 }
 
 /* Stops taking connections, then lets the answers already being sent

@@ -328,7 +328,7 @@ static int
 run_args(const struct settings *s, const struct opts *o)
 {
 	struct request rq = { jv_null(), o->to, o->speech, o->question,
-	    o->incident, "command line" };
+	    o->incident };
 	char *why = request_refused(s, &rq);
 
 	if (why != NULL)
@@ -360,7 +360,7 @@ run_records(const struct settings *s, const struct opts *o)
 	jv rec;
 
 	while ((got = jsonl_next(in, &rec)) != 0) {
-		struct request rq = { rec, NULL, NULL, NULL, NULL, "stdin" };
+		struct request rq = { rec, NULL, NULL, NULL, NULL };
 		char *why;
 
 		if (got < 0)

@@ -207,8 +207,6 @@ int listener_wait(struct listener *l, const char *sid, double deadline,
     struct call_news *news);
 /* Forgets a finished call. */
 void listener_forget(struct listener *l, const char *sid);
-/* How many callbacks were refused (bad or missing signature). */
-unsigned long listener_refused(const struct listener *l);
 void listener_stop(struct listener *l);
 
 /* ---- providers (twilio.c, webhook.c) ---------------------------------- */
@@ -339,7 +337,6 @@ struct request {
 	jv rec;			/* the record, for its other fields (borrowed) */
 	const char *to;		/* NULL: the schedule decides */
 	const char *speech, *question, *incident;
-	const char *where;	/* "stdin:3" or "command line", for messages */
 };
 
 /* Calls about one request, printing a record per attempt; returns its

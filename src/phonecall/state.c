@@ -77,7 +77,7 @@ state_close(struct state *st)
 }
 
 static int
-lock(struct state *st)
+lock_file(struct state *st)
 {
 	while (flock(st->lockfd, LOCK_EX) != 0)
 		if (errno != EINTR) {
@@ -92,6 +92,22 @@ static void
 unlock(struct state *st)
 {
 	flock(st->lockfd, LOCK_UN);
+}
+
+static jv load(struct state *st);
+
+/* Locks the state and reads it; invalid (and unlocked) on failure. */
+static jv
+lock_load(struct state *st)
+{
+	jv v;
+
+	if (lock_file(st) != 0)
+		return jv_invalid();
+	v = load(st);
+	if (!jv_is_valid(v))
+		unlock(st);
+	return v;
 }
 
 /* The state as a jv object ({} when there is none yet); invalid on a
@@ -182,12 +198,9 @@ state_quiet(struct state *st, const char *incident, double quiet,
 	int rc = 0;
 
 	*by = NULL;
-	if (lock(st) != 0)
+	if (!jv_is_valid(v = lock_load(st)))
 		return -1;
-	v = load(st);
 	unlock(st);
-	if (!jv_is_valid(v))
-		return -1;
 	acks = member(v, "incidents", jv_object());
 	ack = member(acks, incident, jv_object());
 	if (jv_get_num(ack, "yes", &yes) && yes > (double)now - quiet &&
@@ -245,13 +258,8 @@ state_reserve(struct state *st, const char *number, long max, time_t now)
 	jv v, calls, list;
 	int rc;
 
-	if (lock(st) != 0)
+	if (!jv_is_valid(v = lock_load(st)))
 		return -1;
-	v = load(st);
-	if (!jv_is_valid(v)) {
-		unlock(st);
-		return -1;
-	}
 	calls = prune_calls(member(v, "calls", jv_object()), now);
 	list = recent_calls(calls, number, now);
 	if (jv_array_length(jv_copy(list)) >= max) {
@@ -273,16 +281,12 @@ int
 state_ack(struct state *st, const char *incident, time_t now,
     const char *who)
 {
-	jv v, acks, keep = jv_object();
+	jv v, acks, keep;
 	int rc;
 
-	if (lock(st) != 0)
+	if (!jv_is_valid(v = lock_load(st)))
 		return -1;
-	v = load(st);
-	if (!jv_is_valid(v)) {
-		unlock(st);
-		return -1;
-	}
+	keep = jv_object();
 	acks = member(v, "incidents", jv_object());
 	jv_object_foreach(acks, k, a) {
 		double yes;

@@ -439,6 +439,11 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 		listener_wait(p->listener, sid, 0, &news);
 		take_answer(&news, o);
 		listener_forget(p->listener, sid);
+		/* the likeliest cause of an unanswerable call: say it */
+		if (final && news.status[0] == '\0' && !news.answered)
+			msg_warn("no callback from Twilio reached the listener "
+			    "for call %s: is %s the public URL of --listen?",
+			    sid, p->status_url);
 	}
 	free(news.speech);
 }

@@ -23,6 +23,7 @@
 
 #include "msg.h"
 #include "phonecall.h"
+#include "timeutil.h"
 
 #define DAY	86400LL
 
@@ -152,49 +153,29 @@ tz_instant(const char *zone, long long wall)
 	return best;
 }
 
-static int
-num(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (!isdigit((unsigned char)**p))
-			return -1;
-		v = v * 10 + (*(*p)++ - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int
 tz_parse_wall(const char *s, long long *wall)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, mo, d, h, mi, sec = 0, leap;
-	struct tm tm;
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t n = strlen(s);
+	char buf[32];
+	double t;
 
-	if (num(&s, 4, &y) || *s++ != '-' || num(&s, 2, &mo) ||
-	    *s++ != '-' || num(&s, 2, &d) || (*s != 'T' && *s != ' '))
+	/* The shape first: time_parse also takes offsets, fractions and
+	 * Unix seconds, which a local time is not. */
+	if (n != 16 && n != 19)
 		return -1;
-	s++;
-	if (num(&s, 2, &h) || *s++ != ':' || num(&s, 2, &mi))
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) :
+		    shape[i] == 'T' ? s[i] != 'T' && s[i] != ' ' :
+		    s[i] != shape[i])
+			return -1;
+	if (n == 19 && s[17] > '5')
+		return -1;	/* no leap second in a schedule */
+	/* Read as if UTC, a wall time is its naive seconds. */
+	snprintf(buf, sizeof buf, "%s%sZ", s, n == 16 ? ":00" : "");
+	if (time_parse(buf, 0, &t) != 0 || t < 0)
 		return -1;
-	if (*s == ':' && (s++, num(&s, 2, &sec)))
-		return -1;
-	if (*s != '\0' || y < 1970 || mo < 1 || mo > 12 || h > 23 ||
-	    mi > 59 || sec > 59)
-		return -1;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap))
-		return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*wall = tm_wall(&tm);
+	*wall = (long long)t;
 	return 0;
 }

@@ -17,7 +17,7 @@ callee +33600000002 '{"do":"say","speech":"non","nocallback":true}'
 callee +33600000003 '{"do":"no-answer","ring":600,"nocallback":true}'
 callee +33600000004 '{"do":"error","status":400,"code":21211,"message":"bad To"}'
 pc --to +33600000001 --speech 'Disk <full> & "hot"' >/dev/null 2>&1
-pc --to +33600000002 --speech x --language fr-FR --voice Polly.Celine >/dev/null 2>&1
+pc --to +33600000002 --speech x --language fr-FR --voice Polly.Celine --ring-timeout 1 >/dev/null 2>&1
 phonecall --url "$twilio" --to +33600000001 --speech "notify only" >/dev/null 2>&1
 phonecall --url "$twilio" --to +33600000003 --speech x --call-timeout 1s >/dev/null 2>&1
 pc --to +33600000004 --speech x >/dev/null 2>&1

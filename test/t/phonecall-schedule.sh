@@ -117,19 +117,19 @@ expect_eq "--to: the schedule names the person" '"mia"' \
 reset_twilio
 now_schedule +33600000101 +33600000102 +33600000103
 callee +33600000101 '{"do":"press","digits":"1"}'
-S="--state $d/state --quiet-period 30m"
-# shellcheck disable=SC2086 # $S is a list of options
-pc --schedule "$d/now.yaml" --speech "db down" --incident fp-1 $S --log "$d/q.jsonl" >"$d/out" 2>"$d/err"
+q() {
+	pc --schedule "$d/now.yaml" --state "$d/state" --quiet-period 30m "$@"
+}
+q --speech "db down" --incident fp-1 --log "$d/q.jsonl" >"$d/out" 2>"$d/err"
 expect_eq "quiet: the first call, yes" 0 "$?"
-# shellcheck disable=SC2086
-pc --schedule "$d/now.yaml" --speech "db down" --incident fp-1 $S --log "$d/q.jsonl" >"$d/out" 2>"$d/err"
+q --speech "db down" --incident fp-1 --log "$d/q.jsonl" >"$d/out" 2>"$d/err"
 expect_eq "quiet: the second, suppressed" 0 "$?"
 expect_eq "quiet: the record says why and who" '["suppressed","quiet-period","alice","+33600000101",0]' \
     "$(jq -c '[.status,.reason,.acknowledged_by,.number,.attempt]' "$d/out")"
 expect_eq "quiet: no second call" 1 "$(calls 'length')"
 expect_eq "quiet: the suppression is logged too" 2 "$(wc -l <"$d/q.jsonl")"
 printf '{"speech":"db down","incident":"fp-1"}\n{"speech":"api down","incident":"fp-2"}\n' |
-    pc --schedule "$d/now.yaml" $S - >"$d/out" 2>"$d/err"
+    q - >"$d/out" 2>"$d/err"
 expect_eq "quiet: per incident" '["suppressed","completed"]' "$(jq -sc '[.[].status]' "$d/out")"
 pc --schedule "$d/now.yaml" --speech "db down" --incident fp-9 --state "$d/state" >/dev/null 2>&1
 pc --schedule "$d/now.yaml" --speech "db down" --incident fp-9 --state "$d/state" --quiet-period 1s \
@@ -143,10 +143,8 @@ reset_twilio
 callee +33600000101 '{"do":"press","digits":"2"}'
 callee +33600000102 '{"do":"press","digits":"2"}'
 callee +33600000103 '{"do":"press","digits":"2"}'
-# shellcheck disable=SC2086
-pc --schedule "$d/now.yaml" --speech "db down" --incident fp-3 $S --escalate >/dev/null 2>&1
-# shellcheck disable=SC2086
-pc --schedule "$d/now.yaml" --speech "db down" --incident fp-3 $S --escalate >"$d/out" 2>&1
+q --speech "db down" --incident fp-3 --escalate >/dev/null 2>&1
+q --speech "db down" --incident fp-3 --escalate >"$d/out" 2>&1
 expect_eq "quiet: a no is no acknowledgement" '3 6' "$(grep -c '"completed"' "$d/out") $(calls 'length')"
 
 # The hourly cap: no number called more than N times an hour, even by

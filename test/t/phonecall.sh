@@ -101,9 +101,17 @@ ok_if "notify only: the call was fetched" [ "$(requests '[.[] | select(.method =
 expect_eq "notify only: no StatusCallback" null "$(requests '[.[] | select(.method == "POST")][-1].params.StatusCallback')"
 
 # Callbacks that never come: the answer still arrives, the end by GET.
+# (The first GET waits for the ring timeout: callbacks are due by then.)
 callee +33600000022 '{"do":"press","digits":"1","nocallback":true}'
-pc --to +33600000022 --speech "x" >"$d/out" 2>"$d/err"
+pc --to +33600000022 --speech "x" --ring-timeout 1 >"$d/out" 2>"$d/err"
 expect_eq "no status callbacks: yes, completed (GET)" '[true,"completed"]' "$(jq -c '[.answer,.status]' "$d/out")"
+# Nothing at all reaching the listener (a wrong --public-url) is said.
+callee +33600000024 '{"do":"press","digits":"1"}'
+phonecall --url "$twilio" --listen "127.0.0.1:$pc_port" --public-url "http://127.0.0.1:9/pc" \
+    --ring-timeout 1 --to +33600000024 --speech x >"$d/out" 2>"$d/err"
+expect_eq "unreachable public URL: no answer, status by GET" '1 [null,"completed"]' \
+    "$? $(jq -c '[.answer,.status]' "$d/out")"
+expect_match "unreachable public URL: said" 'no callback from Twilio reached the listener .* is http://127.0.0.1:9/pc/status the public URL' "$(cat "$d/err")"
 
 # A call still going at --call-timeout is hung up: canceled while it
 # rings, so no line is left open.
