@@ -50,6 +50,9 @@ DEPS_TEST  = prometheus lighttpd jq curl python3 python3-numpy python3-scipy \
              python3-statsmodels python3-yaml mandoc shellcheck bsdextrautils \
              openssl 'kubernetes-client|kubectl' tzdata
 DEPS_BENCH = wrk apache2-utils hyperfine
+# kubectl is the oracle of k8spatch's local mode (test/t/k8spatch-local.sh):
+# Debian's kubernetes-client (1.20) unless some kubectl is already here.
+DEPS_TEST += $(if $(shell command -v kubectl 2>/dev/null),,kubernetes-client)
 
 # Re-link when switching between plain and sanitized builds.
 MODE_STAMP = build/.mode-$(MODE)
@@ -99,12 +102,19 @@ deps:
 demo: deps-check all
 	sh examples/demo.sh
 
-# libFuzzer targets for the hand-written parsers (clang from Debian).
+# libFuzzer targets for the hand-written parsers (clang from Debian). As
+# with unit tests, a target named fuzz_PROG_*.c also gets PROG's sources
+# (all but main.c) and headers.
 fuzz:
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRC); do \
+	  prog=$$(basename $$f .c | sed -n 's/^fuzz_\([a-z0-9]*\)_.*/\1/p'); extra=""; \
+	  if [ -n "$$prog" ] && [ -d "src/$$prog" ]; then \
+	    extra="-Isrc/$$prog"; \
+	    for c in src/$$prog/*.c; do case $$c in */main.c) ;; *) extra="$$extra $$c" ;; esac; done; \
+	  fi; \
 	  clang -g -O1 -std=c11 -D_GNU_SOURCE -DOPSPIPE_VERSION='"$(VERSION)"' -Isrc/lib -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -o build/fuzz/$$(basename $$f .c) $$f $(LIB_SRC) $(LDLIBS) || exit 1; \
+	    -o build/fuzz/$$(basename $$f .c) $$f $$extra $(LIB_SRC) $(LDLIBS) || exit 1; \
 	done
 
 # make fuzz-run FUZZ_SECONDS=60: run every target for that long.

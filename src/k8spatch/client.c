@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "client.h"
 #include "jsonl.h"
+#include "kutil.h"
 #include "msg.h"
 
 /* One setting; the message names its source, never its value. */
@@ -116,6 +117,24 @@ kc_query(struct buf *path, const char *key, const char *value)
 	curl_free(v);
 }
 
+static int
+field_conflict(jv st)
+{
+	jv causes = jv_at(st, "details.causes");
+	int yes = 0;
+
+	if (jv_get_kind(causes) == JV_KIND_ARRAY)
+		jv_array_foreach(causes, i, c) {
+			const char *r = jv_get_str(c, "reason");
+
+			(void)i;
+			yes |= r && strcmp(r, "FieldManagerConflict") == 0;
+			jv_free(c);
+		}
+	jv_free(causes);
+	return yes;
+}
+
 /* The Status object's message, with its causes, into e. */
 static void
 status_message(struct kerr *e, const struct http_response *rs)
@@ -126,6 +145,7 @@ status_message(struct kerr *e, const struct http_response *rs)
 	const char *reason = jv_is_valid(st) ? jv_get_str(st, "reason") : NULL;
 
 	snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
+	e->field_conflict = jv_is_valid(st) && field_conflict(st);
 	if (msg && *msg) {
 		snprintf(e->message, sizeof e->message, "%s (HTTP %ld)", msg,
 		    rs->status);

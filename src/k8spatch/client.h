@@ -34,6 +34,9 @@ struct kerr {
 	long status;
 	char reason[64];
 	char message[1024];
+	int field_conflict;	/* a 409 from server-side apply: another
+				 * manager owns a field (not a stale
+				 * resourceVersion) */
 };
 
 /*

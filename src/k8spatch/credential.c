@@ -26,18 +26,6 @@ extern char **environ;
 /* A plugin answer larger than this is refused. */
 #define PLUGIN_MAX	(1024 * 1024)
 
-static char *
-fmt(const char *f, ...)
-{
-	char tmp[1024];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(tmp, sizeof tmp, f, ap);
-	va_end(ap);
-	return xstrdup(tmp);
-}
-
 void
 cred_init(struct cred *c, const struct kube_conn *conn)
 {
@@ -58,7 +46,7 @@ read_token_file(struct cred *c, struct http_conf *http, char **err)
 	const char *why;
 
 	if (tok == NULL) {
-		*err = fmt("cannot read token file '%s': %s",
+		*err = strfmt("cannot read token file '%s': %s",
 		    c->conn->token_file, errno == ENODATA ? "empty" :
 		    strerror(errno));
 		return EXIT_USAGE;
@@ -67,7 +55,7 @@ read_token_file(struct cred *c, struct http_conf *http, char **err)
 	explicit_bzero(tok, strlen(tok));
 	free(tok);
 	if (why) {
-		*err = fmt("token file '%s': %s", c->conn->token_file, why);
+		*err = strfmt("token file '%s': %s", c->conn->token_file, why);
 		return EXIT_USAGE;
 	}
 	c->read_at = time_now();
@@ -87,7 +75,7 @@ status_field(jv st, const char *key, char **out, char **err)
 	else if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL &&
 	    jv_get_kind(v) != JV_KIND_STRING) {
 		jv_free(v);
-		*err = fmt("exec plugin: status.%s is not a string", key);
+		*err = strfmt("exec plugin: status.%s is not a string", key);
 		return -1;
 	}
 	jv_free(v);
@@ -101,16 +89,16 @@ check_answer(jv doc, const char *api_version, char **err)
 	const char *kind = jv_get_str(doc, "kind");
 
 	if (jv_get_kind(doc) != JV_KIND_OBJECT) {
-		*err = fmt("exec plugin: the answer is not an ExecCredential");
+		*err = strfmt("exec plugin: the answer is not an ExecCredential");
 		return -1;
 	}
 	if (av == NULL || strcmp(av, api_version) != 0) {
-		*err = fmt("exec plugin is configured to use API version %s, "
+		*err = strfmt("exec plugin is configured to use API version %s, "
 		    "plugin returned version %s", api_version, av ? av : "none");
 		return -1;
 	}
 	if (kind == NULL || strcmp(kind, "ExecCredential") != 0) {
-		*err = fmt("exec plugin: the answer's kind is not "
+		*err = strfmt("exec plugin: the answer's kind is not "
 		    "ExecCredential");
 		return -1;
 	}
@@ -129,7 +117,7 @@ cred_parse_exec(const char *text, size_t len, const char *api_version,
 	*expires = 0;
 	if (!jv_is_valid(doc)) {
 		jv_free(doc);
-		*err = fmt("exec plugin: the answer is not JSON");
+		*err = strfmt("exec plugin: the answer is not JSON");
 		return -1;
 	}
 	if (check_answer(doc, api_version, err)) {
@@ -138,19 +126,19 @@ cred_parse_exec(const char *text, size_t len, const char *api_version,
 	}
 	st = jv_object_get(jv_copy(doc), jv_string("status"));
 	if (jv_get_kind(st) != JV_KIND_OBJECT) {
-		*err = fmt("exec plugin didn't return a status field");
+		*err = strfmt("exec plugin didn't return a status field");
 	} else if (status_field(st, "token", token, err) == 0 &&
 	    status_field(st, "clientCertificateData", cert, err) == 0 &&
 	    status_field(st, "clientKeyData", key, err) == 0) {
 		exp = jv_get_str(st, "expirationTimestamp");
 		if ((*cert == NULL) != (*key == NULL))
-			*err = fmt("exec plugin: clientCertificateData and "
+			*err = strfmt("exec plugin: clientCertificateData and "
 			    "clientKeyData must be given together");
 		else if (*token == NULL && *cert == NULL)
-			*err = fmt("exec plugin: no token or client "
+			*err = strfmt("exec plugin: no token or client "
 			    "certificate in the answer");
 		else if (exp && time_parse(exp, 0, expires) != 0)
-			*err = fmt("exec plugin: expirationTimestamp '%s' is "
+			*err = strfmt("exec plugin: expirationTimestamp '%s' is "
 			    "not a time", exp);
 		else
 			rc = 0;
@@ -242,16 +230,6 @@ plugin_env(const struct kube_conn *k, int interactive)
 	return env;
 }
 
-static void
-free_strv(char **v)
-{
-	size_t i;
-
-	for (i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int
 interactive(const struct kube_exec *x, int *yes, char **err)
 {
@@ -261,7 +239,7 @@ interactive(const struct kube_exec *x, int *yes, char **err)
 	if (strcmp(x->interactive_mode, "Never") == 0)
 		return 0;
 	if (strcmp(x->interactive_mode, "Always") == 0 && !tty) {
-		*err = fmt("exec plugin '%s' is configured to use interactive "
+		*err = strfmt("exec plugin '%s' is configured to use interactive "
 		    "mode (Always) but standard input is not a terminal",
 		    x->command);
 		return EXIT_USAGE;
@@ -293,7 +271,7 @@ spawn(const struct kube_conn *k, int interactive_, int out_fd, pid_t *pid)
 	rc = posix_spawnp(pid, k->exec->command, &fa, NULL, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
-	free_strv(env);
+	strv_free(env);
 	return rc;
 }
 
@@ -314,7 +292,7 @@ run_plugin(const struct kube_conn *k, struct buf *out, char **err)
 	close(fds[1]);
 	if (rc != 0) {
 		close(fds[0]);
-		*err = fmt("cannot run exec plugin '%s': %s%s%s", x->command,
+		*err = strfmt("cannot run exec plugin '%s': %s%s%s", x->command,
 		    strerror(rc), x->install_hint ? "\n" : "",
 		    x->install_hint ? x->install_hint : "");
 		return EXIT_USAGE;
@@ -330,7 +308,7 @@ run_plugin(const struct kube_conn *k, struct buf *out, char **err)
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		*err = fmt("exec plugin '%s' failed (%s %d)", x->command,
+		*err = strfmt("exec plugin '%s' failed (%s %d)", x->command,
 		    WIFEXITED(status) ? "exit status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		return EXIT_UPSTREAM;
@@ -344,7 +322,7 @@ set_pem(struct http_conf *http, int key, const char *pem, char **err)
 	const char *why = http_conf_set(http, key, pem);
 
 	if (why) {
-		*err = fmt("exec plugin: %s: %s", key == HTTP_SET_CERT_PEM ?
+		*err = strfmt("exec plugin: %s: %s", key == HTTP_SET_CERT_PEM ?
 		    "clientCertificateData" : "clientKeyData", why);
 		return EXIT_USAGE;
 	}
@@ -366,7 +344,7 @@ run_exec(struct cred *c, struct http_conf *http, char **err)
 	    err) != 0)
 		goto done;
 	if (token && http_conf_set(http, HTTP_OPT_TOKEN, token) != NULL) {
-		*err = fmt("exec plugin: the token is not usable");
+		*err = strfmt("exec plugin: the token is not usable");
 		goto done;
 	}
 	if (cert && (set_pem(http, HTTP_SET_CERT_PEM, cert, err) ||

@@ -305,9 +305,10 @@ events_for(struct scan *s, jv rec, jv names)
 	mine = jv_sort(mine, jv_copy(mine));
 	n = jv_array_length(jv_copy(mine));
 	for (i = 0; i < n && i < s->o->max_events; i++) {
-		jv pair = jv_array_get(jv_copy(mine), i);
+		jv ev = jv_array_get(jv_array_get(jv_copy(mine), i), 1);
 
-		out = jv_array_append(out, event_summary(jv_array_get(pair, 1)));
+		out = jv_array_append(out, event_summary(ev));
+		jv_free(ev);
 	}
 	jv_free(mine);
 	return out;
@@ -344,27 +345,18 @@ names_of(struct scan *s, jv rec)
 
 /* ---- workload-level reasons --------------------------------------------- */
 
-/* The condition of type with status (new reference), or null. */
+/* The condition of this type when it has this status, else null. */
 static jv
 condition(jv obj, const char *type, const char *status)
 {
-	jv conds = jv_at(obj, "status.conditions"), found = jv_null();
+	jv c = jv_condition(obj, type);
+	const char *st = jv_get_str(c, "status");
 
-	if (jv_get_kind(conds) == JV_KIND_ARRAY)
-		jv_array_foreach(conds, i, c) {
-			const char *t = jv_get_str(c, "type");
-			const char *st = jv_get_str(c, "status");
-
-			(void)i;
-			if (t && st && strcmp(t, type) == 0 && strcmp(st,
-			    status) == 0 && jv_get_kind(found) == JV_KIND_NULL) {
-				jv_free(found);
-				found = jv_copy(c);
-			}
-			jv_free(c);
-		}
-	jv_free(conds);
-	return found;
+	if (st == NULL || strcmp(st, status) != 0) {
+		jv_free(c);
+		return jv_null();
+	}
+	return c;
 }
 
 static void

@@ -280,7 +280,7 @@ judge(struct run *r, const char *body, jv *changes, int *again)
 	*again = 0;
 	*changes = jv_array();
 	if ((rc = send_patch(r, body, 1, &e)) != 0) {
-		if (e.status == 409) {
+		if (e.status == 409 && !e.field_conflict) {
 			step(r, "dry-run", 0, t0, e.message);
 			*again = 1;
 			return rc;
@@ -337,7 +337,7 @@ guarded_write(struct run *r, jv *changes)
 			step(r, "patch", 1, t0, NULL);
 			return 0;
 		}
-		if (e.status != 409)
+		if (e.status != 409 || e.field_conflict)
 			return api_failed(r, "patch", t0, &e, rc);
 		step(r, "patch", 0, t0, e.message);
 		if ((other = changed_meanwhile(r, r->live)) != 0)
@@ -418,6 +418,9 @@ roll_back(struct run *r, jv before, const char *why)
 		return EXIT_FINDING;
 	}
 	jv_free(rec);
+	if (obj_get(r->k, &r->kind, r->ns, r->name, &rec, &e) == 0)
+		set_outcome(r, rec);	/* the revision now running */
+	jv_free(rec);
 	return finish(r, "rolled-back", EXIT_FINDING, "rollout failed: %s; "
 	    "rolled back to the previous template", why);
 }
@@ -442,9 +445,17 @@ watch_rollout(struct run *r, jv before)
 		jv_free(rec);
 		return roll_back(r, before, why);
 	}
-	if (rc) {
-		finish(r, "failed", rc, "waiting for the rollout: %s",
+	if (rc == EXIT_USAGE) {
+		/* A rollout kubectl cannot watch (OnDelete): the change is
+		 * written and takes effect as pods are replaced. */
+		rc = finish(r, "applied", 0, "not waited for: %s",
 		    jv_get_str(rec, "message"));
+		jv_free(rec);
+		return rc;
+	}
+	if (rc) {
+		finish(r, "failed", rc, "the patch was written, but waiting for "
+		    "the rollout failed: %s", jv_get_str(rec, "message"));
 		jv_free(rec);
 		return rc;
 	}

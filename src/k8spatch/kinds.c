@@ -71,18 +71,6 @@ static const struct builtin {
 	    "PriorityClass", 0, "pc" },
 };
 
-static char *
-fmt(const char *f, ...)
-{
-	char tmp[1024];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(tmp, sizeof tmp, f, ap);
-	va_end(ap);
-	return xstrdup(tmp);
-}
-
 /* "deployments.v1.apps": the name, and the version and group if given. */
 struct parsed {
 	char name[128], version[64], group[192];
@@ -208,7 +196,7 @@ resource_list(struct kclient *k, const char *gv, jv *out, char **err)
 	rc = kc_get(k, path.p, out, &e);
 	buf_free(&path);
 	if (rc) {
-		*err = fmt("discovery of %s: %s", gv, e.message);
+		*err = strfmt("discovery of %s: %s", gv, e.message);
 		return rc;
 	}
 	k->discovery = jv_object_set(k->discovery, jv_string(gv),
@@ -293,7 +281,7 @@ discover(struct kclient *k, const struct parsed *p, struct kkind *out,
 	if (rc)
 		return rc;
 	if ((rc = kc_get(k, "/apis", &groups, &e)) != 0) {
-		*err = fmt("discovery: %s", e.message);
+		*err = strfmt("discovery: %s", e.message);
 		return rc;
 	}
 	list = jv_at(groups, "groups");
@@ -319,7 +307,7 @@ discover(struct kclient *k, const struct parsed *p, struct kkind *out,
 	if (rc)
 		return rc;
 	if (!found) {
-		*err = fmt("the server doesn't have a resource type '%s'",
+		*err = strfmt("the server doesn't have a resource type '%s'",
 		    p->name);
 		return EXIT_USAGE;
 	}
@@ -336,11 +324,11 @@ kinds_resolve(struct kclient *k, const char *name, struct kkind *out,
 	if (kinds_builtin(name, out) == 0)
 		return 0;
 	if (parse_name(name, &p) != 0) {
-		*err = fmt("'%s' is not a resource type", name);
+		*err = strfmt("'%s' is not a resource type", name);
 		return EXIT_USAGE;
 	}
 	if (k == NULL) {
-		*err = fmt("the resource type '%s' is not built in", name);
+		*err = strfmt("the resource type '%s' is not built in", name);
 		return EXIT_USAGE;
 	}
 	return discover(k, &p, out, err);
@@ -374,7 +362,7 @@ kinds_for_object(struct kclient *k, const char *api_version,
 	if (search_gv(k, api_version, &p, out, err, &rc))
 		return 0;
 	if (rc == 0)
-		*err = fmt("the server doesn't have kind '%s' in '%s'", kind,
+		*err = strfmt("the server doesn't have kind '%s' in '%s'", kind,
 		    api_version);
 	return rc ? rc : EXIT_USAGE;
 }
@@ -392,14 +380,14 @@ kkind_free(struct kkind *k)
 char *
 kinds_api_version(const struct kkind *k)
 {
-	return *k->group ? fmt("%s/%s", k->group, k->version) :
+	return *k->group ? strfmt("%s/%s", k->group, k->version) :
 	    xstrdup(k->version);
 }
 
 char *
 kinds_qualified(const struct kkind *k)
 {
-	return *k->group ? fmt("%s.%s", k->resource, k->group) :
+	return *k->group ? strfmt("%s.%s", k->resource, k->group) :
 	    xstrdup(k->resource);
 }
 

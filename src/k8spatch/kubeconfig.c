@@ -290,23 +290,13 @@ str_list(jv list, const char *what, const char *key, char **err)
 }
 
 static void
-free_list(char **l)
-{
-	size_t i;
-
-	for (i = 0; l && l[i]; i++)
-		free(l[i]);
-	free(l);
-}
-
-static void
 exec_free(struct kube_exec *x)
 {
 	if (x == NULL)
 		return;
 	free(x->command);
-	free_list(x->args);
-	free_list(x->env);
+	strv_free(x->args);
+	strv_free(x->env);
 	free(x->api_version);
 	free(x->interactive_mode);
 	free(x->install_hint);
@@ -671,7 +661,6 @@ kubeconfig_load(const struct kube_select *sel, struct kube_conn *c,
 		return set_err(err, "cluster '%s': a certificate authority and "
 		    "insecure-skip-tls-verify cannot both be given",
 		    c->cluster_name ? c->cluster_name : "");
-	c->namespace_explicit = c->namespace != NULL && *c->namespace;
 	if (c->namespace == NULL || *c->namespace == '\0') {
 		free(c->namespace);
 		c->namespace = xstrdup("default");

@@ -45,7 +45,6 @@ struct kube_conn {
 	char *cluster_name;	/* for messages and fingerprints */
 	char *user_name;
 	char *namespace;	/* never NULL after kubeconfig_load */
-	int namespace_explicit;	/* -n given or the context names one */
 	char *server;
 	char *ca_file;
 	struct kube_blob ca_data;

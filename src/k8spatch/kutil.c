@@ -1,5 +1,6 @@
 /* kutil.c — files, base64 and field paths for k8spatch. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,30 @@
 #include "jsonl.h"
 #include "kutil.h"
 #include "msg.h"
+
+char *
+strfmt(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	char tmp[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	buf_adds(&b, tmp);
+	return buf_detach(&b);
+}
+
+void
+strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
 
 char *
 slurp(const char *path, size_t *len)
@@ -201,6 +226,27 @@ jv_set_at(jv obj, const char *path, jv v)
 		child = jv_object();
 	}
 	return jv_object_set(obj, key, jv_set_at(child, path + n + 1, v));
+}
+
+jv
+jv_condition(jv obj, const char *type)
+{
+	jv conds = jv_at(obj, "status.conditions"), found = jv_null();
+
+	if (jv_get_kind(conds) == JV_KIND_ARRAY)
+		jv_array_foreach(conds, i, c) {
+			const char *t = jv_get_str(c, "type");
+
+			(void)i;
+			if (t && strcmp(t, type) == 0 &&
+			    jv_get_kind(found) == JV_KIND_NULL) {
+				jv_free(found);
+				found = jv_copy(c);
+			}
+			jv_free(c);
+		}
+	jv_free(conds);
+	return found;
 }
 
 char *

@@ -8,6 +8,11 @@
 
 #include "buf.h"
 
+/* printf into a new string (caller frees); for messages. */
+char *strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Frees a NULL-terminated array of strings and the array. */
+void strv_free(char **v);
+
 /* The whole file, NUL-terminated (caller frees), or NULL with errno set. */
 char *slurp(const char *path, size_t *len);
 
@@ -34,6 +39,10 @@ double jv_num_or(jv obj, const char *path, double dflt);
 /* Sets the value at a dotted path, creating objects on the way
  * (consumes obj and v). */
 jv jv_set_at(jv obj, const char *path, jv v);
+
+/* The status condition of this type in obj's status.conditions (a new
+ * reference), else null. */
+jv jv_condition(jv obj, const char *type);
 
 /* Compact JSON text of v (borrowed), for messages and comparisons;
  * caller frees. */

@@ -1,7 +1,6 @@
 /* local.c — `k8spatch patch --local`: pick the document, patch its value
  * as kubectl would, and write the file back with only that change. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,20 +23,13 @@ struct pick {
 	struct buf seen;			/* "Deployment/web, Service/web" */
 };
 
+/* A message for *err, from jv_string_fmt (consumed). */
 static char *
-errf(const char *fmt, ...)
+take(jv msg)
 {
-	va_list ap;
-	char *s;
-	int n;
+	char *s = xstrdup(jv_string_value(msg));
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	jv_free(msg);
 	return s;
 }
 
@@ -164,21 +156,21 @@ find_doc(const char *text, size_t len, const char *kind, const char *name,
 	if (ytree_parse(text, len, pick_doc, pk, err) != 0)
 		return EXIT_USAGE;
 	if (pk->docs == 0) {
-		*err = errf("no Kubernetes object in the file");
+		*err = take(jv_string_fmt("no Kubernetes object in the file"));
 		rc = EXIT_USAGE;
 	} else if (pk->matches == 0) {
-		*err = errf("no document is %s%s%s%s (the file has %s)", kind,
+		*err = take(jv_string_fmt("no document is %s%s%s%s (the file has %s)", kind,
 		    pk->name ? " '" : "", pk->name ? pk->name : "", pk->name ? "'" : "",
-		    pk->seen.p);
+		    pk->seen.p));
 		rc = EXIT_USAGE;
 	} else if (pk->matches > 1 && kind == NULL) {
-		*err = errf("the file has %zu documents (%s): name one with KIND NAME",
-		    pk->docs, pk->seen.p);
+		*err = take(jv_string_fmt("the file has %zu documents (%s): name one with KIND NAME",
+		    pk->docs, pk->seen.p));
 		rc = EXIT_USAGE;
 	} else if (pk->matches > 1) {
-		*err = errf("%zu documents are %s%s%s%s (lines %zu and %zu): name one "
+		*err = take(jv_string_fmt("%zu documents are %s%s%s%s (lines %zu and %zu): name one "
 		    "with KIND NAME", pk->matches, kind, pk->name ? " '" : "",
-		    pk->name ? pk->name : "", pk->name ? "'" : "", pk->lines[0], pk->lines[1]);
+		    pk->name ? pk->name : "", pk->name ? "'" : "", pk->lines[0], pk->lines[1]));
 		rc = EXIT_USAGE;
 	}
 	return rc;
@@ -202,7 +194,7 @@ doc_strategy(jv doc, int *builtin)
 
 static jv
 apply(jv doc, jv patch, enum patch_type type, const struct strategy_type *st,
-    int builtin, const char *label)
+    int builtin, const char *what)
 {
 	switch (type) {
 	case PATCH_STRATEGIC:
@@ -212,7 +204,7 @@ apply(jv doc, jv patch, enum patch_type type, const struct strategy_type *st,
 		jv_free(patch);
 		/* The API server refuses it too, for custom resources. */
 		return jv_invalid_with_msg(jv_string_fmt("strategic merge patch is not "
-		    "supported for %s, not a built-in kind: use --type merge", label));
+		    "supported for %s (not a built-in kind): use --type merge", what));
 	case PATCH_MERGE:
 		return smp_merge(doc, patch);
 	case PATCH_JSON:
@@ -243,8 +235,8 @@ static char *
 invalid_msg(jv v, const char *what, size_t line)
 {
 	jv m = jv_invalid_get_msg(v);
-	char *s = errf("line %zu: %s: %s", line, what,
-	    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "invalid");
+	char *s = take(jv_string_fmt("line %zu: %s: %s", line, what,
+	    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "invalid"));
 
 	jv_free(m);
 	return s;
@@ -257,7 +249,7 @@ local_patch(const char *text, size_t len, const char *kind,
 {
 	struct pick pk;
 	const struct strategy_type *st;
-	char label[400], kb[128], nb[256], kbuf[128], gbuf[128];
+	char label[400], what[400], kb[128], nb[256], kbuf[128], gbuf[128];
 	jv old = jv_invalid(), new = jv_invalid();
 	char *e = NULL;
 	int rc, r, builtin;
@@ -270,21 +262,20 @@ local_patch(const char *text, size_t len, const char *kind,
 	    kb : "document", ytree_string(pk.doc, "metadata.name", nb, sizeof nb) ? nb : "?");
 	old = ytree_value(pk.doc->root);
 	if (!jv_is_valid(old)) {
-		jv m = jv_invalid_get_msg(old);
-
+		*err = take(jv_invalid_get_msg(old));
 		old = jv_invalid();
-		*err = errf("%s", jv_string_value(m));
-		jv_free(m);
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (jv_get_kind(old) != JV_KIND_OBJECT) {
-		*err = errf("line %zu: the document is not a mapping", pk.doc->line);
+		*err = take(jv_string_fmt("line %zu: the document is not a mapping", pk.doc->line));
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	st = doc_strategy(old, &builtin);
-	new = apply(jv_copy(old), patch, type, st, builtin, label);
+	snprintf(what, sizeof what, "%s %s", ytree_string(pk.doc, "apiVersion", nb, sizeof nb) ?
+	    nb : "?", ytree_string(pk.doc, "kind", kb, sizeof kb) ? kb : "?");
+	new = apply(jv_copy(old), patch, type, st, builtin, what);
 	patch = jv_invalid();
 	if (!jv_is_valid(new)) {
 		*err = invalid_msg(new, label, pk.doc->line);
@@ -293,8 +284,8 @@ local_patch(const char *text, size_t len, const char *kind,
 		goto out;
 	}
 	if (!is_object(new)) {
-		*err = errf("line %zu: %s: the patched object has no kind or apiVersion",
-		    pk.doc->line, label);
+		*err = take(jv_string_fmt("line %zu: %s: the patched object has no kind or apiVersion",
+		    pk.doc->line, label));
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -28,6 +28,15 @@ enum patch_type {
  * or an exit status (EXIT_USAGE for a bad manifest or patch, a missing or
  * ambiguous document) with *err set to a message the caller prints and
  * frees.
+ *
+ * KIND is what kubectl takes (Deployment, deployment, deployments, deploy,
+ * deployments.apps), or KIND/NAME with name NULL; KIND alone picks the
+ * only document of that kind. *err starts with "line N: " when the problem
+ * has a line in the file ("line 12: Deployment 'web': field 'spec…': …"),
+ * so the caller prints "k8spatch: FILE: " before it. EXIT_LOCAL (4): the
+ * edited document did not read back as the patched value, a bug; out is
+ * left as it was. PATCH_APPLY is refused (server-side apply has no local
+ * form). See share/man/man1/k8spatch-local.mdoc-fragment.txt.
  */
 int local_patch(const char *text, size_t len, const char *kind,
     const char *name, jv patch, enum patch_type type, struct buf *out,

@@ -27,33 +27,11 @@ time_at(jv obj, const char *path)
 	return s && time_parse(s, 0, &t) == 0 ? t : 0;
 }
 
-/* The pod's condition of this type, or null (new reference). */
-static jv
-condition(jv pod, const char *type)
-{
-	jv conds = jv_at(pod, "status.conditions"), found = jv_null();
-
-	if (jv_get_kind(conds) == JV_KIND_ARRAY)
-		jv_array_foreach(conds, i, c) {
-			const char *t = jv_get_str(c, "type");
-
-			(void)i;
-			if (t && strcmp(t, type) == 0 && jv_get_kind(found) ==
-			    JV_KIND_NULL) {
-				jv_free(found);
-				found = jv_copy(c);
-			}
-			jv_free(c);
-		}
-	jv_free(conds);
-	return found;
-}
-
 /* When the pod stopped being ready, else when it was created. */
 static double
 trouble_since(jv pod)
 {
-	jv ready = condition(pod, "Ready");
+	jv ready = jv_condition(pod, "Ready");
 	double t = time_at(ready, "lastTransitionTime");
 
 	jv_free(ready);
@@ -134,7 +112,7 @@ containers(jv pod, const char *field, struct pod_problem *p)
 int
 pod_problem(jv pod, struct pod_problem *p)
 {
-	jv sched = condition(pod, "PodScheduled");
+	jv sched = jv_condition(pod, "PodScheduled");
 	const char *phase = jv_str_at(pod, "status.phase");
 	const char *st = jv_get_str(sched, "status");
 	const char *why = jv_get_str(sched, "reason");

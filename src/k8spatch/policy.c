@@ -12,30 +12,6 @@
 #include "policy.h"
 #include "yamljv.h"
 
-static char *
-fmt(const char *f, ...)
-{
-	struct buf b = BUF_INIT;
-	char tmp[1024];
-	va_list ap;
-
-	va_start(ap, f);
-	vsnprintf(tmp, sizeof tmp, f, ap);
-	va_end(ap);
-	buf_adds(&b, tmp);
-	return buf_detach(&b);
-}
-
-static void
-free_list(char **l)
-{
-	size_t i;
-
-	for (i = 0; l && l[i]; i++)
-		free(l[i]);
-	free(l);
-}
-
 /* ---- reading ------------------------------------------------------------ */
 
 static int
@@ -49,7 +25,7 @@ check_keys(jv obj, const char *const *known, const char *where, char **err)
 		for (i = 0; known[i] && strcmp(known[i], jv_string_value(k)); i++)
 			;
 		if (known[i] == NULL && rc == 0) {
-			*err = fmt("%s: unknown key '%s'", where,
+			*err = strfmt("%s: unknown key '%s'", where,
 			    jv_string_value(k));
 			rc = -1;
 		}
@@ -70,7 +46,7 @@ strings(jv top, const char *key, int required, char ***out, char **err)
 	if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
 		jv_free(v);
 		if (required)
-			*err = fmt("'%s' is required (nothing is allowed "
+			*err = strfmt("'%s' is required (nothing is allowed "
 			    "without it)", key);
 		return required ? -1 : 0;
 	}
@@ -78,7 +54,7 @@ strings(jv top, const char *key, int required, char ***out, char **err)
 		v = JV_ARRAY(v);
 	if (jv_get_kind(v) != JV_KIND_ARRAY) {
 		jv_free(v);
-		*err = fmt("'%s' must be a list", key);
+		*err = strfmt("'%s' must be a list", key);
 		return -1;
 	}
 	n = jv_array_length(jv_copy(v));
@@ -87,7 +63,7 @@ strings(jv top, const char *key, int required, char ***out, char **err)
 		jv e = jv_array_get(jv_copy(v), i);
 
 		if (jv_get_kind(e) != JV_KIND_STRING || !*jv_string_value(e)) {
-			*err = fmt("'%s' item %d must be a non-empty string",
+			*err = strfmt("'%s' item %d must be a non-empty string",
 			    key, i + 1);
 			rc = -1;
 		} else {
@@ -109,7 +85,7 @@ patterns(jv top, const char *key, int required, struct policy_pattern **out,
 	*out = NULL;
 	*n = 0;
 	if (strings(top, key, required, &l, err)) {
-		free_list(l);
+		strv_free(l);
 		return -1;
 	}
 	for (i = 0; l && l[i]; i++)
@@ -122,14 +98,14 @@ patterns(jv top, const char *key, int required, struct policy_pattern **out,
 		l[i] = NULL;
 		(*n)++;
 		if ((p->segs = kpath_split(p->text, &p->n)) == NULL) {
-			*err = fmt("'%s': malformed path '%s'", key, p->text);
+			*err = strfmt("'%s': malformed path '%s'", key, p->text);
 			while (l[++i])	/* the rest; l[i] was moved */
 				free(l[i]);
 			free(l);
 			return -1;
 		}
 	}
-	free_list(l);
+	strv_free(l);
 	return 0;
 }
 
@@ -145,12 +121,12 @@ quantity_field(jv lim, const char *what, const char *key, int *has,
 		if (quantity_from_jv(v, q) != 0) {
 			char *t = jv_text(v);
 
-			*err = fmt("limits.%s.%s: %s is not a quantity", what,
+			*err = strfmt("limits.%s.%s: %s is not a quantity", what,
 			    key, t);
 			free(t);
 			rc = -1;
 		} else if (q->nano < 0) {
-			*err = fmt("limits.%s.%s must not be negative", what,
+			*err = strfmt("limits.%s.%s must not be negative", what,
 			    key);
 			rc = -1;
 		} else {
@@ -174,7 +150,7 @@ limit(jv limits, const char *what, struct policy_limit *l, char **err)
 	if (!jv_is_valid(lim) || jv_get_kind(lim) == JV_KIND_NULL) {
 		rc = 0;
 	} else if (jv_get_kind(lim) != JV_KIND_OBJECT) {
-		*err = fmt("%s must be a mapping", where);
+		*err = strfmt("%s must be a mapping", where);
 	} else if (check_keys(lim, keys, where, err) == 0 &&
 	    quantity_field(lim, what, "min", &l->has_min, &l->min, err) == 0 &&
 	    quantity_field(lim, what, "max", &l->has_max, &l->max, err) == 0 &&
@@ -182,7 +158,7 @@ limit(jv limits, const char *what, struct policy_limit *l, char **err)
 	    err) == 0) {
 		rc = 0;
 		if (l->has_factor && l->factor.nano == 0) {
-			*err = fmt("%s.max_factor must be above 0", where);
+			*err = strfmt("%s.max_factor must be above 0", where);
 			rc = -1;
 		}
 	}
@@ -199,7 +175,7 @@ sub_map(jv top, const char *key, jv *out, char **err)
 		*out = jv_object();
 	}
 	if (jv_get_kind(*out) != JV_KIND_OBJECT) {
-		*err = fmt("'%s' must be a mapping", key);
+		*err = strfmt("'%s' must be a mapping", key);
 		return -1;
 	}
 	return 0;
@@ -216,7 +192,7 @@ parse_doc(jv doc, struct policy *p, char **err)
 	int rc = -1;
 
 	if (jv_get_kind(doc) != JV_KIND_OBJECT) {
-		*err = fmt("the policy must be a mapping");
+		*err = strfmt("the policy must be a mapping");
 		return -1;
 	}
 	if (check_keys(doc, top, "policy", err) ||
@@ -255,12 +231,12 @@ policy_parse(const char *name, const char *text, size_t len,
 	if (!jv_is_valid(doc)) {
 		jv m = jv_invalid_get_msg(doc);
 
-		*err = fmt("%s:%zu: %s", name, line, jv_string_value(m));
+		*err = strfmt("%s:%zu: %s", name, line, jv_string_value(m));
 		jv_free(m);
 		return EXIT_USAGE;
 	}
 	if (parse_doc(doc, p, &why) != 0) {
-		*err = fmt("%s: %s", name, why ? why : "invalid policy");
+		*err = strfmt("%s: %s", name, why ? why : "invalid policy");
 		free(why);
 		jv_free(doc);
 		policy_free(p);
@@ -279,7 +255,7 @@ policy_load(const char *path, struct policy *p, char **err)
 
 	if (text == NULL) {
 		memset(p, 0, sizeof *p);
-		*err = fmt("cannot read policy '%s': %s", path,
+		*err = strfmt("cannot read policy '%s': %s", path,
 		    strerror(errno));
 		return EXIT_USAGE;
 	}
@@ -303,10 +279,10 @@ free_patterns(struct policy_pattern *l, size_t n)
 void
 policy_free(struct policy *p)
 {
-	free_list(p->kinds);
-	free_list(p->namespaces);
-	free_list(p->deny_namespaces);
-	free_list(p->registries);
+	strv_free(p->kinds);
+	strv_free(p->namespaces);
+	strv_free(p->deny_namespaces);
+	strv_free(p->registries);
 	free_patterns(p->allow, p->nallow);
 	free_patterns(p->deny, p->ndeny);
 	memset(p, 0, sizeof *p);
@@ -332,13 +308,13 @@ policy_check_target(const struct policy *p, const char *kind,
 	const char *ns = namespace ? namespace : "";
 
 	if (!listed(p->kinds, kind, 1))
-		return fmt("kind '%s' is not in the policy's kinds", kind);
+		return strfmt("kind '%s' is not in the policy's kinds", kind);
 	if (listed(p->deny_namespaces, ns, 1))
-		return fmt("namespace '%s' is in the policy's "
+		return strfmt("namespace '%s' is in the policy's "
 		    "deny_namespaces", ns);
 	if (!listed(p->namespaces, ns, 1) || (*ns == '\0' &&
 	    !listed(p->namespaces, "*", 0)))
-		return fmt("namespace '%s' is not in the policy's "
+		return strfmt("namespace '%s' is not in the policy's "
 		    "namespaces", ns);
 	return NULL;
 }
@@ -386,23 +362,23 @@ check_limit(const struct policy_limit *l, const char *what, const char *path,
 		/* A limit removed is no limit at all. */
 		if ((l->has_max || l->has_factor) && strstr(path, "requests")
 		    == NULL)
-			why = fmt("'%s' removes the %s limit (policy max)",
+			why = strfmt("'%s' removes the %s limit (policy max)",
 			    path, what);
 	} else if (quantity_from_jv(nv, &n) != 0) {
-		why = fmt("'%s' is %s, not a %s quantity", path, nt, what);
+		why = strfmt("'%s' is %s, not a %s quantity", path, nt, what);
 	} else if (l->has_max && quantity_cmp(n, l->max) > 0) {
 		quantity_format(l->max, lim, sizeof lim);
-		why = fmt("'%s' %s is above the policy's %s max %s", path, nt,
+		why = strfmt("'%s' %s is above the policy's %s max %s", path, nt,
 		    what, lim);
 	} else if (l->has_min && quantity_cmp(n, l->min) < 0) {
 		quantity_format(l->min, lim, sizeof lim);
-		why = fmt("'%s' %s is below the policy's %s min %s", path, nt,
+		why = strfmt("'%s' %s is below the policy's %s min %s", path, nt,
 		    what, lim);
 	} else if (l->has_factor && jv_is_valid(ov) &&
 	    quantity_from_jv(ov, &o) == 0 && o.nano > 0 &&
 	    !quantity_le_scaled(n, o, l->factor)) {
 		quantity_format(l->factor, lim, sizeof lim);
-		why = fmt("'%s' %s is more than %s times the current %s", path,
+		why = strfmt("'%s' %s is more than %s times the current %s", path,
 		    nt, lim, ot);
 	}
 	free(nt);
@@ -484,7 +460,7 @@ check_image(const struct policy *p, const char *path, jv ch)
 		free(r);
 	}
 	if (p->registries[i] == NULL)
-		why = fmt("'%s' image '%s' is not from an allowed registry",
+		why = strfmt("'%s' image '%s' is not from an allowed registry",
 		    path, jv_string_value(nv));
 	free(norm);
 	jv_free(nv);
@@ -499,12 +475,12 @@ check_paths(const struct policy *p, const char *path, const struct kseg *s,
 
 	for (i = 0; i < p->ndeny; i++)
 		if (kpath_under(s, n, p->deny[i].segs, p->deny[i].n))
-			return fmt("'%s' is denied by the policy ('%s')", path,
+			return strfmt("'%s' is denied by the policy ('%s')", path,
 			    p->deny[i].text);
 	for (i = 0; i < p->nallow; i++)
 		if (kpath_under(s, n, p->allow[i].segs, p->allow[i].n))
 			return NULL;
-	return fmt("'%s' is not under any path the policy allows", path);
+	return strfmt("'%s' is not under any path the policy allows", path);
 }
 
 static char *
@@ -520,7 +496,7 @@ check_one(const struct policy *p, jv ch)
 	char *why;
 
 	if (path == NULL || (s = kpath_split(path, &n)) == NULL)
-		return fmt("cannot judge the change at '%s'", path ? path : "");
+		return strfmt("cannot judge the change at '%s'", path ? path : "");
 	why = check_paths(p, path, s, n);
 	if (why == NULL && n == 2 && ends_with(s, n, replicas, 2))
 		why = check_limit(&p->replicas, "replicas", path, ch);

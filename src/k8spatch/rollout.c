@@ -645,12 +645,13 @@ static int
 history(struct kclient *k, jv obj, int deployment, jv *out, struct kerr *e)
 {
 	struct kkind cr;
-	jv sel, all, mine = jv_array();
+	jv sel, all, mine;
 	char *s;
 	int rc;
 
 	if (deployment)
 		return owned_replicasets(k, obj, out, e);
+	mine = jv_array();
 	sel = jv_at(obj, "spec.selector");
 	s = obj_selector(sel);
 	jv_free(sel);

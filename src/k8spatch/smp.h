@@ -1,4 +1,5 @@
-/* smp.h — the three patch types of the Kubernetes API, on jv values.
+/* smp.h — the three patch types of the Kubernetes API, on jv values
+ * (smp.c: strategic and merge; jsonpatch.c: JSON patch).
  *
  * Each follows what `kubectl patch --local` (1.32) computes, so the file
  * k8spatch writes means what kubectl and the API server would have made:

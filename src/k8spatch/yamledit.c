@@ -37,6 +37,7 @@ struct ed {
 				 * anchor or of an alias (invalid: same) */
 	char *err;
 	int internal;		/* the error is the editor's own fault */
+	int eof_break;		/* a final line break was added */
 };
 
 /* How a node sits in its parent: what its replacement must look like. */
@@ -96,9 +97,14 @@ delete_range(struct ed *ed, size_t start, size_t end)
 static size_t
 line_start(const struct ed *ed, size_t p)
 {
-	while (p > 0 && ed->t[p - 1] != '\n')
-		p--;
-	return p;
+	size_t q = p;
+
+	while (q > 0 && ed->t[q - 1] != '\n')
+		q--;
+	/* A byte order mark is not indentation. */
+	if (q == 0 && p >= 3 && ed->len >= 3 && memcmp(ed->t, "\xEF\xBB\xBF", 3) == 0)
+		q = 3;
+	return q;
 }
 
 static size_t
@@ -107,8 +113,8 @@ col_of(const struct ed *ed, size_t p)
 	return p - line_start(ed, p);
 }
 
-/* Only spaces (or a list's "- ") before p on its line? A node that
- * owns its line can take the line with it when it goes. */
+/* Only spaces before p on its line? A node that owns its line can take
+ * the line with it when it goes. */
 static int
 owns_line(const struct ed *ed, size_t p)
 {
@@ -195,6 +201,19 @@ is_block(const struct ynode *n)
 	return (n->kind == Y_MAP || n->kind == Y_SEQ) && !n->flow && n->n > 0;
 }
 
+/*
+ * Is flow collection n written as JSON (its first scalar, key or value,
+ * double-quoted)? What is added to it is then JSON too: a .json manifest
+ * stays JSON.
+ */
+static int
+json_like(const struct ynode *n)
+{
+	while (n && (n->kind == Y_MAP || n->kind == Y_SEQ) && n->n > 0)
+		n = n->kids[0];
+	return n && n->kind == Y_SCALAR && n->style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+}
+
 /* Where the line after node n starts: an entry that goes takes the
  * bytes up to there. */
 static size_t
@@ -242,13 +261,74 @@ is_empty(jv v)
 	    (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(v)) == 0);
 }
 
-/* At the end of the file, a line added after a last line that has no
- * line break needs one first. */
+static int inside_edit(const struct ed *ed, size_t p);
+
+/*
+ * At the end of a file whose last line has no line break, a line added
+ * after it needs one first. The line break would become part of a block
+ * scalar that ends the file (its value gets a final "\n"): one that is
+ * not rewritten anyway is made to strip it ("|" becomes "|-").
+ */
 static void
-break_if_needed(const struct ed *ed, size_t at, struct buf *b)
+break_if_needed(struct ed *ed, size_t at, const struct ynode *last, struct buf *b)
 {
-	if (at == ed->len && ed->len > 0 && ed->t[ed->len - 1] != '\n')
-		buf_adds(b, ed->em.eol);
+	struct buf dash = BUF_INIT;
+	size_t p;
+
+	if (!(at == ed->len && ed->len > 0 && ed->t[ed->len - 1] != '\n') || ed->eof_break)
+		return;
+	ed->eof_break = 1;
+	buf_adds(b, ed->em.eol);
+	while (is_block(last))
+		last = last->kids[last->n - 1];
+	if (last->kind != Y_SCALAR || (last->style != YAML_LITERAL_SCALAR_STYLE &&
+	    last->style != YAML_FOLDED_SCALAR_STYLE) || inside_edit(ed, last->start))
+		return;
+	for (p = skip_props(ed, last->start) + 1; p < ed->len && strchr("0123456789+-", ed->t[p]); p++)
+		if (ed->t[p] != '+' && ed->t[p] != '-')
+			continue;
+		else if (ed->t[p] == '-')
+			return;
+		else
+			break;
+	buf_addc(&dash, '-');
+	if (p < ed->len && ed->t[p] == '+')
+		add_edit(ed, p, p + 1, &dash);
+	else
+		add_edit(ed, skip_props(ed, last->start) + 1, skip_props(ed, last->start) + 1, &dash);
+}
+
+/* Past the comment that follows p on its line, if one does. */
+static size_t
+past_comment(const struct ed *ed, size_t p)
+{
+	size_t e = p;
+
+	while (e < ed->len && (ed->t[e] == ' ' || ed->t[e] == '\t'))
+		e++;
+	if (e >= ed->len || ed->t[e] != '#')
+		return p;
+	while (e < ed->len && ed->t[e] != '\n' && ed->t[e] != '\r')
+		e++;
+	return e;
+}
+
+/*
+ * A value written where there was none ("key:", "-", "{key}") needs the
+ * space, or the ": ", that the empty value did without.
+ */
+static void
+empty_prefix(const struct ed *ed, const struct ynode *n, int flow, struct buf *b)
+{
+	size_t p = n->start;
+
+	while (p > 0 && (ed->t[p - 1] == ' ' || ed->t[p - 1] == '\t'))
+		p--;
+	if (flow && n->parent && n->parent->kind == Y_MAP && n->pidx % 2 && p > 0 &&
+	    ed->t[p - 1] != ':')
+		buf_adds(b, ": ");
+	else if (p == n->start && p > 0 && ed->t[p - 1] != '\n')
+		buf_addc(b, ' ');
 }
 
 /*
@@ -264,32 +344,22 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 	/* An alias expanded takes the style of what it named. */
 	const struct ynode *style = n->kind == Y_ALIAS ? n->target : n;
 	int keep_flow = style->flow && style->n > 0 && !is_scalar(v) && !is_empty(v);
-	size_t end = n->end;
-
-	/* A block collection's last comment described what goes with it. */
-	if (is_block(n) && w->ctx != C_FLOW) {
-		while (end < ed->len && (ed->t[end] == ' ' || ed->t[end] == '\t'))
-			end++;
-		if (end < ed->len && ed->t[end] == '#')
-			while (end < ed->len && ed->t[end] != '\n' && ed->t[end] != '\r')
-				end++;
-		else
-			end = n->end;
-	}
 
 	switch (w->ctx) {
 	case C_FLOW:
-		yemit_flow(&b, v);
+		if (n->start == n->end)
+			empty_prefix(ed, n, 1, &b);
+		yemit_flow(&b, v, json_like(n->parent));
 		break;
 	case C_ROOT:
 		if (jv_get_kind(v) == JV_KIND_OBJECT && !is_empty(v) && !keep_flow)
 			yemit_map_lines(&b, &ed->em, v, col_of(ed, start), 1);
 		else
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		break;
 	case C_MAPVAL:
 		if (keep_flow) {
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		} else {
 			start = w->colon;
 			yemit_after_key(&b, &ed->em, v, w->col);
@@ -299,13 +369,16 @@ replace_node(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		start = w->dash + 1;
 		if (keep_flow) {
 			buf_addc(&b, ' ');
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(style));
 		} else {
 			yemit_item(&b, &ed->em, v, w->col + 2);
 		}
 		break;
 	}
-	add_edit(ed, start, end, &b);
+	/* A block collection's last comment described what goes with it; and
+	 * after a block scalar, a comment would be read as its content. */
+	add_edit(ed, start, is_block(n) || memchr(b.p ? b.p : "", '\n', b.len) ?
+	    past_comment(ed, n->end) : n->end, &b);
 	return 0;
 }
 
@@ -327,6 +400,17 @@ block_indent(const struct ed *ed, const struct ynode *n, size_t dflt)
 			i++;
 	}
 	return dflt;
+}
+
+/* A block scalar written where the file ends with no line break: its
+ * value's final "\n" must be written out. */
+static void
+final_break(struct ed *ed, const struct ynode *n, const char *s, size_t len, struct buf *b)
+{
+	if (n->end == ed->len && len > 0 && s[len - 1] == '\n' && !ed->eof_break) {
+		ed->eof_break = 1;
+		buf_adds(b, ed->em.eol);
+	}
 }
 
 static int
@@ -353,6 +437,8 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		if (n->anchor)
 			buf_printf(&b, "&%s ", n->anchor);
 	}
+	if (start == n->end)
+		empty_prefix(ed, n, flow, &b);
 	if (!is_str) {
 		yemit_scalar(&b, v, flow);
 		add_edit(ed, start, n->end, &b);
@@ -371,6 +457,8 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 		if (yemit_block(&b, &ed->em, s, len, n->style == YAML_FOLDED_SCALAR_STYLE,
 		    block_indent(ed, n, indent)) != 0)
 			yemit_double(&b, s, len);
+		else
+			final_break(ed, n, s, len, &b);
 		break;
 	case YAML_PLAIN_SCALAR_STYLE:
 		if (yemit_plain_ok(s, len, flow)) {
@@ -383,7 +471,9 @@ edit_scalar(struct ed *ed, struct ynode *n, jv v, const struct where *w)
 
 			buf_addc(&blk, ' ');
 			if (yemit_block(&blk, &ed->em, s, len, 0, indent) == 0) {
-				add_edit(ed, w->ctx == C_MAPVAL ? w->colon : w->dash + 1, n->end, &blk);
+				final_break(ed, n, s, len, &blk);
+				add_edit(ed, w->ctx == C_MAPVAL ? w->colon : w->dash + 1,
+				    past_comment(ed, n->end), &blk);
 				return 0;
 			}
 			buf_free(&blk);
@@ -444,55 +534,118 @@ added_keys(jv old, jv new)
 	return out;
 }
 
-static int
-block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
-    const struct strategy_type *t)
-{
-	size_t nent = n->n / 2, i, first_kept = NOWHERE, col, at;
-	char *gone = xcalloc(nent + 1, 1);
-	jv added = added_keys(old, new);
-	struct buf b = BUF_INIT;
-	int rc = 0;
+/* A mapping's changes: which entries go, which keys come. */
+struct mapplan {
+	size_t nent;
+	char *gone;		/* by entry */
+	size_t first_kept, last_kept;	/* NOWHERE: none kept */
+	jv added;		/* keys of new that old lacks, in new's order */
+};
 
-	for (i = 0; i < nent; i++) {
+static void
+plan_map(struct mapplan *p, const struct ynode *n, jv old, jv new)
+{
+	size_t i;
+
+	p->nent = n->n / 2;
+	p->gone = xcalloc(p->nent + 1, 1);
+	p->first_kept = p->last_kept = NOWHERE;
+	for (i = 0; i < p->nent; i++) {
 		jv k = entry_key(n, i);
 
-		gone[i] = !has_key(new, k);
-		if (!gone[i] && first_kept == NOWHERE)
-			first_kept = i;
+		p->gone[i] = !has_key(new, k);
+		if (!p->gone[i]) {
+			if (p->first_kept == NOWHERE)
+				p->first_kept = i;
+			p->last_kept = i;
+		}
 		jv_free(k);
 	}
-	if (first_kept == NOWHERE) {
-		rc = replace_node(ed, n, new, w);
-		goto out;
-	}
-	for (i = 0; i < nent && rc == 0; i++) {
-		struct ynode *k = n->kids[2 * i];
+	p->added = added_keys(old, new);
+}
 
-		if (!gone[i])
+static void
+free_plan(struct mapplan *p, struct buf *b)
+{
+	buf_free(b);
+	jv_free(p->added);
+	free(p->gone);
+}
+
+/* The entries of block mapping n that go, with their lines. */
+static int
+delete_entries(struct ed *ed, const struct ynode *n, const struct mapplan *p)
+{
+	size_t i, at;
+
+	for (i = 0; i < p->nent; i++) {
+		const struct ynode *k = n->kids[2 * i];
+
+		if (!p->gone[i])
 			continue;
 		if (!owns_line(ed, k->start)) {
 			/* "- name: x" losing name: the next key moves up. */
-			if (i != 0) {
-				rc = fail(ed, k->line, "cannot delete this key in place");
-				break;
-			}
-			delete_range(ed, k->start, n->kids[2 * first_kept]->start);
-			i = first_kept;
+			if (i != 0)
+				return fail(ed, k->line, "cannot delete this key in place");
+			delete_range(ed, k->start, n->kids[2 * p->first_kept]->start);
+			i = p->first_kept;
 			continue;
 		}
 		at = node_after(ed, n->kids[2 * i + 1]);
 		if (at == NOWHERE)
-			rc = fail(ed, k->line, "cannot delete this key in place");
-		else
-			delete_range(ed, comment_above(ed, line_start(ed, k->start),
-			    col_of(ed, k->start), ed->doc->start), at);
+			return fail(ed, k->line, "cannot delete this key in place");
+		delete_range(ed, comment_above(ed, line_start(ed, k->start),
+		    col_of(ed, k->start), ed->doc->start), at);
 	}
-	for (i = 0; i < nent && rc == 0; i++) {
+	return 0;
+}
+
+/* The new keys of block mapping n, after its last entry, at its column. */
+static int
+add_entries(struct ed *ed, const struct ynode *n, const struct mapplan *p, jv new)
+{
+	struct buf b = BUF_INIT;
+	size_t at = node_after(ed, n->kids[n->n - 1]), col = col_of(ed, n->kids[0]->start);
+
+	if (at == NOWHERE)
+		return fail(ed, n->kids[n->n - 1]->line, "cannot add a key after this one");
+	break_if_needed(ed, at, n->kids[n->n - 1], &b);
+	jv_array_foreach(p->added, j, k) {
+		jv v = jv_object_get(jv_copy(new), jv_copy(k));
+
+		yemit_indent(&b, col);
+		yemit_key(&b, jv_string_value(k), (size_t)jv_string_length_bytes(jv_copy(k)));
+		buf_addc(&b, ':');
+		yemit_after_key(&b, &ed->em, v, col);
+		buf_adds(&b, ed->em.eol);
+		jv_free(v);
+		jv_free(k);
+		(void)j;
+	}
+	add_edit(ed, at, at, &b);
+	return 0;
+}
+
+static int
+block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
+    const struct strategy_type *t)
+{
+	struct mapplan p;
+	struct buf none = BUF_INIT;
+	size_t i;
+	int rc;
+
+	plan_map(&p, n, old, new);
+	if (p.first_kept == NOWHERE) {
+		rc = replace_node(ed, n, new, w);
+		goto out;
+	}
+	rc = delete_entries(ed, n, &p);
+	for (i = 0; i < p.nent && rc == 0; i++) {
 		struct where wv = { C_MAPVAL, 0, 0, 0 };
 		jv k;
 
-		if (gone[i])
+		if (p.gone[i])
 			continue;
 		wv.col = col_of(ed, n->kids[2 * i]->start);
 		wv.colon = colon_after(ed, n->kids[2 * i]);
@@ -504,32 +657,10 @@ block_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		rc = walk_entry(ed, n, i, k, old, new, &wv, t);
 		jv_free(k);
 	}
-	if (rc == 0 && jv_array_length(jv_copy(added)) > 0) {
-		at = node_after(ed, n->kids[n->n - 1]);
-		col = col_of(ed, n->kids[0]->start);
-		if (at == NOWHERE) {
-			rc = fail(ed, n->kids[n->n - 1]->line, "cannot add a key after this one");
-			goto out;
-		}
-		break_if_needed(ed, at, &b);
-		jv_array_foreach(added, j, k) {
-			jv v = jv_object_get(jv_copy(new), jv_copy(k));
-
-			yemit_indent(&b, col);
-			yemit_key(&b, jv_string_value(k), (size_t)jv_string_length_bytes(jv_copy(k)));
-			buf_addc(&b, ':');
-			yemit_after_key(&b, &ed->em, v, col);
-			buf_adds(&b, ed->em.eol);
-			jv_free(v);
-			jv_free(k);
-			(void)j;
-		}
-		add_edit(ed, at, at, &b);
-	}
+	if (rc == 0 && jv_array_length(jv_copy(p.added)) > 0)
+		rc = add_entries(ed, n, &p, new);
 out:
-	buf_free(&b);
-	jv_free(added);
-	free(gone);
+	free_plan(&p, &none);
 	return rc;
 }
 
@@ -537,21 +668,17 @@ static int
 flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
     const struct strategy_type *t)
 {
-	size_t nent = n->n / 2, i, last_kept = NOWHERE;
-	char *gone = xcalloc(nent + 1, 1);
-	jv added = added_keys(old, new);
+	struct mapplan p;
+	size_t nent, i, last_kept;
+	char *gone;
 	struct where wf = { C_FLOW, 0, 0, 0 };
 	struct buf b = BUF_INIT;
 	int rc = 0;
 
-	for (i = 0; i < nent; i++) {
-		jv k = entry_key(n, i);
-
-		gone[i] = !has_key(new, k);
-		if (!gone[i])
-			last_kept = i;
-		jv_free(k);
-	}
+	plan_map(&p, n, old, new);
+	nent = p.nent;
+	gone = p.gone;
+	last_kept = p.last_kept;
 	if (last_kept == NOWHERE) {
 		rc = replace_node(ed, n, new, w);
 		goto out;
@@ -572,19 +699,19 @@ flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		rc = walk_entry(ed, n, i, k, old, new, &wf, t);
 		jv_free(k);
 	}
-	if (rc == 0 && jv_array_length(jv_copy(added)) > 0) {
-		jv_array_foreach(added, j, k) {
+	if (rc == 0 && jv_array_length(jv_copy(p.added)) > 0) {
+		jv_array_foreach(p.added, j, k) {
 			jv v = jv_object_get(jv_copy(new), jv_copy(k));
 			const char *ks = jv_string_value(k);
 			size_t kl = (size_t)jv_string_length_bytes(jv_copy(k));
 
 			buf_adds(&b, ", ");
-			if (yemit_plain_ok(ks, kl, 1))
+			if (!json_like(n) && yemit_plain_ok(ks, kl, 1))
 				buf_add(&b, ks, kl);
 			else
 				yemit_double(&b, ks, kl);
 			buf_adds(&b, ": ");
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			jv_free(v);
 			jv_free(k);
 			(void)j;
@@ -592,9 +719,7 @@ flow_map(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		add_edit(ed, n->kids[n->n - 1]->end, n->kids[n->n - 1]->end, &b);
 	}
 out:
-	buf_free(&b);
-	jv_free(added);
-	free(gone);
+	free_plan(&p, &b);
 	return rc;
 }
 
@@ -832,7 +957,7 @@ block_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 			rc = fail(ed, n->kids[p.no - 1]->line, "cannot add a list item after this one");
 			break;
 		}
-		break_if_needed(ed, at, &b);
+		break_if_needed(ed, at, n->kids[p.no - 1], &b);
 		item_text(ed, n, &p, dash, moved, old, new, j, col, &b);
 		add_edit(ed, at, at, &b);
 	}
@@ -879,12 +1004,12 @@ flow_seq(struct ed *ed, struct ynode *n, jv old, jv new, const struct where *w,
 		before = insert_before(&p, j);
 		v = jv_array_get(jv_copy(new), j);
 		if (before < p.no) {
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			buf_adds(&b, ", ");
 			add_edit(ed, n->kids[before]->start, n->kids[before]->start, &b);
 		} else {
 			buf_adds(&b, ", ");
-			yemit_flow(&b, v);
+			yemit_flow(&b, v, json_like(n));
 			add_edit(ed, n->kids[p.no - 1]->end, n->kids[p.no - 1]->end, &b);
 		}
 		jv_free(v);
@@ -997,17 +1122,15 @@ settle_aliases(struct ed *ed)
 
 		if (inside_edit(ed, a->start))
 			continue;
-		if (a->parent && a->parent->kind == Y_MAP && a->pidx % 2 == 0)
-			return fail(ed, a->line, "an alias used as a key");
 		av = jv_is_valid(ed->final[a->id]) ? jv_copy(ed->final[a->id]) : ytree_value(a);
 		tv = inside_edit(ed, tg->start) ? jv_invalid() :
 		    jv_is_valid(ed->final[tg->id]) ? jv_copy(ed->final[tg->id]) : ytree_value(tg);
 		same = jv_is_valid(tv) && jv_equal(jv_copy(av), tv);
-		if (!same && a->parent && a->parent->kind == Y_SEQ && a->parent->parent &&
-		    a->parent->parent->merges) {
+		if (!same && a->parent && ((a->parent->kind == Y_MAP && a->pidx % 2 == 0) ||
+		    (a->parent->kind == Y_SEQ && a->parent->parent && a->parent->parent->merges))) {
 			jv_free(av);
-			return fail(ed, a->line, "the patch changes what this '<<' merges; "
-			    "edit it by hand");
+			return fail(ed, a->line, "the patch changes what this alias names, "
+			    "a key or under '<<'; edit it by hand");
 		}
 		rc = same ? 0 : where_of(ed, a, &w);
 		if (rc == 0 && !same)
@@ -1026,25 +1149,26 @@ by_start(const void *a, const void *b)
 
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
-	/* A deletion ending where an insertion is made goes first. */
+	/* What is inserted at p goes before what is replaced from p on. */
 	if ((x->end > x->start) != (y->end > y->start))
-		return x->end > x->start ? -1 : 1;
+		return x->end > x->start ? 1 : -1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Applies the edits; they must lie inside the document and not overlap. */
+/* Applies the edits; they must lie inside the document (from the start of
+ * its first line) and not overlap. */
 static int
 splice(struct ed *ed, struct buf *out, long *delta)
 {
-	size_t i, at = 0;
+	size_t i, at = 0, from = line_start(ed, ed->doc->start);
 
-	qsort(ed->edits, ed->n, sizeof *ed->edits, by_start);
+	if (ed->n > 0)
+		qsort(ed->edits, ed->n, sizeof *ed->edits, by_start);
 	*delta = 0;
 	for (i = 0; i < ed->n; i++) {
 		const struct edit *e = &ed->edits[i];
 
-		if (e->start < at || e->end < e->start || e->start < ed->doc->start ||
-		    e->end > ed->doc->end)
+		if (e->start < at || e->end < e->start || e->start < from || e->end > ed->doc->end)
 			return ed->internal = 1, fail(ed, ed->doc->line, "internal error: overlapping edits");
 		buf_add(out, ed->t + at, e->start - at);
 		buf_add(out, e->text ? e->text : "", e->len);
@@ -1098,6 +1222,29 @@ verify(struct ed *ed, const char *text, size_t len, jv new)
 	return 0;
 }
 
+/*
+ * YAML also breaks lines at a lone CR, NEL, LS and PS; the editor counts
+ * lines and columns by LF, so a document with those is not edited (no
+ * manifest needs them). Returns the offending byte's offset, or NOWHERE.
+ */
+static size_t
+odd_break(const struct ed *ed, size_t from, size_t to)
+{
+	const unsigned char *t = (const unsigned char *)ed->t;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		if (t[i] == '\r' && (i + 1 >= ed->len || t[i + 1] != '\n'))
+			return i;
+		if (t[i] == 0xC2 && i + 1 < ed->len && t[i + 1] == 0x85)
+			return i;
+		if (t[i] == 0xE2 && i + 2 < ed->len && t[i + 1] == 0x80 &&
+		    (t[i + 2] == 0xA8 || t[i + 2] == 0xA9))
+			return i;
+	}
+	return NOWHERE;
+}
+
 /* The file's ways: line breaks, and how deep it nests maps and lists. */
 static void
 learn_style(struct ed *ed, const struct ynode *n, int *step_seen, int *seq_seen)
@@ -1137,7 +1284,7 @@ yedit(const char *text, size_t len, struct ydoc *doc, jv old, jv new,
 	struct ed ed;
 	struct where root = { C_ROOT, 0, 0, 0 };
 	const char *nl = memchr(text, '\n', len);
-	size_t i, start = out->len;
+	size_t i, start = out->len, odd;
 	long delta = 0;
 	int rc, step_seen = 0, seq_seen = 0;
 
@@ -1152,14 +1299,30 @@ yedit(const char *text, size_t len, struct ydoc *doc, jv old, jv new,
 	ed.final = xcalloc(doc->nnodes + 1, sizeof *ed.final);
 	for (i = 0; i < doc->nnodes; i++)
 		ed.final[i] = jv_invalid();
-	rc = walk(&ed, doc->root, old, new, &root, type, NULL);
+	odd = jv_equal(jv_copy(old), jv_copy(new)) ? NOWHERE :
+	    odd_break(&ed, line_start(&ed, doc->start), doc->end);
+	if (odd != NOWHERE) {
+		size_t line = 1;
+
+		for (i = 0; i < odd; i++)
+			line += text[i] == '\n';
+		rc = fail(&ed, line, "a line break other than LF or CRLF (a lone CR, NEL, "
+		    "LS or PS): not edited");
+	} else {
+		rc = walk(&ed, doc->root, old, new, &root, type, NULL);
+	}
 	if (rc == 0)
 		rc = settle_aliases(&ed);
 	if (rc == 0)
 		rc = splice(&ed, out, &delta);
-	if (rc == 0 && ed.n > 0)
-		rc = verify(&ed, out->p + start + doc->start,
-		    (size_t)((long)(doc->end - doc->start) + delta), new);
+	/* The document is read back from the start of its first line: its
+	 * first token may be indented. */
+	if (rc == 0 && ed.n > 0) {
+		size_t from = line_start(&ed, doc->start);
+
+		rc = verify(&ed, out->p + start + from,
+		    (size_t)((long)(doc->end - from) + delta), new);
+	}
 	for (i = 0; i < ed.n; i++)
 		free(ed.edits[i].text);
 	for (i = 0; i < doc->nnodes; i++)

@@ -251,7 +251,7 @@ yemit_scalar(struct buf *b, jv v, int flow)
 		break;
 	}
 	default:
-		yemit_flow(b, v);
+		yemit_flow(b, v, 0);
 		break;
 	}
 }
@@ -266,7 +266,7 @@ yemit_key(struct buf *b, const char *key, size_t len)
 }
 
 void
-yemit_flow(struct buf *b, jv v)
+yemit_flow(struct buf *b, jv v, int json)
 {
 	int first = 1;
 
@@ -277,12 +277,12 @@ yemit_flow(struct buf *b, jv v)
 			size_t kl = (size_t)jv_string_length_bytes(jv_copy(k));
 
 			buf_adds(b, first ? "" : ", ");
-			if (yemit_plain_ok(ks, kl, 1))
+			if (!json && yemit_plain_ok(ks, kl, 1))
 				buf_add(b, ks, kl);
 			else
 				yemit_double(b, ks, kl);
 			buf_adds(b, ": ");
-			yemit_flow(b, m);
+			yemit_flow(b, m, json);
 			first = 0;
 			jv_free(k);
 			jv_free(m);
@@ -292,10 +292,12 @@ yemit_flow(struct buf *b, jv v)
 		buf_addc(b, '[');
 		jv_array_foreach(v, i, item) {
 			buf_adds(b, i ? ", " : "");
-			yemit_flow(b, item);
+			yemit_flow(b, item, json);
 			jv_free(item);
 		}
 		buf_addc(b, ']');
+	} else if (json && jv_get_kind(v) == JV_KIND_STRING) {
+		yemit_double(b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
 	} else {
 		yemit_scalar(b, v, 1);
 	}

@@ -53,8 +53,9 @@ void yemit_scalar(struct buf *b, jv v, int flow);
 /* A mapping key. */
 void yemit_key(struct buf *b, const char *key, size_t len);
 
-/* v in flow style: {a: 1, b: [x, y]}. */
-void yemit_flow(struct buf *b, jv v);
+/* v in flow style: {a: 1, b: [x, y]}; with json set, keys and strings
+ * double-quoted as in JSON ({"a": 1, "b": ["x", "y"]}). */
+void yemit_flow(struct buf *b, jv v, int json);
 
 /*
  * What follows "key:" for a key at column col: " value", " |" and a block,

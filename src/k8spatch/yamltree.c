@@ -535,9 +535,13 @@ scalar_value(const struct ynode *n)
 		if (n->tag || n->style != YAML_PLAIN_SCALAR_STYLE)
 			return jv_string_sized(n->value, (int)n->vlen);
 		v = ytree_plain(n->value, n->vlen);
-		if (!jv_is_valid(v))
-			return jv_invalid_with_msg(jv_string_fmt("line %zu: %s", n->line,
-			    jv_string_value(jv_invalid_get_msg(jv_copy(v)))));
+		if (!jv_is_valid(v)) {
+			jv m = jv_invalid_get_msg(v);
+
+			v = jv_invalid_with_msg(jv_string_fmt("line %zu: %s", n->line,
+			    jv_string_value(m)));
+			jv_free(m);
+		}
 		return v;
 	}
 	v = ytree_plain(n->value, n->vlen);

@@ -17,6 +17,7 @@ Checks, one TAP line each (relayed by test/t/k8spatch-local.sh):
   meaning   the patched document of TOOL's output, read as kubectl reads
             YAML (Go's yaml.v2: YAML 1.1, y/n booleans, no timestamps),
             equals want.json — types and all (a quoted "80" is not 80).
+  json      a manifest written as JSON is still JSON.
   kubectl   each KUBECTL given, run on the case's document (its own text,
             cut out of in.yaml at the document markers), answers want.json:
             the recorded oracle is checked live against every version here.
@@ -209,6 +210,15 @@ def check(case, tool, kubectls):
                "%s: only the lines the change touches change" % case,
                "exit %d %s; diff in %s" % (p.returncode, err, d)):
         sys.stderr.write("--- %s: got\n%s" % (case, out.decode(errors="replace")))
+    try:
+        json.loads(text)
+        try:
+            json.loads(out)
+            say(True, "%s: a JSON manifest stays JSON" % case)
+        except ValueError as e:
+            say(False, "%s: a JSON manifest stays JSON" % case, e)
+    except ValueError:
+        pass  # YAML, not JSON
     want = json.loads(read("want.json"))
     try:
         got = target(out.decode("utf-8"), kind, name)[1]

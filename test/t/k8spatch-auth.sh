@@ -250,6 +250,20 @@ sed 's|{name: APIV, value: client.authentication.k8s.io/v1}|{name: APIV, value: 
     "$T_DIR/exec.yaml" >"$T_DIR/mismatch.yaml"
 expect_status "a plugin answering another apiVersion exits 2" 2 k8spatch --kubeconfig "$T_DIR/mismatch.yaml" get deploy stuck
 expect_match "… kubectl's words" "plugin returned version client.authentication.k8s.io/v1beta1" "$(cat "$T_DIR/err")"
+cat >"$T_DIR/certplugin" <<EOP
+#!/bin/sh
+jq -n --rawfile c "$certs/client.crt" --rawfile k "$certs/client.key" \\
+    '{apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential",
+      status: {clientCertificateData: \$c, clientKeyData: \$k}}'
+EOP
+chmod +x "$T_DIR/certplugin"
+kc "$T_DIR/certexec.yaml" "$ca" "    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: $T_DIR/certplugin
+      interactiveMode: Never"
+expect_status "an exec plugin that answers with a client certificate" 0 \
+    k8spatch --kubeconfig "$T_DIR/certexec.yaml" get deploy stuck
+expect_eq "… as the certificate's user" admin "$(who)"
 rm -f "$T_DIR/log"
 expect_status "--token wins over an exec plugin (not run)" 0 \
     k8spatch --kubeconfig "$T_DIR/exec.yaml" --token s3cret-token get deploy stuck

@@ -275,6 +275,25 @@ expect_eq "… one result each, fields passed through" "i-1 applied i-2 refused"
     "$(jq -r '"\(.incident) \(.result)"' "$T_DIR/res" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "… only the allowed one was written" 1 "$(writes)"
 
+# --- the other patch types under a policy -----------------------------------
+clear
+expect_status "an allowed JSON patch is applied" 0 k8spatch --policy "$policy" patch deploy nginx \
+    --type json -p '[{"op":"replace","path":"/spec/replicas","value":2}]'
+expect_eq "… its last operation pins the resourceVersion" "add /metadata/resourceVersion" \
+    "$(sent '[.[] | select(.method=="PATCH")][-1].body[-1] | "\(.op) \(.path)"')"
+clear
+expect_status "server-side apply of a field another manager owns: a conflict (exit 1)" 1 \
+    k8spatch --policy "$policy" --field-manager llm-fixer patch deploy nginx --type apply \
+    -p "$C\"image\":\"nginx:1.25\",\"resources\":{\"limits\":{\"memory\":\"300Mi\"}}}]}}}}"
+expect_match "… the server's words" "Apply failed with .* conflict" "$(jq -r .error "$T_DIR/out")"
+expect_eq "… nothing written" 0 "$(writes)"
+expect_status "… taken over with --force-conflicts" 0 \
+    k8spatch --policy "$policy" --field-manager llm-fixer --force-conflicts patch deploy nginx --type apply \
+    -p "$C\"image\":\"nginx:1.25\",\"resources\":{\"limits\":{\"memory\":\"300Mi\"},\"requests\":{\"memory\":\"300Mi\"}}}]}}}}"
+expect_eq "… applied, force=true sent" "applied true" \
+    "$(jq -r .result "$T_DIR/out") $(sent '[.[] | select(.method=="PATCH")][-1].query.force')"
+k8spatch wait deploy nginx --timeout 20s >/dev/null
+
 # --- the policy file itself -------------------------------------------------
 printf 'kinds: [Deployment]\nnamespaces: [web]\nallow: [spec.replicas]\ndenny: [x]\n' >"$T_DIR/typo.yaml"
 expect_status "a policy with an unknown key is refused (exit 2)" 2 k8spatch --policy "$T_DIR/typo.yaml" patch deploy nginx -p '{}'

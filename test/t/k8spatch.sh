@@ -129,6 +129,9 @@ expect_eq "get KIND NAME NAME" "nginx nginx" \
 expect_eq "a custom resource by short name, through discovery" "argoproj.io/v1alpha1 Rollout 3" \
     "$(k8spatch get ro canary | jq -r '"\(.apiVersion) \(.kind) \(.spec.replicas)"')"
 expect_eq "a custom resource listed" canary "$(k8spatch get rollouts.argoproj.io | jq -r .metadata.name)"
+expect_eq "… its own apiVersion and kind, not added twice" 1 \
+    "$(k8spatch get rollouts.argoproj.io | grep -o '"kind":"Rollout"' | wc -l)"
+expect_status "a write error on stdout exits 4" 4 sh -c 'k8spatch get po -A >/dev/full'
 expect_status "an unknown kind exits 2" 2 k8spatch get nosuchkind
 expect_match "… and says so" "doesn't have a resource type 'nosuchkind'" "$(cat "$T_DIR/err")"
 expect_status "a missing object exits 2" 2 k8spatch get deploy nope

@@ -195,7 +195,6 @@ test_merge(void **state)
 	assert_string_equal(c.server, "https://from-first");
 	assert_int_equal(c.insecure, 0);
 	assert_string_equal(c.namespace, "default");
-	assert_int_equal(c.namespace_explicit, 0);
 	kube_conn_free(&c);
 
 	/* Order reversed: the second file wins current-context and "one". */

@@ -140,6 +140,17 @@ run_case(const struct tcase *c)
 	buf_free(&out);
 }
 
+static void
+run_cases(const struct tcase *cases, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		run_case(&cases[i]);
+}
+
+#define RUN(cases) run_cases(cases, sizeof cases / sizeof cases[0])
+
 #define DEPLOY "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
 
 static void
@@ -165,11 +176,8 @@ test_scalars(void **state)
 		{ DEPLOY "data:\n  f: x\n", "{\"data\":{\"f\":\"a\\nb\"}}",
 		  PATCH_MERGE, NULL, NULL, DEPLOY "data:\n  f: |-\n    a\n    b\n", 0 },
 	};
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		run_case(&cases[i]);
+	RUN(cases);
 }
 
 static void
@@ -202,11 +210,8 @@ test_keys(void **state)
 		{ "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}", "{\"data\":{\"k\":\"v\"}}",
 		  PATCH_MERGE, NULL, NULL, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  k: v\n", 0 },
 	};
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		run_case(&cases[i]);
+	RUN(cases);
 }
 
 #define PODSPEC DEPLOY "spec:\n  template:\n    spec:\n      containers:\n" \
@@ -238,11 +243,8 @@ test_lists(void **state)
 		{ DEPLOY "args:\n  - a\n", "[{\"op\":\"remove\",\"path\":\"/args/0\"}]",
 		  PATCH_JSON, NULL, NULL, DEPLOY "args: []\n", 0 },
 	};
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		run_case(&cases[i]);
+	RUN(cases);
 }
 
 static void
@@ -270,11 +272,8 @@ test_documents(void **state)
 		  NULL, NULL, NULL, EXIT_USAGE },
 		{ DEPLOY, "{\"kind\":null}", PATCH_MERGE, NULL, NULL, NULL, EXIT_USAGE },
 	};
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		run_case(&cases[i]);
+	RUN(cases);
 }
 
 static void
@@ -292,11 +291,44 @@ test_anchors(void **state)
 		{ DEPLOY "b: &b {a: 1}\nc:\n  <<: *b\n  d: 2\n", "{\"c\":{\"d\":3}}", PATCH_MERGE,
 		  NULL, NULL, NULL, EXIT_USAGE },
 	};
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-		run_case(&cases[i]);
+	RUN(cases);
+}
+
+static void
+test_empty_values(void **state)
+{
+	static const struct tcase cases[] = {
+		/* "key:" and "-" with nothing after them get a value. */
+		{ DEPLOY "a:\nb: 1\n", "{\"a\":\"x\"}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "a: x\nb: 1\n", 0 },
+		{ DEPLOY "l:\n-\n- b\n", "{\"l\":[\"x\",\"b\"]}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "l:\n- x\n- b\n", 0 },
+		/* The comment on the line of a value rewritten over several
+		 * lines goes with it (after a block scalar it would be read as
+		 * content). */
+		{ DEPLOY "a: # none\n", "{\"a\":[1]}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "a:\n- 1\n", 0 },
+		{ DEPLOY "a: x # one line\n", "{\"a\":\"two\\nlines\"}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "a: |-\n  two\n  lines\n", 0 },
+		/* "{key}" in a flow mapping gets its ": ". */
+		{ DEPLOY "f: {b: 1, a}\n", "{\"f\":{\"a\":{\"q\":1}}}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "f: {b: 1, a: {q: 1}}\n", 0 },
+		/* A block scalar ends the file with no line break: a key added
+		 * after it must not give its value a final newline. */
+		{ DEPLOY "d:\n  a: |\n    x", "{\"d\":{\"b\":\"y\"}}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "d:\n  a: |-\n    x\n  b: \"y\"\n", 0 },
+		{ DEPLOY "d:\n  a: |\n    x", "{\"d\":{\"a\":\"z\\n\"}}", PATCH_MERGE, NULL, NULL,
+		  DEPLOY "d:\n  a: |\n    z\n", 0 },
+		/* A lone CR is a line break to YAML: not edited. */
+		{ DEPLOY "a: 1 # x\ry: 2\n", "{\"a\":2}", PATCH_MERGE, NULL, NULL, NULL, EXIT_USAGE },
+		/* The first key indented: still one document, edited in place. */
+		{ " apiVersion: v1\n kind: ConfigMap\n metadata: {name: c}\n", "{\"data\":{\"k\":1}}",
+		  PATCH_MERGE, NULL, NULL,
+		  " apiVersion: v1\n kind: ConfigMap\n metadata: {name: c}\n data:\n   k: 1\n", 0 },
+	};
+	(void)state;
+	RUN(cases);
 }
 
 int
@@ -308,6 +340,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_documents),
 		cmocka_unit_test(test_anchors),
+		cmocka_unit_test(test_empty_values),
 	};
 
 	msg_init(argv[0]);
