@@ -7,7 +7,8 @@
 # incident; an unfixable failure is a call with no patch; a workload
 # patched --max-attempts times goes to a person; the model down or talking
 # nonsense means the rules or a call, never a crash; --dry-run writes
-# nothing anywhere.
+# nothing anywhere; no secret reaches a prompt, a log or the pull request;
+# Prometheus and Loki give the model usage and error lines.
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 . "$OPSPIPE_TOP/test/remediate.sh"
 
@@ -152,5 +153,38 @@ remediate --dry-run --state "$T_DIR/dry"
 expect_eq "dry run, refused: no call, the speech it would say" '["dry-run","refused",[],true]' \
     "$(inc '[.result,.policy.result,.calls,(.speech | test("refused"))]')"
 expect_eq "dry run, refused: nothing written, nobody called" '[0,0]' "[$(kube_writes),$(tw_sent 'length')]"
+
+# --- no secret in a prompt or a log; Prometheus and Loki as context ---------------
+# An environment value and a log line hold a secret; usage comes from
+# Prometheus, error lines from Loki (their fixtures record what was asked).
+SECRET=hunter2-Xq9vT4s3cret
+deploy "$(printf '%s' "$NGINX_MANIFEST" | sed "s/^          ports:$/          env:\\
+            - {name: DB_PASSWORD, value: $SECRET}\\
+          ports:/; s/^      labels: {app: nginx}$/      labels: {app: nginx}\\
+      annotations:\\
+        fixture.opspipe.io\\/log: \"connecting to postgres:\\/\\/app:$SECRET@db:5432\/app with password=$SECRET\"/")"
+wait_failing nginx OOMKilled
+forget
+start_fixture prom.py --log "$T_DIR/prom.log"
+PROMETHEUS_URL=$FIXTURE_URL
+start_fixture loki.py --log "$T_DIR/loki.log"
+LOKI_URL=$FIXTURE_URL
+export PROMETHEUS_URL LOKI_URL
+llm_ctl '{"answers":[{"json":{"diagnosis":"more memory","confidence":0.9,"patch_type":"strategic","patch":{"spec":{"template":{"spec":{"containers":[{"name":"deployment-1","resources":{"limits":{"memory":"64Mi"}}}]}}}},"explanation":"x"}}]}'
+remediate --state "$T_DIR/secret"
+unset PROMETHEUS_URL LOKI_URL
+prompt=$(llm_sent '.[0].body.messages[-1].content' | jq -r .)
+expect_eq "secrets: fixed" '"fixed"' "$(inc .result)"
+expect_eq "secrets: the secret reached no prompt" 0 "$(printf '%s' "$prompt" | grep -c "$SECRET")"
+expect_match "secrets: the env variable is there, its value left out" '"env":\[\{"name":"[^"]*"\}\]' "$prompt"
+expect_match "secrets: the log's secrets are redacted" 'password=\[REDACTED\]' "$prompt"
+expect_eq "secrets: none in the state, the incident or stderr" 0 \
+    "$(cat "$T_DIR/secret/incidents.jsonl" "$T_DIR/out" "$T_DIR/err" | grep -c "$SECRET")"
+expect_eq "secrets: none in the pull request" 0 "$(gh_sent . | grep -c "$SECRET")"
+expect_eq "context: five Prometheus queries about the failing container" 5 \
+    "$(grep -c 'namespace=\\"web\\",pod=~\\"nginx-[a-z0-9]*-[a-z0-9]*\\",container=\\"nginx\\"' "$T_DIR/prom.log")"
+expect_match "context: the usage went to the model" '"usage":\{"memory_peak_bytes":[0-9]+,"memory_limit_bytes":[0-9]+,"cpu_peak_cores":[0-9]+,"cpu_limit_cores":[0-9]+,"cpu_throttled_ratio":[0-9]+\}' "$prompt"
+expect_match "context: Loki was asked for the pods' error lines" \
+    '\{namespace=\\"web\\",pod=~\\"nginx-[^"]*\\"\} \|~' "$(cat "$T_DIR/loki.log")"
 
 done_testing
