@@ -86,9 +86,21 @@ expect_eq "worse: no pull request" 0 "$(gh_sent '[.[] | select(.method != "GET")
 deploy "$(printf '%s' "$NGINX_MANIFEST" | sed 's/nginx:1.25 /nginx:9.99 /')"
 wait_failing nginx ImagePullBackOff
 forget
-llm_ctl '{"answers":[{"json":{"diagnosis":"The tag 9.99 does not exist.","confidence":0.2,"patch_type":"strategic","patch":null,"explanation":"Push the image or fix the tag in git."}}]}'
+SAY="Deployment nginx in namespace web cannot start: its image tag 9.99 does not exist. Nothing was changed. Please fix the tag in git."
+llm_ctl "{\"answers\":[{\"json\":{\"diagnosis\":\"The tag 9.99 does not exist.\",\"confidence\":0.2,\"patch_type\":\"strategic\",\"patch\":null,\"explanation\":\"Push the image or fix the tag in git.\"}},{\"content\":\"$SAY\"}]}"
 remediate
 expect_eq "unfixable: no patch, a call" '["no-fix","no-patch",null,1]' "$(inc '[.result,.why,.patch,(.calls | length)]')"
+expect_eq "unfixable: the model's words are what the call said" "[\"$SAY\",\"$SAY\"]" "$(inc '[.speech, .calls[0].speech]')"
+expect_match "speech: asked with the incident, names masked" '"namespace":"ns-1","name":"deployment-1"},"reason":"ImagePullBackOff"' "$(llm_sent '.[1].body.messages[-1].content' | jq -r .)"
+# A speech that reads code aloud, or runs past 60 words: the template.
+deploy "$(printf '%s' "$NGINX_MANIFEST" | sed 's/nginx:1.25 /nginx:9.98 /')"
+wait_failing nginx ImagePullBackOff
+for bad in '{\"speech\": \"the image is missing\"}' "$(printf 'word %.0s' $(seq 61))"; do
+	forget
+	llm_ctl "{\"answers\":[{\"json\":{\"diagnosis\":\"x\",\"confidence\":0.2,\"patch_type\":\"strategic\",\"patch\":null,\"explanation\":\"x\"}},{\"content\":\"$bad\"}]}"
+	remediate
+	expect_match "speech: an unfit answer (${bad%"${bad#??????????}"}…) gives way to the template" '^"Automatic remediation needs a person\.' "$(inc .speech)"
+done
 expect_eq "unfixable: not a single PATCH, not even a dry run" 0 "$(kube_sent '[.[] | select(.method == "PATCH")] | length')"
 
 # --- the model down, or talking nonsense ----------------------------------------
