@@ -5,7 +5,8 @@
 #   make check SANITIZE=1   the same under ASan and UBSan
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install the Debian packages to build, test, fuzz, run CI and benchmark
-#   make demo       the summarize flow against a generated Prometheus history
+#   make demo       the summarize flow against a generated Prometheus history,
+#                   then the remediate flow on the test fixtures (simulated)
 
 # The version and the shared limits: share/opspipe/lib/constants.sh.
 CONSTANTS = share/opspipe/lib/constants.sh

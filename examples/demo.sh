@@ -1,5 +1,7 @@
 #!/bin/sh
-# examples/demo.sh — `make demo`: the summarize flow end to end.
+# examples/demo.sh — `make demo`: the summarize flow end to end, then the
+# remediate flow on the test fixtures (examples/demo-remediate.sh,
+# simulated: no real cluster, model, forge or phone).
 #
 # Starts a real Prometheus on loopback over three hours of generated cluster
 # metrics (examples/demo-data.py: nodes, pods' CPU and memory, HTTP rates and
@@ -91,5 +93,6 @@ echo "\$ curl 'http://127.0.0.1:$port/summary?query=up&minutes=30'"
 curl -s "http://127.0.0.1:$port/summary?query=up&minutes=30" || broken=1
 echo "(served from the cache the command above filled: \"cached\":true)"
 
-say "demo: done; Prometheus and lighttpd stopped"
+say "demo: the summarize flow done; Prometheus and lighttpd stopped"
+sh "$top/examples/demo-remediate.sh" || broken=1
 exit "$broken"
