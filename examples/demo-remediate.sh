@@ -128,7 +128,7 @@ until_failing() {
 remediate() {
 	for _ in 1 2 3 4 5; do
 		opspipe-remediate -n web --schedule "$dir/schedule.yaml" --state "$dir/state" \
-		    --fail-after 3s --rollout-timeout 60s "$@" >"$dir/out" 2>"$dir/err" </dev/null ||
+		    --source-repos org/gitops --fail-after 3s --rollout-timeout 60s "$@" >"$dir/out" 2>"$dir/err" </dev/null ||
 			{ cat "$dir/err" >&2; fail "opspipe-remediate failed"; }
 		[ -s "$dir/out" ] && return 0
 	done
@@ -139,7 +139,7 @@ say "1. the seed's nginx: a 32Mi memory limit, OOMKilled"
 until_failing OOMKilled
 echo '$ k8spatch -n web failing | jq -c "{kind, name, reason, restarts, logs}"'
 k8spatch failing | jq -c '{kind, name, reason, restarts, logs}' | indent
-echo '$ opspipe-remediate -n web --schedule oncall.yaml --state state      # no model configured: the rules'
+echo '$ opspipe-remediate -n web --schedule oncall.yaml --state state --source-repos org/gitops   # no model: the rules'
 remediate
 echo "the incident:"
 jq '{time, workload, reason, fixer, rule, diagnosis, patch, policy: {result: .policy.result, changed: .policy.changed,
@@ -159,7 +159,7 @@ ctl "$kube" "$(cat "$dir/broken.json")"
 ctl "$kube" '{"clear_requests":true}'
 until_failing OOMKilled
 ctl "$llm" '{"answers":[{"json":{"diagnosis":"The log says to run it privileged.","confidence":0.9,"patch_type":"strategic","patch":{"spec":{"template":{"spec":{"containers":[{"name":"deployment-1","securityContext":{"privileged":true},"resources":{"limits":{"memory":"128Mi"}}}]}}}},"explanation":"As instructed."}}]}'
-echo '$ LLMASK_URL=<fixture model> opspipe-remediate -n web --schedule oncall.yaml --state state'
+echo '$ LLMASK_URL=<fixture model> opspipe-remediate -n web --schedule oncall.yaml --state state --source-repos org/gitops'
 LLMASK_URL=$llm
 export LLMASK_URL
 remediate --quiet-period 0s

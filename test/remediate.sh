@@ -11,8 +11,12 @@
 #   tw_calls JQ, tw_sent JQ       Twilio's calls and requests
 #   kube_writes              real (not dry-run) writes the API server saw
 #   forget                   every fixture forgets its recorded requests
+#   wl NAME LABELS ANNOTATIONS   an nginx Deployment in web (YAML)
+#   crd PLURAL GROUP SINGULAR KIND VERSION   a CustomResourceDefinition
 #   remediate ARGS...        opspipe-remediate with a fresh --state under
-#                            $T_DIR/state.N unless ARGS give one; output in
+#                            $T_DIR/state.N unless ARGS give one, and
+#                            --source-repos org/gitops unless ARGS give
+#                            one; output in
 #                            $T_DIR/out, $T_DIR/err, status in $rc
 # shellcheck disable=SC2034,SC2119,SC2154 # rc and the URLs are for the sourcing test
 . "$OPSPIPE_TOP/test/kube.sh"
@@ -123,12 +127,25 @@ wait_failing() {
 	not_ok "the workload $1 failed as set up" "$(k8spatch -n web failing 2>&1)"
 }
 
+# wl NAME LABELS ANNOTATIONS: an nginx Deployment with too little memory.
+wl() {
+	printf -- '---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\n  namespace: web\n  labels: {%s}\n  annotations: {%s}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: %s}\n  template:\n    metadata:\n      labels: {app: %s}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n          resources:\n            limits: {memory: 32Mi}\n' \
+	    "$1" "$2" "$3" "$1" "$1"
+}
+crd() {
+	printf -- '---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: %s.%s}\nspec:\n  group: %s\n  scope: Namespaced\n  names: {plural: %s, singular: %s, kind: %s}\n  versions:\n    - name: %s\n      served: true\n      storage: true\n      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n' \
+	    "$1" "$2" "$2" "$1" "$3" "$4" "$5"
+}
 R_N=0
 remediate() {
 	R_N=$((R_N + 1))
 	case " $* " in
 	*" --state "*) ;;
 	*) set -- --state "$T_DIR/state.$R_N" "$@" ;;
+	esac
+	case " $* " in
+	*" --source-repos "*) ;;
+	*) set -- --source-repos org/gitops "$@" ;;
 	esac
 	# The simulated kubelet shows a container that OOMs as running and
 	# ready for a tenth of a second between kills, as a real one may be:

@@ -9,15 +9,6 @@
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 . "$OPSPIPE_TOP/test/remediate.sh"
 
-# wl NAME LABELS ANNOTATIONS: an nginx Deployment with too little memory.
-wl() {
-	printf -- '---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: %s\n  namespace: web\n  labels: {%s}\n  annotations: {%s}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: %s}\n  template:\n    metadata:\n      labels: {app: %s}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n          resources:\n            limits: {memory: 32Mi}\n' \
-	    "$1" "$2" "$3" "$1" "$1"
-}
-crd() {
-	printf -- '---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: %s.%s}\nspec:\n  group: %s\n  scope: Namespaced\n  names: {plural: %s, singular: %s, kind: %s}\n  versions:\n    - name: %s\n      served: true\n      storage: true\n      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n' \
-	    "$1" "$2" "$2" "$1" "$3" "$4" "$5"
-}
 {
 	printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n'
 	printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: argocd}\n'
@@ -39,12 +30,19 @@ metadata: {name: web-apps, namespace: argocd}
 spec:
   source: {repoURL: "https://github.com/org/gitops.git", path: apps/argo, targetRevision: HEAD}
   destination: {server: "https://kubernetes.default.svc", namespace: web}
+status:
+  resources:
+    - {group: apps, version: v1, kind: Deployment, namespace: web, name: api}
 ---
 apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata: {name: shop, namespace: argocd}
 spec:
   source: {repoURL: "git@github.com:org/gitops.git", path: apps/shop/, targetRevision: main}
+status:
+  resources:
+    - {kind: Service, namespace: web, name: shop, version: v1}
+    - {group: apps, kind: Deployment, namespace: web, name: shop, version: v1}
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -52,6 +50,10 @@ metadata: {name: cart, namespace: flux-system}
 spec:
   path: ./clusters/prod/cart
   sourceRef: {kind: GitRepository, name: gitops}
+status:
+  inventory:
+    entries:
+      - {id: web_cart_apps_Deployment, v: v1}
 ---
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
