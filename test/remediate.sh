@@ -16,8 +16,8 @@
 #   remediate ARGS...        opspipe-remediate with a fresh --state under
 #                            $T_DIR/state.N unless ARGS give one, and
 #                            --source-repos org/gitops unless ARGS give
-#                            one; output in
-#                            $T_DIR/out, $T_DIR/err, status in $rc
+#                            one; output in $T_DIR/out, $T_DIR/err,
+#                            status in $rc (124: it ran 15 minutes)
 # shellcheck disable=SC2034,SC2119,SC2154 # rc and the URLs are for the sourcing test
 . "$OPSPIPE_TOP/test/kube.sh"
 . "$OPSPIPE_TOP/test/fixtures/forge.sh"
@@ -153,7 +153,7 @@ remediate() {
 	# CronJob run would.
 	r_try=0
 	while [ "$r_try" -lt 5 ]; do
-		opspipe-remediate -n web --schedule "$T_DIR/schedule.yaml" --fail-after 2s \
+		timeout 900 opspipe-remediate -n web --schedule "$T_DIR/schedule.yaml" --fail-after 2s \
 		    --rollout-timeout 60s "$@" >"$T_DIR/out" 2>"$T_DIR/err" </dev/null
 		rc=$?
 		if [ "$rc" -ne 0 ] || [ -s "$T_DIR/out" ]; then break; fi
