@@ -158,6 +158,12 @@ for bad in "../etc/passwd" "/abs.yaml" "a/./b" "a//b" ".git/config"; do
 	expect_status "path '$bad' is refused (exit 2)" 2 P --title t "$bad=$d/readme"
 done
 expect_match "the refusal says why" "invalid path '.git/config': '.git' component" "$(cat "$T_DIR/err")"
+# Bytes that are not UTF-8 would reach GitHub as U+FFFD: another file,
+# another branch than the one named. Refused, not rewritten.
+expect_status "a path that is not UTF-8 is refused" 2 P --title t "$(printf 'bad\377.yaml')=$d/readme"
+expect_match "a path that is not UTF-8: said why" "not valid UTF-8" "$(cat "$T_DIR/err")"
+expect_status "a branch that is not UTF-8 is refused" 2 P --title t --branch "$(printf 'fix/b\377d')" a.yaml="$d/nginx.yaml"
+expect_match "a branch that is not UTF-8: said why" "must be valid UTF-8" "$(cat "$T_DIR/err")"
 expect_status "a path given twice is refused" 2 P --title t a.yaml="$d/readme" a.yaml="$d/nginx.yaml"
 
 # -- get -----------------------------------------------------------------
