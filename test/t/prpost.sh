@@ -103,6 +103,26 @@ expect_eq "the stale branch now sits on main's tip" \
 expect_eq "the move was asked with force false" "false" \
     "$(sent "$gh" '[.[] | select(.method == "PATCH")][-1].body.force')"
 
+# -- two runs at once ----------------------------------------------------
+# A second prpost posting the same change creates the branch between this
+# one's look and its write (the fixture answers the look with 404, as
+# when the branch did not exist yet). The branch holds the change: it is
+# used, not called diverged; one with other content still is.
+ctl "$gh" '{"repos":{"org/race":{"branches":{"main":{"a.yaml":"a: 1\n"},
+  "fix/race":{"from":"main","files":{"a.yaml":"replicas: 3\n"}},
+  "fix/other":{"from":"main","files":{"a.yaml":"a: 7\n"}}}}}}'
+race=$(repo_state "$gh" '."org/race"."fix/race".commit')
+ctl "$gh" '{"fail":{"method":"GET","path":"/git/ref/heads/fix/race","status":404,"body":{"message":"Not Found"}}}'
+expect_status "a branch created meanwhile holding the change is used" 0 \
+    prpost --url "$gh" --repo org/race --base main --branch fix/race --title t a.yaml="$d/nginx.yaml"
+expect_eq "created meanwhile: its commit is the result, the branch not moved" "true $race $race" \
+    "$(jq -r .created "$T_DIR/out") $(jq -c .commit "$T_DIR/out") $(repo_state "$gh" '."org/race"."fix/race".commit')"
+other=$(repo_state "$gh" '."org/race"."fix/other".commit')
+ctl "$gh" '{"fail":{"method":"GET","path":"/git/ref/heads/fix/other","status":404,"body":{"message":"Not Found"}}}'
+expect_status "a branch created meanwhile with other content: diverged" 1 \
+    prpost --url "$gh" --repo org/race --base main --branch fix/other --title t a.yaml="$d/nginx.yaml"
+expect_eq "created meanwhile with other content: not moved" "$other" "$(repo_state "$gh" '."org/race"."fix/other".commit')"
+
 # -- errors --------------------------------------------------------------
 expect_status "a bad token exits 3" 3 env GITHUB_TOKEN=wrong-one \
     prpost --url "$gh" --repo org/gitops --base main --title t a=/dev/null
