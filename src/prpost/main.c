@@ -573,6 +573,20 @@ record_change(jv rec, const struct opts *o, struct change *c,
 	return ok;
 }
 
+/* The record's "forge"; "" (refused as unknown) when it is there but
+ * not a string, so a wrong type is not taken for no forge at all. */
+static const char *
+forge_field(jv rec)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string("forge"));
+	jv_kind k = jv_get_kind(v);
+
+	jv_free(v);
+	if (k != JV_KIND_STRING && k != JV_KIND_NULL && k != JV_KIND_INVALID)
+		return "";
+	return jv_get_str(rec, "forge");
+}
+
 /* One record: its change posted, the result merged into it. */
 static int
 run_record(struct forge *forges[2], const struct opts *o, struct jsonl *in,
@@ -589,7 +603,7 @@ run_record(struct forge *forges[2], const struct opts *o, struct jsonl *in,
 		jsonl_warn(in, "expected a JSON object");
 		goto out;
 	}
-	kind = choose_forge(o, jv_get_str(rec, "forge"), &refused);
+	kind = choose_forge(o, forge_field(rec), &refused);
 	if (kind < 0) {
 		jsonl_warn(in, "%s", refused);
 		goto out;

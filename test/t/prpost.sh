@@ -203,6 +203,7 @@ not json
 {"repo":"org/gitops","base":"main","title":"bad","files":[{"path":"../x","content":"x"}]}
 {"repo":"org/gitops","base":"main","title":"nul","files":[{"path":"a\u0000b","content":"x"}]}
 {"repo":"org/gitops","base":"main","files":[{"path":"x","content":"x"}]}
+{"repo":"org/gitops","base":"main","title":"t","forge":5,"files":[{"path":"x","content":"x"}]}
 EOF
 prpost --url "$gh" - <"$d/records" >"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "records: bad lines make exit 2" 2 "$?"
@@ -216,6 +217,7 @@ expect_match "records: not JSON is named by line" "stdin:2:" "$(cat "$T_DIR/err"
 expect_match "records: a bad path is named by line" "stdin:3: files\\[0\\]: invalid path '../x'" "$(cat "$T_DIR/err")"
 expect_match "records: a NUL in a path is refused" "stdin:4: files\\[0\\]: NUL in path" "$(cat "$T_DIR/err")"
 expect_match "records: a missing title is named" "stdin:5: no title" "$(cat "$T_DIR/err")"
+expect_match "records: a forge that is not a string is refused" "stdin:6: field 'forge' must be" "$(cat "$T_DIR/err")"
 
 # -- labels, reviewers, draft --------------------------------------------
 printf 'x: 1\n' >"$d/x.yaml"
