@@ -246,6 +246,11 @@ expect_eq "--dry-run shows the bodies" \
     "$(jq -sc '.[8].body | .head = "BRANCH"' "$T_DIR/out")"
 expect_eq "--dry-run: the token is redacted" '"Bearer <redacted>"' "$(jq -sc '.[0].headers.Authorization' "$T_DIR/out")"
 if grep -q s3cret "$T_DIR/out" "$T_DIR/err"; then not_ok "--dry-run shows no token"; else ok "--dry-run shows no token"; fi
+# An empty header value (curl's way to drop a header) is shown, not read
+# past its end (SANITIZE=1 catches that).
+expect_status "--dry-run with --header 'Accept:' and an unspaced header" 0 \
+    P --dry-run --title dry --header 'Accept:' --header 'X-Gateway:k3y' a.yaml="$d/readme"
+expect_eq "--dry-run: an unspaced extra header is redacted" '"<redacted>"' "$(jq -sc '.[0].headers["X-Gateway"]' "$T_DIR/out")"
 
 # -- usage ---------------------------------------------------------------
 expect_status "no title is a usage error" 2 P a.yaml="$d/readme"
