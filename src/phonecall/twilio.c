@@ -246,15 +246,17 @@ error_rc(const char *body)
 
 /*
  * One request to the API; on 2xx *out is the JSON answer. Otherwise the
- * outcome gets the error, in plain words, and the exit status.
+ * outcome gets the error, in plain words, and the exit status. creates:
+ * the request places a call, so one that may have reached Twilio is
+ * never sent again (a second call would ring the callee twice).
  */
 static int
 api(struct provider *p, const char *method, const char *path,
-    const struct params *ps, jv *out, struct outcome *o)
+    const struct params *ps, int creates, jv *out, struct outcome *o)
 {
 	char *url = http_url_join(p->http.url, path);
 	struct http_request rq = { .method = method, .url = url,
-	    .retries = -1 };
+	    .retries = -1, .no_resend = creates };
 	struct http_response rs = { 0 };
 	struct buf form = BUF_INIT;
 	int rc = 0;
@@ -318,7 +320,7 @@ fetch(struct provider *p, const char *sid, struct outcome *o)
 	char *path = calls_path(p, sid);
 	const char *s, *by;
 	jv v;
-	int rc = api(p, "GET", path, NULL, &v, o);
+	int rc = api(p, "GET", path, NULL, 0, &v, o);
 
 	free(path);
 	if (rc != 0)
@@ -352,7 +354,7 @@ hang_up(struct provider *p, const char *sid, struct outcome *o)
 	jv v;
 
 	param(&ps, "Status", ringing ? "canceled" : "completed");
-	if (api(p, "POST", path, &ps, &v, &ignored) == 0)
+	if (api(p, "POST", path, &ps, 0, &v, &ignored) == 0)
 		jv_free(v);
 	free(path);
 	outcome_free(&ignored);
@@ -462,7 +464,7 @@ twilio_call(struct provider *p, const struct attempt *a, struct outcome *o)
 	    sizeof timeout)) != NULL) {
 		o->error = xstrdup(why);
 		o->rc = EXIT_USAGE;
-	} else if (api(p, "POST", path, &ps, &v, o) == 0) {
+	} else if (api(p, "POST", path, &ps, 1, &v, o) == 0) {
 		sid = jv_get_str(v, "sid");
 		status = jv_get_str(v, "status");
 		if (!sid_ok(sid)) {

@@ -65,6 +65,16 @@ expect_match "503 for good: said" 'HTTP 503' "$(cat "$d/err")"
 reset_twilio
 callee +33600000001 '{"do":"press","digits":"1"}'
 
+# A create that times out may have placed the call (the fixture places
+# it, then answers late): it is not sent again, or the phone rings twice.
+before=$(ncreates)
+callee +33600000032 '{"do":"no-answer","create_delay":2}'
+pc --to +33600000032 --speech x --timeout 1 >"$d/out" 2>"$d/err"
+expect_eq "create timed out: the provider failed" 3 "$?"
+sleep 2.5
+expect_eq "create timed out: one call placed, not four" 1 "$(($(ncreates) - before))"
+expect_match "create timed out: said why" 'may have been acted on: not retried' "$(cat "$d/err")"
+
 # Refused before any call: nothing reaches Twilio.
 before=$(ncreates)
 expect_status "bad --to: exit 2" 2 pc --to 0612345678 --speech x
