@@ -78,7 +78,7 @@ static const struct opt_program prog = {
 	.overrides = overrides,
 	.epilog = "Exit status: 0 someone said yes (or the incident was acknowledged\n"
 	"already), 1 nobody could intervene, 2 bad input, 3 the provider failed,\n"
-	"4 a write error.\n"
+	"4 a write error, or a call interrupted by a signal (hung up, recorded).\n"
 	"Environment: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY,\n"
 	"TWILIO_API_SECRET, TWILIO_FROM, PHONECALL_PROVIDER, PHONECALL_URL,\n"
 	"PHONECALL_LISTEN, PHONECALL_PUBLIC_URL, PHONECALL_LOG, PHONECALL_CSV,\n"
@@ -359,7 +359,7 @@ run_records(const struct settings *s, const struct opts *o)
 	int rc = 0, got;
 	jv rec;
 
-	while ((got = jsonl_next(in, &rec)) != 0) {
+	while (!stop_caught() && (got = jsonl_next(in, &rec)) != 0) {
 		struct request rq = { rec, NULL, NULL, NULL, NULL };
 		char *why;
 
@@ -471,6 +471,7 @@ run_calls(struct opts *o, const struct schedule *sch, int records)
 	if (!records && o->to == NULL && sch == NULL)
 		opt_usage_error("whom to call: --to NUMBER or --schedule FILE");
 	provider_setup(&p, o);
+	stop_install();
 	if (o->public_url != NULL) {
 		p.gather_url = gather = http_url_join(o->public_url, "gather");
 		p.status_url = status = http_url_join(o->public_url, "status");

@@ -394,21 +394,30 @@ take_answer(const struct call_news *n, struct outcome *o)
 	}
 }
 
-/* Follows the call until it ends: callbacks first, GETs as a fallback. */
+/* How long a wait lasts at most, so a signal is seen soon: it may be
+ * taken by another thread, and a condition wait does not end on one. */
+#define SLICE	0.25
+
+/* Follows the call until it ends: callbacks first, GETs as a fallback.
+ * A stop signal (SIGTERM, SIGINT, SIGHUP) ends the wait as the deadline
+ * does: the call is hung up and recorded. */
 static void
 follow(struct provider *p, const char *sid, struct outcome *o)
 {
 	double start = mono_now(), deadline = start + p->max_wait;
 	double next_poll = start + p->poll;
 	struct call_news news = { 0 };
-	int final = 0;
+	int final = 0, sig = 0;
 
 	/* With callbacks coming, a GET is only a fallback. */
 	if (p->listener != NULL)
 		next_poll = start + p->ring_timeout + p->poll;
+	stop_arm(1);
 	while (!final) {
 		double until = next_poll < deadline ? next_poll : deadline;
 
+		if (until > mono_now() + SLICE)
+			until = mono_now() + SLICE;
 		if (p->listener != NULL) {
 			free(news.speech);
 			final = listener_wait(p->listener, sid, until, &news);
@@ -420,6 +429,8 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 		} else {
 			sleep_until(until);
 		}
+		if ((sig = stop_caught()) != 0)
+			deadline = mono_now();
 		if (mono_now() >= next_poll || mono_now() >= deadline) {
 			if (fetch(p, sid, o) == 0 && terminal(o->status))
 				final = 1;
@@ -430,11 +441,14 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 		if (!final && mono_now() >= deadline) {
 			hang_up(p, sid, o);
 			free(o->error);
-			o->error = xstrdup("the call had not ended when the wait "
-			    "was over: hung up");
+			o->error = sig ? stop_words(sig) : xstrdup("the call had "
+			    "not ended when the wait was over: hung up");
 			break;
 		}
 	}
+	stop_arm(0);
+	if (sig)
+		o->rc = EXIT_LOCAL;
 	if (p->listener != NULL) {
 		/* answers arrive before the end: take the last word */
 		free(news.speech);
@@ -477,7 +491,10 @@ twilio_call(struct provider *p, const struct attempt *a, struct outcome *o)
 		}
 		jv_free(v);
 	}
-	if (o->status == NULL || (o->error != NULL && o->rc != 0))
+	/* the provider failed (not a signal, after which the call ended
+	 * as hang_up says) */
+	if (o->status == NULL || (o->error != NULL && o->rc != 0 &&
+	    o->rc != EXIT_LOCAL))
 		free(o->status), o->status = xstrdup("failed");
 	/* An answering machine is nobody. */
 	if (o->answered_by != NULL && (strncmp(o->answered_by, "machine", 7) == 0

@@ -122,6 +122,29 @@ expect_eq "outlasting the wait: hung up, canceled" '[null,"canceled"]' "$(jq -c 
 expect_eq "outlasting the wait: Status=canceled sent" '["canceled"]' \
     "$(requests '[.[] | select(.method == "POST" and (.path | test("/Calls/CA")))][-1].params.Status')"
 
+# SIGTERM while a call is on (a CronJob's deadline, a pod stopped): the
+# call is hung up, not left open; its record is printed and logged; the
+# next request is not called; exit 4.
+callee +33600000026 '{"do":"silent","talk":600}'
+printf '%s\n' '{"to":"+33600000026","speech":"db down"}' '{"to":"+33600000001","speech":"next"}' >"$d/two"
+phonecall --url "$twilio" --listen "127.0.0.1:$pc_port" --public-url "http://127.0.0.1:$pc_port/pc" \
+    --log "$d/term.jsonl" - <"$d/two" >"$d/out" 2>"$d/err" &
+pcpid=$!
+i=0
+while [ "$(calls '[.[] | select(.to == "+33600000026")][-1].status')" != '"in-progress"' ] && [ "$i" -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$pcpid"
+wait "$pcpid"
+expect_eq "SIGTERM mid-call: exit 4" 4 "$?"
+expect_eq "SIGTERM mid-call: the record says so" '["+33600000026","completed","interrupted by SIGTERM: hung up"]' \
+    "$(jq -sc '.[] | [.number,.status,.error]' "$d/out")"
+expect_eq "SIGTERM mid-call: the record is logged" '"interrupted by SIGTERM: hung up"' "$(jq -c .error "$d/term.jsonl" 2>&1)"
+expect_eq "SIGTERM mid-call: the call was hung up" '"completed"' \
+    "$(calls '[.[] | select(.to == "+33600000026")][-1].status')"
+expect_eq "SIGTERM mid-call: the next request not called" '[]' "$(calls '[.[] | select(.to == "+33600000001" and (.said[0] == "next"))]')"
+
 # Call requests on stdin: other fields pass through, "to" becomes "number",
 # a bad line is reported and the rest still called.
 callee +33600000001 '{"do":"press","digits":"1"}'
