@@ -480,10 +480,15 @@ run_calls(struct opts *o, const struct schedule *sch, int records)
 	    (p.listener = listener_start(o->listen, o->public_url,
 	    p.auth_token, o->language)) == NULL)
 		exit(EXIT_LOCAL);
+	/* A state that cannot be used must not stop a page (as a read or
+	 * write error later does not): call without the limits, exit 4. */
 	if (o->state != NULL && !o->dry_run &&
 	    (s.state = state_open(o->state)) == NULL)
-		exit(EXIT_LOCAL);
+		msg_warn("calling without --quiet-period and "
+		    "--max-calls-per-hour");
 	rc = records ? run_records(&s, o) : run_args(&s, o);
+	if (o->state != NULL && !o->dry_run && s.state == NULL)
+		rc = worse(rc, EXIT_LOCAL);
 	listener_stop(p.listener);
 	state_close(s.state);
 	http_pool_free(p.pool);

@@ -149,6 +149,17 @@ q --speech "db down" --incident fp-3 --escalate >/dev/null 2>&1
 q --speech "db down" --incident fp-3 --escalate >"$d/out" 2>&1
 expect_eq "quiet: a no is no acknowledgement" '3 6' "$(grep -c '"completed"' "$d/out") $(calls 'length')"
 
+# A state that cannot be used (here a file, not a directory; a read-only
+# volume alike) does not stop the page: the call is made without the
+# limits, that is said, and the exit status is 4.
+reset_twilio
+callee +33600000101 '{"do":"press","digits":"1"}'
+: >"$d/notadir"
+pc --to +33600000101 --speech x --incident fp-4 --state "$d/notadir" >"$d/out" 2>"$d/err"
+expect_eq "broken state: called all the same, exit 4" '4 ["completed",true]' "$? $(jq -c '[.status,.answer]' "$d/out")"
+expect_match "broken state: said" "'.*notadir' is not a directory" "$(cat "$d/err")"
+expect_match "broken state: calling without the limits, said" 'calling without --quiet-period' "$(cat "$d/err")"
+
 # The hourly cap: no number called more than N times an hour, even by
 # processes running at once; the next level is still called.
 reset_twilio
