@@ -75,6 +75,17 @@ sleep 2.5
 expect_eq "create timed out: one call placed, not four" 1 "$(($(ncreates) - before))"
 expect_match "create timed out: said why" 'may have been acted on: not retried' "$(cat "$d/err")"
 
+# A record that cannot be written whole (past a file size limit here, a
+# full disk alike) is cut off again: the next record starts its own line.
+printf '{"pad":"%0400d"}\n' 0 >"$d/full.jsonl"
+(ulimit -f 1 && trap '' XFSZ && exec phonecall --url "$twilio" --to +33600000001 --speech x \
+    --log "$d/full.jsonl") >"$d/out" 2>"$d/err"
+expect_eq "log past a size limit: exit 4" 4 "$?"
+expect_match "log past a size limit: said" "cannot write log '.*full.jsonl'" "$(cat "$d/err")"
+phonecall --url "$twilio" --to +33600000001 --speech y --log "$d/full.jsonl" >/dev/null 2>&1
+expect_eq "log past a size limit: no torn line before the next record" '[null,"y"]' \
+    "$(jq -sc 'map(.speech)' "$d/full.jsonl" 2>&1)"
+
 # Refused before any call: nothing reaches Twilio.
 before=$(ncreates)
 expect_status "bad --to: exit 2" 2 pc --to 0612345678 --speech x
