@@ -23,6 +23,7 @@
 
 #define DEFAULT_LANGUAGE	"en-US"
 #define WAIT_AFTER_RING		300.0	/* seconds a call may last */
+#define WHO_MAX			253402300800.0	/* 10000-01-01T00:00:00Z */
 
 enum {
 	O_SPEECH = OPT_ID(1), O_QUESTION, O_INCIDENT, O_PROVIDER, O_VOICE,
@@ -406,6 +407,11 @@ run_who(const struct schedule *sch, const char *at)
 			    "2026-11-02T09:00", at);
 		t = (double)tz_instant(sch->timezone, wall);
 	}
+	/* the calendar the tz database and a schedule know; past it the
+	 * lookup would not end (1e300 as Unix seconds did not) */
+	if (!(t >= 0 && t < WHO_MAX))
+		opt_usage_error("invalid --at '%s': out of range (years 1970 "
+		    "to 9999)", at);
 	time_format((double)(time_t)t, now, sizeof now);
 	for (size_t i = 0; i < sch->nlevels; i++) {
 		struct oncall oc;

@@ -55,6 +55,9 @@ expect_eq "who: a repeated local hour is its first pass" \
 PHONECALL_SCHEDULE=$d/oncall.yaml phonecall who --at 2026-03-29T12:00 >"$d/out" 2>"$d/err"
 expect_eq "who: PHONECALL_SCHEDULE" 3 "$(wc -l <"$d/out")"
 expect_status "who: a bad --at" 2 phonecall who --schedule "$d/oncall.yaml" --at yesterday
+expect_status "who: an --at past year 9999 is refused, not looked up forever" 2 \
+    timeout 10 phonecall who --schedule "$d/oncall.yaml" --at 1e300
+expect_status "who: an --at before 1970 is refused" 2 phonecall who --schedule "$d/oncall.yaml" --at -1e12
 expect_status "who: no schedule" 2 phonecall who
 
 # A schedule with a bad number is refused whole, naming file and line,
