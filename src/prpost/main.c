@@ -234,7 +234,7 @@ forge_for(struct forge *forges[2], const struct opts *o, int kind)
 {
 	static const char *const gh_url[] = { "GITHUB_API_URL", NULL };
 	static const char *const gl_url[] = { "CI_API_V4_URL", NULL };
-	const char *tok;
+	const char *var, *why;
 	struct forge *f;
 
 	if (forges[kind] != NULL)
@@ -244,14 +244,15 @@ forge_for(struct forge *forges[2], const struct opts *o, int kind)
 	f->dry_run = o->dry_run;
 	if (kind == FORGE_GITHUB) {
 		http_conf_init(&f->http, gh_url, "https://api.github.com");
-		tok = env("GITHUB_TOKEN") ? env("GITHUB_TOKEN") :
-		    env("GH_TOKEN");
+		var = env("GITHUB_TOKEN") ? "GITHUB_TOKEN" : "GH_TOKEN";
 	} else {
 		http_conf_init(&f->http, gl_url, "https://gitlab.com/api/v4");
-		tok = env("GITLAB_TOKEN");
+		var = "GITLAB_TOKEN";
 	}
-	if (tok != NULL)
-		http_conf_option(&f->http, HTTP_OPT_TOKEN, tok);
+	/* named as the variable it came from, not as --token */
+	if (env(var) != NULL &&
+	    (why = http_conf_set(&f->http, HTTP_OPT_TOKEN, env(var))) != NULL)
+		opt_usage_error("invalid %s: %s", var, why);
 	for (size_t i = 0; i < o->nhttp; i++)
 		http_conf_option(&f->http, o->http_keys[i], o->http_args[i]);
 	if (!o->timeout_set)

@@ -259,4 +259,7 @@ expect_status "a bad repository name is a usage error" 2 prpost --repo 'org/../x
 expect_status "both tokens and no forge flag is a usage error" 2 env GITLAB_TOKEN=x \
     prpost --url "$gh" --repo org/gitops --base main --title t a="$d/readme"
 expect_status "a bad --branch is a usage error" 2 P --title t --branch 'a..b' a="$d/readme"
+expect_status "a control character in GITHUB_TOKEN is a usage error" 2 \
+    env GITHUB_TOKEN="$(printf 'tok\nX-Injected: 1')" prpost --url "$gh" --repo org/gitops --base main --title t a="$d/readme"
+expect_match "the message names GITHUB_TOKEN, not --token, and not its value" '^prpost: invalid GITHUB_TOKEN: [^X]*$' "$(head -n 1 "$T_DIR/err")"
 done_testing
