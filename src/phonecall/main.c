@@ -337,17 +337,24 @@ run_args(const struct settings *s, const struct opts *o)
 	return call_request(s, &rq);
 }
 
-/* A string field, or NULL; a present non-string is refused. */
+/* A string field, or NULL; a present non-string is refused, and so is
+ * a NUL byte (C would read "+336...\u0000x" as a shorter string). */
 static int
 field(struct jsonl *in, jv rec, const char *name, const char **out)
 {
 	jv v = jv_object_get(jv_copy(rec), jv_string(name));
 	jv_kind k = jv_get_kind(v);
+	int nul = k == JV_KIND_STRING && strlen(jv_string_value(v)) !=
+	    (size_t)jv_string_length_bytes(jv_copy(v));
 
 	jv_free(v);
 	*out = jv_get_str(rec, name);
 	if (k != JV_KIND_STRING && k != JV_KIND_NULL && k != JV_KIND_INVALID) {
 		jsonl_warn(in, "field '%s' must be a string", name);
+		return -1;
+	}
+	if (nul) {
+		jsonl_warn(in, "field '%s' holds a NUL byte", name);
 		return -1;
 	}
 	return 0;

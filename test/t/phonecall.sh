@@ -150,7 +150,8 @@ expect_eq "SIGTERM mid-call: the next request not called" '[]' "$(calls '[.[] | 
 callee +33600000001 '{"do":"press","digits":"1"}'
 printf '%s\n' '{"to":"+33600000001","speech":"db down","incident":"fp1","ticket":"OPS-7"}' \
     '{"to":"+33600000001"}' '{"to":"0612","speech":"x"}' 'not json' \
-    '{"to":"+33600000001","speech":"again","question":"Now?"}' | pc - >"$d/out" 2>"$d/err"
+    '{"to":"+33600000001","speech":"again","question":"Now?"}' \
+    '{"to":"+33600000001\u0000junk","speech":"x"}' | pc - >"$d/out" 2>"$d/err"
 expect_eq "stdin: bad lines make exit 2" 2 "$?"
 expect_eq "stdin: the good requests called" '[["+33600000001","db down","fp1","OPS-7",false],["+33600000001","again",null,null,false]]' \
     "$(jq -sc '[.[] | [.number,.speech,.incident,.ticket,has("to")]]' "$d/out")"
@@ -158,6 +159,7 @@ expect_eq "stdin: the question asked" '"Now?"' "$(jq -sc '.[1].question' "$d/out
 expect_match "stdin: no speech, named by line" 'stdin:2: no speech' "$(cat "$d/err")"
 expect_match "stdin: a bad number, named" "stdin:3: number '0612' is not E.164" "$(cat "$d/err")"
 expect_match "stdin: not JSON, named" 'stdin:4:' "$(cat "$d/err")"
+expect_match "stdin: a NUL in a field, named (not read as a shorter string)" "stdin:6: field 'to' holds a NUL byte" "$(cat "$d/err")"
 
 # The call log: JSON lines as printed, CSV with the six columns.
 callee +33600000002 '{"do":"press","digits":"2"}'
