@@ -430,6 +430,15 @@ run_args(struct forge *forges[2], struct opts *o, int n, char **args)
 
 /* ---- records ---------------------------------------------------------- */
 
+/* Whether a string (borrowed) holds a NUL byte, which C would take for
+ * its end: "main\u0000x" read as "main". */
+static int
+has_nul(jv s)
+{
+	return strlen(jv_string_value(s)) !=
+	    (size_t)jv_string_length_bytes(jv_copy(s));
+}
+
 static int
 str_field(jv rec, const char *name, const char *dflt, char **out,
     struct buf *why)
@@ -438,16 +447,19 @@ str_field(jv rec, const char *name, const char *dflt, char **out,
 	int ok = 1;
 
 	*out = NULL;
-	if (jv_get_kind(v) == JV_KIND_STRING)
+	if (jv_get_kind(v) == JV_KIND_STRING && has_nul(v))
+		ok = -1;
+	else if (jv_get_kind(v) == JV_KIND_STRING)
 		*out = xstrdup(jv_string_value(v));
 	else if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL)
 		ok = 0;
 	else if (dflt != NULL)
 		*out = xstrdup(dflt);
-	if (!ok)
-		buf_printf(why, "field '%s' must be a string", name);
+	if (ok <= 0)
+		buf_printf(why, "field '%s' %s", name, ok < 0 ?
+		    "holds a NUL byte" : "must be a string");
 	jv_free(v);
-	return ok;
+	return ok > 0;
 }
 
 static int
@@ -461,7 +473,8 @@ list_field(jv rec, const char *name, char *const *dflt, char ***out,
 	if (jv_get_kind(v) == JV_KIND_ARRAY) {
 		jv_array_foreach(v, i, x) {
 			if (jv_get_kind(x) != JV_KIND_STRING ||
-			    jv_string_length_bytes(jv_copy(x)) == 0)
+			    jv_string_length_bytes(jv_copy(x)) == 0 ||
+			    has_nul(x))
 				ok = 0;
 			else
 				strv_add(out, jv_string_value(x));
@@ -520,9 +533,11 @@ file_field(struct change *c, size_t i, jv e, struct buf *why)
 		memcpy(data, jv_string_value(content), len);
 	}
 	jv_free(content);
-	if (why->len == 0 && strlen(path) != (size_t)jv_string_length_bytes(
-	    jv_object_get(jv_copy(e), jv_string("path"))))
+	jv pv = jv_object_get(jv_copy(e), jv_string("path"));
+
+	if (why->len == 0 && has_nul(pv))
 		buf_printf(why, "files[%zu]: NUL in path", i);
+	jv_free(pv);
 	if (why->len == 0 && (bad = change_add(c, path, data, len, is_del)))
 		buf_printf(why, "files[%zu]: invalid path '%s': %s", i, path,
 		    bad);

@@ -204,6 +204,7 @@ not json
 {"repo":"org/gitops","base":"main","title":"nul","files":[{"path":"a\u0000b","content":"x"}]}
 {"repo":"org/gitops","base":"main","files":[{"path":"x","content":"x"}]}
 {"repo":"org/gitops","base":"main","title":"t","forge":5,"files":[{"path":"x","content":"x"}]}
+{"repo":"org/gitops","base":"main\u0000x","title":"t","files":[{"path":"x","content":"x"}]}
 EOF
 prpost --url "$gh" - <"$d/records" >"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "records: bad lines make exit 2" 2 "$?"
@@ -218,6 +219,7 @@ expect_match "records: a bad path is named by line" "stdin:3: files\\[0\\]: inva
 expect_match "records: a NUL in a path is refused" "stdin:4: files\\[0\\]: NUL in path" "$(cat "$T_DIR/err")"
 expect_match "records: a missing title is named" "stdin:5: no title" "$(cat "$T_DIR/err")"
 expect_match "records: a forge that is not a string is refused" "stdin:6: field 'forge' must be" "$(cat "$T_DIR/err")"
+expect_match "records: a NUL in a field is refused, not read as a shorter string" "stdin:7: field 'base' holds a NUL byte" "$(cat "$T_DIR/err")"
 
 # -- labels, reviewers, draft --------------------------------------------
 printf 'x: 1\n' >"$d/x.yaml"
