@@ -124,22 +124,29 @@ expect_status "a branch created meanwhile with other content: diverged" 1 \
 expect_eq "created meanwhile with other content: not moved" "$other" "$(repo_state "$gh" '."org/race"."fix/other".commit')"
 
 # -- errors --------------------------------------------------------------
+# Every message of this section is kept, to look for the tokens in.
+keep_err() { cat "$T_DIR/err" >>"$d/errors.all"; }
 expect_status "a bad token exits 3" 3 env GITHUB_TOKEN=wrong-one \
     prpost --url "$gh" --repo org/gitops --base main --title t a=/dev/null
 expect_match "401: GitHub's 'Bad credentials' and where the token comes from" \
     "Bad credentials \\(check --token" "$(cat "$T_DIR/err")"
+keep_err
 expect_status "an unknown repository exits 2" 2 \
     prpost --url "$gh" --repo org/nope --base main --title t a=/dev/null
 expect_match "404: the repository named" "repository 'org/nope' not found" "$(cat "$T_DIR/err")"
+keep_err
 expect_status "an unknown base branch exits 2" 2 P --base nope --title t a=/dev/null
 expect_match "404: the branch named" "branch 'nope' not found in 'org/gitops'" "$(cat "$T_DIR/err")"
+keep_err
 ctl "$gh" '{"fail":{"path":"/git/ref/","status":502,"count":9}}'
 expect_status "a 5xx after retries exits 3" 3 env OPSPIPE_RETRY_MAX=0.01 \
     prpost --url "$gh" --repo org/gitops --base main --title t a=/dev/null
+keep_err
 expect_eq "a 5xx is retried (--retries, default 3)" "4" \
     "$(sent "$gh" '[.[] | select(.status == 502)] | length')"
 ctl "$gh" '{"fail":{"path":"/none","count":0}}'
-if grep -q s3cret-token-value "$d"/*.err "$T_DIR/err" 2>/dev/null; then not_ok "the token never shows in messages"; else ok "the token never shows in messages"; fi
+expect_eq "the messages of 401, 404 and 5xx were kept" 4 "$(grep -c '^prpost: ' "$d/errors.all")"
+expect_eq "no token, right or wrong, shows in them" 0 "$(grep -c -e s3cret-token-value -e wrong-one "$d/errors.all")"
 
 # -- bytes ---------------------------------------------------------------
 printf '\000\001\377\376binary\r\n' >"$d/blob.bin"
