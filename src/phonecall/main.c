@@ -502,6 +502,10 @@ run_calls(struct opts *o, const struct schedule *sch, int records)
 	rc = records ? run_records(&s, o) : run_args(&s, o);
 	if (o->state != NULL && !o->dry_run && s.state == NULL)
 		rc = worse(rc, EXIT_LOCAL);
+	if (stop_caught()) {
+		msg_warn("stopped by a signal: nothing further called");
+		rc = worse(rc, EXIT_LOCAL);
+	}
 	listener_stop(p.listener);
 	state_close(s.state);
 	http_pool_free(p.pool);

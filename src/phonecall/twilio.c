@@ -399,8 +399,8 @@ take_answer(const struct call_news *n, struct outcome *o)
 #define SLICE	0.25
 
 /* Follows the call until it ends: callbacks first, GETs as a fallback.
- * A stop signal (SIGTERM, SIGINT, SIGHUP) ends the wait as the deadline
- * does: the call is hung up and recorded. */
+ * A stop signal (SIGTERM, SIGINT, SIGHUP; armed by the caller) ends the
+ * wait as the deadline does: the call is hung up and recorded. */
 static void
 follow(struct provider *p, const char *sid, struct outcome *o)
 {
@@ -412,7 +412,6 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 	/* With callbacks coming, a GET is only a fallback. */
 	if (p->listener != NULL)
 		next_poll = start + p->ring_timeout + p->poll;
-	stop_arm(1);
 	while (!final) {
 		double until = next_poll < deadline ? next_poll : deadline;
 
@@ -446,7 +445,6 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 			break;
 		}
 	}
-	stop_arm(0);
 	if (sig)
 		o->rc = EXIT_LOCAL;
 	if (p->listener != NULL) {
@@ -474,6 +472,9 @@ twilio_call(struct provider *p, const struct attempt *a, struct outcome *o)
 
 	memset(o, 0, sizeof *o);
 	o->answer = ANSWER_NULL;
+	/* from the create on, a stop signal waits for the call to be hung
+	 * up and recorded (the create itself ends within --timeout) */
+	stop_arm(1);
 	if ((why = create_params(p, a, &ps, &twiml, timeout,
 	    sizeof timeout)) != NULL) {
 		o->error = xstrdup(why);
@@ -491,6 +492,7 @@ twilio_call(struct provider *p, const struct attempt *a, struct outcome *o)
 		}
 		jv_free(v);
 	}
+	stop_arm(0);
 	/* the provider failed (not a signal, after which the call ended
 	 * as hang_up says) */
 	if (o->status == NULL || (o->error != NULL && o->rc != 0 &&

@@ -145,6 +145,19 @@ expect_eq "SIGTERM mid-call: the call was hung up" '"completed"' \
     "$(calls '[.[] | select(.to == "+33600000026")][-1].status')"
 expect_eq "SIGTERM mid-call: the next request not called" '[]' "$(calls '[.[] | select(.to == "+33600000001" and (.said[0] == "next"))]')"
 
+# SIGTERM while the call is being placed (a slow create): the create
+# ends, then the call is hung up — canceled while it rings — and recorded.
+callee +33600000027 '{"do":"press","digits":"1","ring":30,"create_delay":1.5}'
+phonecall --url "$twilio" --listen "127.0.0.1:$pc_port" --public-url "http://127.0.0.1:$pc_port/pc" \
+    --to +33600000027 --speech x >"$d/out" 2>"$d/err" &
+pcpid=$!
+sleep 0.5
+kill -TERM "$pcpid"
+wait "$pcpid"
+expect_eq "SIGTERM while placing the call: exit 4, recorded, canceled" \
+    '4 ["canceled","interrupted by SIGTERM: hung up"] "canceled"' \
+    "$? $(jq -c '[.status,.error]' "$d/out") $(calls '[.[] | select(.to == "+33600000027")][-1].status')"
+
 # Call requests on stdin: other fields pass through, "to" becomes "number",
 # a bad line is reported and the rest still called.
 callee +33600000001 '{"do":"press","digits":"1"}'
