@@ -213,6 +213,20 @@ parse_options(struct opts *o, int argc, char **argv)
 	return first;
 }
 
+/* Whether an http(s) URL names a user (and so maybe a password). */
+static int
+has_userinfo(const char *url)
+{
+	const char *host = strstr(url, "://");
+	size_t n;
+
+	if (host == NULL)
+		return 0;
+	host += 3;
+	n = strcspn(host, "/?#");
+	return memchr(host, '@', n) != NULL;
+}
+
 /* Combinations that cannot work, refused before anything happens. */
 static void
 check(const struct opts *o)
@@ -236,6 +250,10 @@ check(const struct opts *o)
 	    strncmp(o->public_url, "http://", 7))
 		opt_usage_error("invalid --public-url '%s': expected an http(s) "
 		    "URL", o->public_url);
+	if (o->public_url != NULL && has_userinfo(o->public_url))
+		opt_usage_error("invalid --public-url: no user:password@ in it "
+		    "(the listener asks for none; Twilio's signature proves "
+		    "who calls, and the password would show in messages)");
 }
 
 /* A credential from the environment: no control characters. */

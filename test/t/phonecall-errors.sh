@@ -102,6 +102,9 @@ expect_status "API key but --public-url: the token signs callbacks" 2 env TWILIO
 expect_match "API key but --public-url: said why" 'needs TWILIO_AUTH_TOKEN' "$(cat "$T_DIR/err")"
 expect_status "a control character in the token" 2 env TWILIO_AUTH_TOKEN="$(printf 'a\nb')" \
     phonecall --url "$twilio" --to +33600000001 --speech x
+expect_status "a password in --public-url is refused" 2 pc --to +33600000001 --speech x \
+    --public-url "http://u:pw-secret@127.0.0.1:$pc_port/pc"
+expect_eq "a password in --public-url: not shown" 0 "$(grep -c pw-secret "$T_DIR/err")"
 expect_status "--listen without --public-url" 2 phonecall --url "$twilio" --to +33600000001 --speech x --listen 127.0.0.1:1
 expect_status "--quiet-period without --state" 2 pc --to +33600000001 --speech x --quiet-period 1h
 expect_status "--ring-timeout past Twilio's 600" 2 pc --to +33600000001 --speech x --ring-timeout 601
