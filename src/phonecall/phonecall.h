@@ -341,10 +341,10 @@ struct request {
 };
 
 /*
- * Stop signals (SIGTERM, SIGINT, SIGHUP). While a call is followed
- * (armed), one is only noted, so the call can be hung up and recorded
- * before phonecall exits 4 without calling further; at any other time
- * it ends phonecall at once, as it would without a handler.
+ * Stop signals (SIGTERM, SIGINT, SIGHUP). While a Twilio call is placed
+ * or followed (armed), one is only noted, so the call can be hung up and
+ * recorded before phonecall exits 4 without calling further; at any
+ * other time it ends phonecall at once, as it would without a handler.
  */
 void stop_install(void);
 void stop_arm(int on);
