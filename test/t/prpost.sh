@@ -123,6 +123,22 @@ expect_status "a branch created meanwhile with other content: diverged" 1 \
     prpost --url "$gh" --repo org/race --base main --branch fix/other --title t a.yaml="$d/nginx.yaml"
 expect_eq "created meanwhile with other content: not moved" "$other" "$(repo_state "$gh" '."org/race"."fix/other".commit')"
 
+# And for real: four runs of one change at once all succeed, with one
+# pull request between them.
+printf 'b: 2\n' >"$d/b.yaml"
+pids=""
+for i in 1 2 3 4; do
+	prpost --url "$gh" --repo org/race --base main --title "at once $i" b.yaml="$d/b.yaml" \
+	    >"$d/once.$i" 2>&1 &
+	pids="$pids $!"
+done
+fails=0
+for pid in $pids; do
+	wait "$pid" || fails=$((fails + 1))
+done
+expect_eq "four runs at once: all succeed, one pull request, one branch" "0 1 1" \
+    "$fails $(cat "$d"/once.* | jq -s '[.[].number] | unique | length' 2>&1) $(cat "$d"/once.* | jq -s '[.[].branch] | unique | length' 2>&1)"
+
 # -- errors --------------------------------------------------------------
 # Every message of this section is kept, to look for the tokens in.
 keep_err() { cat "$T_DIR/err" >>"$d/errors.all"; }
