@@ -555,9 +555,10 @@ TABLE = {
     ("statz.1", "statz --field .latency_ms --time .ts --by service -p 50,99 access.jsonl"):
         {"check": "jsonl"},
 
-    # opspipe-remediate.1 (branch remediate): when it is merged, remove
-    # the "#" of these entries (they ran against that branch's page, at
-    # 981038f, merged with this one). What they need is up: web/api
+    # opspipe-remediate.1 (branch remediate, in main since 02c31c4): where
+    # the page is, remove the "#" of these entries (with main 02c31c4
+    # merged in, they pass, also in .ci/fresh-debian's root with Debian's
+    # kubectl 1.20). What they need is up: web/api
     # OOMKilled with its manifest on GitHub, the fixture LLM (whose
     # schema-shaped answer is no patch, so the rules decide), GitHub's
     # token file (the files step), Twilio and the page's schedule;
