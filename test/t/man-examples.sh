@@ -555,27 +555,23 @@ TABLE = {
     ("statz.1", "statz --field .latency_ms --time .ts --by service -p 50,99 access.jsonl"):
         {"check": "jsonl"},
 
-    # opspipe-remediate.1 (branch remediate, in main since 02c31c4): where
-    # the page is, remove the "#" of these entries (with main 02c31c4
-    # merged in, they pass, also in .ci/fresh-debian's root with Debian's
-    # kubectl 1.20). What they need is up: web/api
-    # OOMKilled with its manifest on GitHub, the fixture LLM (whose
-    # schema-shaped answer is no patch, so the rules decide), GitHub's
-    # token file (the files step), Twilio and the page's schedule;
-    # kubectl (Debian's 1.20 or 1.32) works against the API fixture.
-    # ("opspipe-remediate.1", "opspipe-remediate -n web --dry-run | jq '{workload, result,"):
-    #     {"check": "json", "env": {"GITHUB_API_URL": S["github"], "GITHUB_TOKEN": "ghp-test-token"},
-    #      "expect": ('map(.workload.name + " " + .result) == ["api dry-run"] and (.[0].diff | test("memory: 128Mi"))',
-    #                 "what it would do: api's memory doubled, in its manifest's diff")},
-    # ("opspipe-remediate.1", "OLLAMA_HOST=http://ollama:11434 GITHUB_TOKEN_FILE=/run/secrets/gh"):
-    #     {"check": "jsonl", "service": (120, "--every 2m: its first pass, then stopped"),
-    #      "env": dict(twilio, GITHUB_API_URL=S["github"], PHONECALL_LISTEN=listen, PHONECALL_PUBLIC_URL=public),
-    #      "files": {"oncall.yaml": ("phonecall.1", ".Ss The schedule")},
-    #      "subs": [("http://ollama:11434", S["llm"], "the fixture LLM")] + machine("/run/secrets/", "/var/lib/"),
-    #      "expect": ('map(.workload.name + " " + .result) == ["api fixed"]', "api fixed")},
-    # ("opspipe-remediate.1", "kubectl create namespace opspipe-eval"):
-    #     {"check": "file:eval.jsonl",
-    #      "subs": [("share/opspipe/", top + "/share/opspipe/", "the tree, not an install")]},
+    # opspipe-remediate(1): what its examples need is up: web/api OOMKilled
+    # with its manifest on GitHub, the fixture LLM (whose schema-shaped
+    # answer is no patch, so the rules decide), GitHub's token file, Twilio
+    # and the page's schedule; kubectl (1.20 or 1.32) against the API fixture.
+    ("opspipe-remediate.1", "opspipe-remediate -n web --dry-run | jq '{workload, result,"):
+        {"check": "json", "env": {"GITHUB_API_URL": S["github"], "GITHUB_TOKEN": "ghp-test-token"},
+         "expect": ('map(.workload.name + " " + .result) == ["api dry-run"] and (.[0].diff | test("memory: 128Mi"))',
+                    "what it would do: api's memory doubled, in its manifest's diff")},
+    ("opspipe-remediate.1", "OLLAMA_HOST=http://ollama:11434 GITHUB_TOKEN_FILE=/run/secrets/gh"):
+        {"check": "jsonl", "service": (120, "--every 2m: its first pass, then stopped"),
+         "env": dict(twilio, GITHUB_API_URL=S["github"], PHONECALL_LISTEN=listen, PHONECALL_PUBLIC_URL=public),
+         "files": {"oncall.yaml": ("phonecall.1", ".Ss The schedule")},
+         "subs": [("http://ollama:11434", S["llm"], "the fixture LLM")] + machine("/run/secrets/", "/var/lib/"),
+         "expect": ('map(.workload.name + " " + .result) == ["api fixed"]', "api fixed")},
+    ("opspipe-remediate.1", "kubectl create namespace opspipe-eval"):
+        {"check": "file:eval.jsonl",
+         "subs": [("share/opspipe/", top + "/share/opspipe/", "the tree, not an install")]},
 }
 
 def json_lines(text):

@@ -190,4 +190,8 @@ print(rows[2][1:] == ["+33600000002", "line one\nline two", "false", "completed"
 print(raw.count("\r\n") == 3 and len(rows) == 3)
 PY
 expect_eq "csv: header, quoting, answers, CRLF (RFC 4180)" "True True True True" "$(tr '\n' ' ' <"$d/csvcheck" | sed 's/ $//')"
+
+# "No" is an mdoc macro: a heading starting with it must be escaped.
+expect_match "the man page: the paging storms section has its title" '^   No paging storms$' \
+    "$(mandoc -Tascii "$OPSPIPE_TOP/share/man/man1/phonecall.1" | col -b)"
 done_testing
