@@ -1011,8 +1011,9 @@ redact_text(struct buf *out, const char *s, size_t len, int depth)
 		}
 		/* Right after a replacement counts as a word start: the
 		 * replacement ends in ']', as it will when redacted again. */
-		/* "--db-password=…": a flag is a word, dashes and all. */
-		if (n == 0 && (is_alnum(s[i]) || s[i] == '-') &&
+		/* "--db-password=…": a flag is a word, dashes and all; so
+		 * is .npmrc's "_authToken=…", underscore and all. */
+		if (n == 0 && (is_alnum(s[i]) || s[i] == '-' || s[i] == '_') &&
 		    (word_start(&t, i) || i == last)) {
 			buf_add(out, s + run, i - run);
 			run = i;

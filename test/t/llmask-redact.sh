@@ -84,6 +84,8 @@ a generated value under a key-like name	{"encryption_key":"q8Z3xY7wV6uT5sR4pO3nM
 a JSON number under a secret name stays JSON	{"pin":1,"password":123456,"auth":null,"token":false}	{"pin":1,"password":"[REDACTED]","auth":null,"token":false}
 an object under a secret name is looked into	{"volumes":[{"name":"certs","secret":{"secretName":"web-tls"}}],"credentials":{"user":"bob","password":"Obj-pw-3"}}	{"volumes":[{"name":"certs","secret":{"secretName":"web-tls"}}],"credentials":{"user":"bob","password":"[REDACTED]"}}
 a Secret named in metric labels stays	{"metric":{"__name__":"kube_secret_info","namespace":"shop","secret":"db-creds"},"value":[1795320000,"1"]}	=
+.npmrc _authToken (a name starting with _)	{"npmrc":"//registry.npmjs.org/:_authToken=a1b2c3d4-e5f6-7a8b-9c0d-e1f2a3b4c5d6\nalways-auth=true"}	{"npmrc":"//registry.npmjs.org/:_authToken=[REDACTED]\nalways-auth=true"}
+.npmrc _auth and _password	{"npmrc":"//npm.example.com/:_password=czNjcmV0LXB3\n//npm.example.com/:_auth=Y2k6czNjcmV0\nemail=ci@example.com"}	{"npmrc":"//npm.example.com/:_password=[REDACTED]\n//npm.example.com/:_auth=[REDACTED]\nemail=ci@example.com"}
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
