@@ -964,6 +964,11 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 			return 0;
 	}
 	v = j + skip + sw;
+	/* "PRIVATE_KEY=-----BEGIN …": a bare value would end at the first
+	 * space or "\n", leaving the key's body; the PEM matcher takes the
+	 * whole block when the scan reaches it. */
+	if (skip == 0 && sw == 0 && has_prefix(t, v, "-----BEGIN "))
+		return 0;
 	/* Replaced before: taken as it is, so a second pass consumes what
 	 * the first did. Redacted in part by other matchers: left alone. */
 	if (is_redaction(t->s + v, end - v)) {

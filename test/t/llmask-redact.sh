@@ -86,6 +86,8 @@ an object under a secret name is looked into	{"volumes":[{"name":"certs","secret
 a Secret named in metric labels stays	{"metric":{"__name__":"kube_secret_info","namespace":"shop","secret":"db-creds"},"value":[1795320000,"1"]}	=
 .npmrc _authToken (a name starting with _)	{"npmrc":"//registry.npmjs.org/:_authToken=a1b2c3d4-e5f6-7a8b-9c0d-e1f2a3b4c5d6\nalways-auth=true"}	{"npmrc":"//registry.npmjs.org/:_authToken=[REDACTED]\nalways-auth=true"}
 .npmrc _auth and _password	{"npmrc":"//npm.example.com/:_password=czNjcmV0LXB3\n//npm.example.com/:_auth=Y2k6czNjcmV0\nemail=ci@example.com"}	{"npmrc":"//npm.example.com/:_password=[REDACTED]\n//npm.example.com/:_auth=[REDACTED]\nemail=ci@example.com"}
+a PEM key as a named value (an env var)	{"Env":["GH_APP_PRIVATE_KEY=-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretkeymaterial\n-----END RSA PRIVATE KEY-----\n","PATH=/usr/bin"]}	{"Env":["GH_APP_PRIVATE_KEY=[REDACTED]\n","PATH=/usr/bin"]}
+a PEM key as a named value (YAML)	{"cm":"tls:\n  private_key: -----BEGIN EC PRIVATE KEY-----\n    MHcCAQEEIsecretmaterial\n    -----END EC PRIVATE KEY-----\n  cert: x"}	{"cm":"tls:\n  private_key: [REDACTED]\n  cert: x"}
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
