@@ -376,43 +376,126 @@ is_text(const unsigned char *s, size_t n)
 	return ctl * 20 <= n;
 }
 
+/* Line breaks in wrapped base64: "\n" as JSON writes it, or a real
+ * one, either after a CR. */
+static const char *const line_breaks[] = { "\\r\\n", "\\n", "\r\n",
+    "\n" };
+#define NBREAKS	(sizeof line_breaks / sizeof *line_breaks)
+
+/* The length of the line break at j, or 0. */
+static size_t
+line_break(const struct text *t, size_t j)
+{
+	for (size_t k = 0; k < NBREAKS; k++)
+		if (has_prefix(t, j, line_breaks[k]))
+			return strlen(line_breaks[k]);
+	return 0;
+}
+
+/* The length of the line break that ends right before i, or 0. */
+static size_t
+break_before(const struct text *t, size_t i)
+{
+	size_t br;
+
+	for (size_t k = 0; k < NBREAKS; k++) {
+		br = strlen(line_breaks[k]);
+		if (i >= br && memcmp(t->s + i - br, line_breaks[k], br) == 0)
+			return br;
+	}
+	return 0;
+}
+
+/* Lines of wrapped base64 (base64(1) writes 76 columns, openssl and PEM
+ * 64): all but the last of one width, a multiple of 4 of 40 or more. */
+static int
+wrap_width(size_t n)
+{
+	return n >= 40 && n % 4 == 0;
+}
+
+/* i starts a line of wrapped base64 whose line before is of the same
+ * width: the first line's match looked at the whole blob. */
+static int
+b64_continues(const struct text *t, size_t i)
+{
+	size_t br = break_before(t, i), n = 0, a;
+
+	if (br == 0)
+		return 0;
+	while (n < i - br && b64_value(t->s[i - br - n - 1]) >= 0)
+		n++;
+	/* The line before may follow a "\n" too: its letter is no part
+	 * of the line. */
+	a = i - br - n;
+	if (n > 0 && a > 0 && t->s[a - 1] == '\\' && strchr("nrt", t->s[a]))
+		n--;
+	return wrap_width(n) && span(t, i - br - n, "+/-_") == n &&
+	    span(t, i, "+/-_") <= n;
+}
+
+/* The base64 characters of the blob at i (n of them on its first line)
+ * into b, its lines joined; returns the length of text it spans. */
+static size_t
+b64_blob(const struct text *t, size_t i, size_t n, struct buf *b)
+{
+	size_t j = i + n, br, m;
+
+	buf_add(b, t->s + i, n);
+	while (wrap_width(n) && b->len < (1 << 20) &&
+	    (br = line_break(t, j)) != 0 &&
+	    (m = span(t, j + br, "+/-_")) > 0 && m <= n) {
+		buf_add(b, t->s + j + br, m);
+		j += br + m;
+		if (m < n)
+			break;
+	}
+	return j - i;
+}
+
 /*
  * A base64 blob whose decoded text holds a secret is one: a Kubernetes
  * Secret's data ("client-key-data", "tls.key", a .dockerconfigjson with
- * its "auth"), a kubeconfig inside a ConfigMap. Only whole runs of at
- * least 24 characters that decode to text are looked into, and only two
- * levels deep.
+ * its "auth"), a kubeconfig inside a ConfigMap, or `base64 kubeconfig`
+ * wrapped in lines. Only whole runs of at least 24 characters that
+ * decode to text are looked into, and only two levels deep.
  */
 static size_t
 m_b64(const struct text *t, size_t i, struct buf *out)
 {
 	enum { MIN = 24, MAX = 1 << 20 };
 	unsigned char head[3], *text;
-	size_t n, pad, len, found;
-	struct buf scratch = BUF_INIT;
+	size_t n, pad, len, found, end;
+	struct buf scratch = BUF_INIT, blob = BUF_INIT;
 
+	/* A run starts here: not inside one, unless after the letter of
+	 * a "\n"-like escape (a blob on the next line of a log). */
 	if (t->depth >= 2 || b64_value(t->s[i]) < 0 ||
-	    (i > 0 && b64_value(t->s[i - 1]) >= 0))
+	    (i > 0 && b64_value(t->s[i - 1]) >= 0 && !(i >= 2 &&
+	    t->s[i - 2] == '\\' && strchr("nrt", t->s[i - 1]))) ||
+	    b64_continues(t, i))
 		return 0;
 	n = span(t, i, "+/-_");
 	if (n < MIN || n > MAX || b64_decode(t->s + i, 4, head, 3) != 3 ||
 	    !is_text(head, 3))
 		return 0;
-	for (pad = 0; pad < 2 && i + n + pad < t->len &&
-	    t->s[i + n + pad] == '='; pad++)
+	end = i + b64_blob(t, i, n, &blob);
+	for (pad = 0; pad < 2 && end + pad < t->len && t->s[end + pad] == '=';
+	    pad++)
 		;
-	text = malloc(n);
-	if (text == NULL)
-		return 0;
-	len = b64_decode(t->s + i, n, text, n);
-	found = is_text(text, len) ? redact_text(&scratch, (char *)text,
-	    len, t->depth + 1) : 0;
+	found = 0;
+	if ((text = malloc(blob.len)) != NULL) {
+		len = b64_decode(blob.p, blob.len, text, blob.len);
+		found = is_text(text, len) ? redact_text(&scratch,
+		    (char *)text, len, t->depth + 1) : 0;
+	}
 	buf_free(&scratch);
+	buf_free(&blob);
 	free(text);
 	if (found == 0)
 		return 0;
 	buf_adds(out, REDACTED);
-	return n + pad;
+	return end + pad - i;
 }
 
 /* ---- URLs ------------------------------------------------------------------ */
