@@ -600,15 +600,57 @@ m_auth_scheme(const struct text *t, size_t i, struct buf *out)
 
 /* ---- values: where they start and end ------------------------------------- */
 
-/* Skips a closing quote after a key: '"', '\"' or '\''. */
+/*
+ * The quote at j: '"', '\'', or a '"' escaped once or more — '\"' in a
+ * JSON string, '\\\"' in a JSON string inside one (a log line holding
+ * JSON that holds JSON). Its length, or 0.
+ */
+static size_t
+quote_at(const struct text *t, size_t j)
+{
+	size_t k = j;
+
+	if (j < t->len && (t->s[j] == '"' || t->s[j] == '\''))
+		return 1;
+	while (k < t->len && t->s[k] == '\\')
+		k++;
+	return k > j && (k - j) % 2 == 1 && k < t->len && t->s[k] == '"' ?
+	    k + 1 - j : 0;
+}
+
+/* Skips a closing quote after a key (quote_at). */
 static size_t
 skip_quote(const struct text *t, size_t j)
 {
-	if (j < t->len && (t->s[j] == '"' || t->s[j] == '\''))
-		return j + 1;
-	if (j + 1 < t->len && t->s[j] == '\\' && t->s[j + 1] == '"')
-		return j + 2;
-	return j;
+	return j + quote_at(t, j);
+}
+
+/*
+ * The end of a string opened at j by an escaped quote q bytes long: the
+ * next quote escaped as much. One escaped more is inside the string (a
+ * quote in the password); one escaped less, or a bare '"', ends the
+ * string that holds it, so this one too.
+ */
+static size_t
+escaped_string_end(const struct text *t, size_t j, size_t q)
+{
+	size_t k, r;
+
+	for (k = j + q; k < t->len; k++) {
+		if (t->s[k] == '"')
+			return k;
+		if (t->s[k] != '\\')
+			continue;
+		for (r = 0; k + r < t->len && t->s[k + r] == '\\'; r++)
+			;
+		/* An even run escapes itself: the quote after it is bare. */
+		if (k + r < t->len && t->s[k + r] == '"' && r % 2 == 0)
+			return k + r;
+		if (k + r < t->len && t->s[k + r] == '"' && r <= q - 1)
+			return k;
+		k += r;		/* the run, and what it escapes */
+	}
+	return t->len;
 }
 
 static size_t
@@ -626,12 +668,9 @@ value_end(const struct text *t, size_t j, size_t *skip)
 	size_t k;
 
 	*skip = 0;
-	if (has_prefix(t, j, "\\\"")) {
-		*skip = 2;
-		for (k = j + 2; k < t->len && t->s[k] != '"' &&
-		    !has_prefix(t, k, "\\\""); k++)
-			;
-		return k;
+	if ((k = quote_at(t, j)) > 1) {
+		*skip = k;
+		return escaped_string_end(t, j, k);
 	}
 	if (j < t->len && (t->s[j] == '"' || t->s[j] == '\'')) {
 		char q = t->s[j];
