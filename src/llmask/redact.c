@@ -500,21 +500,99 @@ m_b64(const struct text *t, size_t i, struct buf *out)
 
 /* ---- URLs ------------------------------------------------------------------ */
 
-/* hooks.slack.com/services/T…/B…/secret: the path is the credential. */
+/*
+ * Webhook URLs whose path is the credential (whoever has one posts as
+ * the integration): Slack's services, workflows and triggers, Discord's
+ * /api[/vN]/webhooks/ID/TOKEN, Microsoft Teams' …webhook.office.com/
+ * webhookb2/…. The host and the path's fixed part stay.
+ */
+struct hook {
+	const char *host;	/* the host, or what it ends with after '.' */
+	const char *path;	/* the fixed part before the secret */
+};
+
+static const struct hook hooks[] = {
+	{ "hooks.slack.com", "/services/" },
+	{ "hooks.slack.com", "/workflows/" },
+	{ "hooks.slack.com", "/triggers/" },
+	{ "discord.com", "/api/webhooks/" },
+	{ "discordapp.com", "/api/webhooks/" },
+	{ "webhook.office.com", "/webhookb2/" },
+};
+
+static int
+host_is(const struct text *t, size_t h, size_t hn, const char *host)
+{
+	size_t n = strlen(host);
+
+	return (hn == n || (hn > n && t->s[h + hn - n - 1] == '.')) &&
+	    strncasecmp(t->s + h + hn - n, host, n) == 0;
+}
+
+/* The length of a hook's fixed path at j for the host t->s[h..h+hn),
+ * or 0. Discord's "/api/" may carry a version: "/api/v10/webhooks/". */
+static size_t
+hook_path(const struct text *t, size_t h, size_t hn, size_t j)
+{
+	const struct hook *k;
+	size_t v;
+
+	for (k = hooks; k < hooks + sizeof hooks / sizeof *hooks; k++) {
+		if (!host_is(t, h, hn, k->host))
+			continue;
+		if (has_prefix(t, j, k->path))
+			return strlen(k->path);
+		if (strncmp(k->path, "/api/", 5) == 0 &&
+		    has_prefix(t, j, "/api/v")) {
+			v = span(t, j + 6, NULL);
+			if (v > 0 && has_prefix(t, j + 6 + v, k->path + 4))
+				return 6 + v + strlen(k->path + 4);
+		}
+	}
+	return 0;
+}
+
+/* The secret after a hook's fixed path at j: its length, or 0. */
+static size_t
+hook_secret(const struct text *t, size_t j)
+{
+	return span(t, j, "/_-.@%~");
+}
+
+/* https://hooks.slack.com/services/[REDACTED] and the like. */
+static size_t
+m_webhook(const struct text *t, size_t i, struct buf *out)
+{
+	size_t h = i + 3, hn, j, p, n;
+
+	if (!has_prefix(t, i, "://"))
+		return 0;
+	hn = span(t, h, ".-");
+	j = h + hn;
+	if (j < t->len && t->s[j] == ':')
+		j += 1 + span(t, j + 1, "");
+	if (hn == 0 || (p = hook_path(t, h, hn, j)) == 0 ||
+	    (n = hook_secret(t, j + p)) == 0)
+		return 0;
+	buf_add(out, t->s + i, j + p - i);
+	buf_adds(out, REDACTED);
+	return j + p + n - i;
+}
+
+/* hooks.slack.com/services/T…/B…/secret without a scheme. */
 static size_t
 m_slack_hook(const struct text *t, size_t i, struct buf *out)
 {
-	static const char host[] = "hooks.slack.com/services/";
-	size_t n;
+	static const char host[] = "hooks.slack.com";
+	size_t hn = sizeof host - 1, p, n;
 
-	if (!has_prefix(t, i, host))
+	if (!has_prefix(t, i, host) ||
+	    (p = hook_path(t, i, hn, i + hn)) == 0 ||
+	    (n = hook_secret(t, i + hn + p)) == 0)
 		return 0;
-	n = span(t, i + sizeof host - 1, "/_-");
-	if (n == 0)
-		return 0;
-	buf_adds(out, host);
+	buf_add(out, t->s + i, hn + p);
 	buf_adds(out, REDACTED);
-	return sizeof host - 1 + n;
+	return hn + p + n;
 }
 
 /*
@@ -1118,8 +1196,8 @@ typedef size_t (*matcher)(const struct text *, size_t, struct buf *);
 static size_t
 redact_text(struct buf *out, const char *s, size_t len, int depth)
 {
-	static const matcher anywhere[] = { m_pem, m_userinfo, m_slack_hook,
-	    m_putty };
+	static const matcher anywhere[] = { m_pem, m_userinfo, m_webhook,
+	    m_slack_hook, m_putty };
 	static const matcher at_word[] = { m_jwt, m_token, m_b64,
 	    m_auth_scheme, m_cmd_flag, m_pair };
 	struct text t = { s, len, depth };

@@ -94,6 +94,14 @@ wrapped base64 of harmless text stays	{"out":"bW90ZDogd2VsY29tZSB0byB0aGUgc2hvcC
 a password in JSON inside JSON inside JSON (\\\" quotes)	{"msg":"{\"m\":\"{\\\"password\\\":\\\"hunter2\\\",\\\"user\\\":\\\"app\\\"}\"}"}	{"msg":"{\"m\":\"{\\\"password\\\":\\\"[REDACTED]\\\",\\\"user\\\":\\\"app\\\"}\"}"}
 a password with a quote, in JSON inside JSON	{"msg":"{\"password\":\"hun\\\"ter2\",\"user\":\"app\"}"}	{"msg":"{\"password\":\"[REDACTED]\",\"user\":\"app\"}"}
 a token in a JSON string inside a JSON string, spaced	{"log":"{\"event\":\"{\\\"api_key\\\": \\\"Qw3rTy-uI0p-AsDf\\\", \\\"ok\\\": true}\"}"}	{"log":"{\"event\":\"{\\\"api_key\\\": \\\"[REDACTED]\\\", \\\"ok\\\": true}\"}"}
+Slack workflow webhook URL	{"log":"posting to https://hooks.slack.com/workflows/T01ABCDEF/A02ABCDEF/412345678901234567/AbCdEfGhIjKlMnOpQrStUvWx done"}	{"log":"posting to https://hooks.slack.com/workflows/[REDACTED] done"}
+Slack trigger webhook URL	{"url":"https://hooks.slack.com/triggers/T01ABCDEF/4123456789012/0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"}	{"url":"https://hooks.slack.com/triggers/[REDACTED]"}
+Slack webhook path without a scheme	{"cfg":"url: hooks.slack.com/workflows/T01ABCDEF/A02ABCDEF/412345678901234567/AbCdEfGhIjKlMnOpQrStUvWx"}	{"cfg":"url: hooks.slack.com/workflows/[REDACTED]"}
+Discord webhook URL	{"log":"alert to https://discord.com/api/webhooks/1087654321098765432/Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8Kl9Mn0Op1Qr2St failed"}	{"log":"alert to https://discord.com/api/webhooks/[REDACTED] failed"}
+Discord webhook URL, versioned API and a query	{"log":"POST https://discordapp.com/api/v10/webhooks/1087654321098765432/Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Yz3Ab4Cd5Ef6Gh7Ij8Kl9Mn0Op1Qr2St?wait=true 204"}	{"log":"POST https://discordapp.com/api/v10/webhooks/[REDACTED]?wait=true 204"}
+Microsoft Teams incoming webhook URL	{"url":"https://contoso.webhook.office.com/webhookb2/7aa49aa6-7840-443d-806c-08ebe8f59966@c662313f-14fc-43a2-9a7a-d2e27f4f3478/IncomingWebhook/8592f62b50cf41b9b93ba0c0a00a0b88/eff4cd58-1bb8-4899-94de-795f656b4a18"}	{"url":"https://contoso.webhook.office.com/webhookb2/[REDACTED]"}
+Google Chat webhook URL (key, token)	{"url":"https://chat.googleapis.com/v1/spaces/AAAAq1w2e3r/messages?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI&token=vW3xZ2qL8mN5rP7tK9jH4gF6dS1aQ0eR-YuIoPlKjHg%3D"}	{"url":"https://chat.googleapis.com/v1/spaces/AAAAq1w2e3r/messages?key=[REDACTED]&token=[REDACTED]"}
+a Slack webhook's documentation link stays	{"doc":"see https://api.slack.com/messaging/webhooks and https://discord.com/developers/docs/resources/webhook"}	=
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
