@@ -1095,6 +1095,21 @@ scheme_word(const struct text *t, size_t j)
 	return 0;
 }
 
+/* Authorization's value is "SCHEME CREDENTIALS" whatever the scheme
+ * (RFC 9110, 11.4): Bot (Discord), ApiKey (Elasticsearch), SSWS (Okta),
+ * GenieKey (Opsgenie), Splunk, sso-key (GoDaddy) as much as Bearer. The
+ * scheme's length with its space, or 0. */
+static size_t
+any_scheme(const struct text *t, size_t j)
+{
+	size_t n = span(t, j, "-_.");
+
+	if (n == 0 || n > 32 || j + n + 1 >= t->len || t->s[j + n] != ' ' ||
+	    !isgraph((unsigned char)t->s[j + n + 1]))
+		return 0;
+	return n + 1;
+}
+
 /* A value that holds no secret of its own: true, false, null, or, not
  * quoted, a JSON object or array (its members are looked at one by one). */
 static int
@@ -1156,6 +1171,8 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 	j = skip_spaces(t, j);
 	end = value_end(t, j, &skip);
 	sw = skip ? 0 : scheme_word(t, j);
+	if (sw == 0 && skip == 0 && strcmp(name->word, "authorization") == 0)
+		sw = any_scheme(t, j);
 	if (sw) {
 		size_t s2;
 

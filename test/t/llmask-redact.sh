@@ -102,6 +102,12 @@ Discord webhook URL, versioned API and a query	{"log":"POST https://discordapp.c
 Microsoft Teams incoming webhook URL	{"url":"https://contoso.webhook.office.com/webhookb2/7aa49aa6-7840-443d-806c-08ebe8f59966@c662313f-14fc-43a2-9a7a-d2e27f4f3478/IncomingWebhook/8592f62b50cf41b9b93ba0c0a00a0b88/eff4cd58-1bb8-4899-94de-795f656b4a18"}	{"url":"https://contoso.webhook.office.com/webhookb2/[REDACTED]"}
 Google Chat webhook URL (key, token)	{"url":"https://chat.googleapis.com/v1/spaces/AAAAq1w2e3r/messages?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI&token=vW3xZ2qL8mN5rP7tK9jH4gF6dS1aQ0eR-YuIoPlKjHg%3D"}	{"url":"https://chat.googleapis.com/v1/spaces/AAAAq1w2e3r/messages?key=[REDACTED]&token=[REDACTED]"}
 a Slack webhook's documentation link stays	{"doc":"see https://api.slack.com/messaging/webhooks and https://discord.com/developers/docs/resources/webhook"}	=
+Authorization: Bot (Discord)	{"hdr":"Authorization: Bot MTA4NzY1NDMyMTA5ODc2NTQzMg.GAbCdE.Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y"}	{"hdr":"Authorization: Bot [REDACTED]"}
+Authorization: ApiKey (Elasticsearch)	{"hdr":"Authorization: ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="}	{"hdr":"Authorization: ApiKey [REDACTED]"}
+Authorization: SSWS (Okta)	{"hdr":"Authorization: SSWS 00QCjAl4MlV-WPXM0R2Jz9f8a7b6c5d4e3f2g1h0i"}	{"hdr":"Authorization: SSWS [REDACTED]"}
+Authorization: GenieKey (Opsgenie), quoted in a JSON header map: all of it	{"headers":{"Authorization":"GenieKey eb243592-faa2-4ba2-a551-1afdf565c889","Accept":"*/*"}}	{"headers":{"Authorization":"[REDACTED]","Accept":"*/*"}}
+Proxy-Authorization: Splunk	{"req":"Proxy-Authorization: Splunk 12345678-1234-1234-1234-1234567890AB\nHost: hec"}	{"req":"Proxy-Authorization: Splunk [REDACTED]\nHost: hec"}
+curl -H 'Authorization: sso-key K:S' (GoDaddy)	{"cmd":"curl -H 'Authorization: sso-key UzQxLikm_46KxDFnbjN7cQjmw6wocia:46L26ydpkwMaKZV6uVdDWe' https://api.godaddy.com/v1/domains"}	{"cmd":"curl -H 'Authorization: sso-key [REDACTED]' https://api.godaddy.com/v1/domains"}
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
