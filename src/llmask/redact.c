@@ -498,6 +498,74 @@ m_b64(const struct text *t, size_t i, struct buf *out)
 	return end + pad - i;
 }
 
+/* ---- bot tokens ------------------------------------------------------------ */
+
+/*
+ * Discord's bot tokens: the bot's id (17 to 20 digits) in base64url,
+ * a timestamp of 6 characters and an HMAC of 27 or more, dot-separated.
+ * The id decodes to digits only, which is what tells them apart.
+ */
+static size_t
+m_discord(const struct text *t, size_t i, struct buf *out)
+{
+	unsigned char id[24];
+	size_t a, b, c, n;
+
+	/* base64 of an ASCII digit starts with M, N or O */
+	if (t->s[i] < 'M' || t->s[i] > 'O')
+		return 0;
+	a = span(t, i, "_-");
+	if (a < 23 || a > 28 || i + a >= t->len || t->s[i + a] != '.')
+		return 0;
+	b = span(t, i + a + 1, "_-");
+	if (b != 6 || i + a + 1 + b >= t->len || t->s[i + a + 1 + b] != '.')
+		return 0;
+	c = span(t, i + a + b + 2, "_-");
+	n = b64_decode(t->s + i, a, id, sizeof id);
+	if (c < 25 || n < 17 || n > 20)
+		return 0;
+	for (size_t k = 0; k < n; k++)
+		if (!isdigit(id[k]))
+			return 0;
+	buf_adds(out, REDACTED);
+	return a + b + c + 2;
+}
+
+/* Letters of both cases: what a generated token has and a word lacks. */
+static int
+mixed_case(const char *s, size_t n)
+{
+	int upper = 0, lower = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		upper |= isupper((unsigned char)s[i]) != 0;
+		lower |= islower((unsigned char)s[i]) != 0;
+	}
+	return upper && lower;
+}
+
+/*
+ * Telegram's bot tokens: the bot's id, ':', about 35 characters (the Bot
+ * API's example "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"); in the
+ * API's URLs right after "bot", which stays.
+ */
+static size_t
+m_telegram(const struct text *t, size_t i, struct buf *out)
+{
+	size_t p = has_prefix(t, i, "bot") ? 3 : 0, d = 0, n;
+
+	while (i + p + d < t->len && isdigit((unsigned char)t->s[i + p + d]))
+		d++;
+	if (d < 6 || d > 12 || i + p + d >= t->len || t->s[i + p + d] != ':')
+		return 0;
+	n = span(t, i + p + d + 1, "_-");
+	if (n < 30 || n > 50 || !mixed_case(t->s + i + p + d + 1, n))
+		return 0;
+	buf_add(out, t->s + i, p);
+	buf_adds(out, REDACTED);
+	return p + d + 1 + n;
+}
+
 /* ---- URLs ------------------------------------------------------------------ */
 
 /*
@@ -1215,8 +1283,8 @@ redact_text(struct buf *out, const char *s, size_t len, int depth)
 {
 	static const matcher anywhere[] = { m_pem, m_userinfo, m_webhook,
 	    m_slack_hook, m_putty };
-	static const matcher at_word[] = { m_jwt, m_token, m_b64,
-	    m_auth_scheme, m_cmd_flag, m_pair };
+	static const matcher at_word[] = { m_jwt, m_token, m_discord,
+	    m_telegram, m_b64, m_auth_scheme, m_cmd_flag, m_pair };
 	struct text t = { s, len, depth };
 	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1, mark = 0;
 

@@ -108,6 +108,11 @@ Authorization: SSWS (Okta)	{"hdr":"Authorization: SSWS 00QCjAl4MlV-WPXM0R2Jz9f8a
 Authorization: GenieKey (Opsgenie), quoted in a JSON header map: all of it	{"headers":{"Authorization":"GenieKey eb243592-faa2-4ba2-a551-1afdf565c889","Accept":"*/*"}}	{"headers":{"Authorization":"[REDACTED]","Accept":"*/*"}}
 Proxy-Authorization: Splunk	{"req":"Proxy-Authorization: Splunk 12345678-1234-1234-1234-1234567890AB\nHost: hec"}	{"req":"Proxy-Authorization: Splunk [REDACTED]\nHost: hec"}
 curl -H 'Authorization: sso-key K:S' (GoDaddy)	{"cmd":"curl -H 'Authorization: sso-key UzQxLikm_46KxDFnbjN7cQjmw6wocia:46L26ydpkwMaKZV6uVdDWe' https://api.godaddy.com/v1/domains"}	{"cmd":"curl -H 'Authorization: sso-key [REDACTED]' https://api.godaddy.com/v1/domains"}
+Discord bot token	{"log":"bot login with MTA4NzY1NDMyMTA5ODc2NTQzMg.GAbCdE.Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv1Wx2Y failed"}	{"log":"bot login with [REDACTED] failed"}
+Discord bot token, older 27-character HMAC	{"env":"DISCORD_BOT=NzkyNzE1NDU0MTk2MDg4ODQy.X-hvzA.Ovy4MCQywSkoMRRclStW4xAYK7I"}	{"env":"DISCORD_BOT=[REDACTED]"}
+Telegram bot token	{"log":"telegram: using 110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw for alerts"}	{"log":"telegram: using [REDACTED] for alerts"}
+Telegram bot API URL	{"log":"GET https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe 401"}	{"log":"GET https://api.telegram.org/bot[REDACTED]/getMe 401"}
+a time and a word after it stay	{"log":"12:30:00 1700000000:connection_reset_by_peer_while_reading retried"}	=
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
