@@ -272,6 +272,7 @@ static const struct token_kind tokens[] = {
 	{ "access_token$production$", "$", 30, 0, 0 },
 	/* registries and package indexes */
 	{ "npm_", "", 36, 36, 0 }, { "pypi-AgEIcHlwaS5vcmc", "_-", 50, 0, 0 },
+	{ "pypi-AgENdGVzdC5weXBpLm9yZw", "_-", 50, 0, 0 },	/* TestPyPI */
 	{ "dckr_pat_", "_-", 20, 0, 0 }, { "dckr_oat_", "_-", 20, 0, 0 },
 	/* infrastructure: Vault, Grafana, DigitalOcean, Databricks,
 	 * Pulumi, Atlassian, New Relic, SendGrid, Shopify, Sentry,

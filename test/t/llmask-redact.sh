@@ -113,6 +113,7 @@ Discord bot token, older 27-character HMAC	{"env":"DISCORD_BOT=NzkyNzE1NDU0MTk2M
 Telegram bot token	{"log":"telegram: using 110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw for alerts"}	{"log":"telegram: using [REDACTED] for alerts"}
 Telegram bot API URL	{"log":"GET https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe 401"}	{"log":"GET https://api.telegram.org/bot[REDACTED]/getMe 401"}
 a time and a word after it stay	{"log":"12:30:00 1700000000:connection_reset_by_peer_while_reading retried"}	=
+TestPyPI token	{"log":"twine upload -r testpypi -u __token__ -p pypi-AgENdGVzdC5weXBpLm9yZwIkNTY3ODkwMTItMzQ1Ni03ODkwLWFiY2QtZWYwMTIzNDU2Nzg5AAIqWzMsIjEyMzQ1Njc4Il0AAAYgAbCdEfGhIjKlMn dist/*"}	{"log":"twine upload -r testpypi -u __token__ -p [REDACTED] dist/*"}
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
