@@ -567,6 +567,18 @@ m_telegram(const struct text *t, size_t i, struct buf *out)
 	return p + d + 1 + n;
 }
 
+/* Azure DevOps' personal access tokens: 84 letters and digits with the
+ * signature "AZDO" at 76 (Microsoft Purview's definition). The older
+ * 52-character ones are only known by name (…_PAT). */
+static size_t
+m_azdo_pat(const struct text *t, size_t i, struct buf *out)
+{
+	if (span(t, i, NULL) != 84 || memcmp(t->s + i + 76, "AZDO", 4) != 0)
+		return 0;
+	buf_adds(out, REDACTED);
+	return 84;
+}
+
 /* ---- URLs ------------------------------------------------------------------ */
 
 /*
@@ -1046,7 +1058,8 @@ struct secret_name {
 static const struct secret_name secret_names[] = {
 	NAME("password", 0), NAME("passwd", 0), NAME("pwd", 0),
 	NAME("passphrase", 0), NAME("pass", NAME_SEGMENT),
-	NAME("pw", NAME_SEGMENT), NAME("secret", 0), NAME("token", 0),
+	NAME("pw", NAME_SEGMENT), NAME("pat", NAME_SEGMENT),
+	NAME("secret", 0), NAME("token", 0),
 	NAME("bearer", 0), NAME("apikey", 0), NAME("api_key", 0),
 	NAME("api-key", 0), NAME("accesskey", 0), NAME("access_key", 0),
 	NAME("access-key", 0), NAME("secretkey", 0), NAME("secret_key", 0),
@@ -1285,7 +1298,7 @@ redact_text(struct buf *out, const char *s, size_t len, int depth)
 	static const matcher anywhere[] = { m_pem, m_userinfo, m_webhook,
 	    m_slack_hook, m_putty };
 	static const matcher at_word[] = { m_jwt, m_token, m_discord,
-	    m_telegram, m_b64, m_auth_scheme, m_cmd_flag, m_pair };
+	    m_telegram, m_azdo_pat, m_b64, m_auth_scheme, m_cmd_flag, m_pair };
 	struct text t = { s, len, depth };
 	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1, mark = 0;
 

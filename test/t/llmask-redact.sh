@@ -114,6 +114,8 @@ Telegram bot token	{"log":"telegram: using 110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5
 Telegram bot API URL	{"log":"GET https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe 401"}	{"log":"GET https://api.telegram.org/bot[REDACTED]/getMe 401"}
 a time and a word after it stay	{"log":"12:30:00 1700000000:connection_reset_by_peer_while_reading retried"}	=
 TestPyPI token	{"log":"twine upload -r testpypi -u __token__ -p pypi-AgENdGVzdC5weXBpLm9yZwIkNTY3ODkwMTItMzQ1Ni03ODkwLWFiY2QtZWYwMTIzNDU2Nzg5AAIqWzMsIjEyMzQ1Njc4Il0AAAYgAbCdEfGhIjKlMn dist/*"}	{"log":"twine upload -r testpypi -u __token__ -p [REDACTED] dist/*"}
+Azure DevOps PAT in AZURE_DEVOPS_EXT_PAT	{"env":"AZURE_DEVOPS_EXT_PAT=wq7h3bm4ssjwyz3qu2trh7d5uxq7vq3dpcjhlqjqrvbl5ycw3fha"}	{"env":"AZURE_DEVOPS_EXT_PAT=[REDACTED]"}
+Azure DevOps PAT, 84 characters with its AZDO signature	{"log":"az devops login with 8Xn2vJ0qB1sK9mZ4yR7tW3cF6hL5dG0aP2eN8uQ1iO4xV7bS3kM9jY6wT2rAbCdEfGhIjKlMnOpQAZDO3gHf"}	{"log":"az devops login with [REDACTED]"}
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
