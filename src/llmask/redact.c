@@ -290,6 +290,19 @@ static const struct token_kind tokens[] = {
 	{ "AGE-SECRET-KEY-1", "", 58, 58, TOK_UPPER },
 };
 
+/* Letters of both cases: what a generated token has and a word lacks. */
+static int
+mixed_case(const char *s, size_t n)
+{
+	int upper = 0, lower = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		upper |= isupper((unsigned char)s[i]) != 0;
+		lower |= islower((unsigned char)s[i]) != 0;
+	}
+	return upper && lower;
+}
+
 static int
 token_fits(const struct token_kind *k, const char *s, size_t n)
 {
@@ -301,7 +314,11 @@ token_fits(const struct token_kind *k, const char *s, size_t n)
 				return 0;
 		return 1;
 	}
-	return (k->flags & TOK_LETTERS) || has_digit_or_symbol(s, n);
+	/* A word after a prefix ("sk-learn") has neither a digit nor both
+	 * cases; a random token of letters only still has both (a
+	 * 20-character GitLab token has no digit 3 times in 100). */
+	return (k->flags & TOK_LETTERS) || has_digit_or_symbol(s, n) ||
+	    mixed_case(s, n);
 }
 
 static size_t
@@ -530,19 +547,6 @@ m_discord(const struct text *t, size_t i, struct buf *out)
 			return 0;
 	buf_adds(out, REDACTED);
 	return a + b + c + 2;
-}
-
-/* Letters of both cases: what a generated token has and a word lacks. */
-static int
-mixed_case(const char *s, size_t n)
-{
-	int upper = 0, lower = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		upper |= isupper((unsigned char)s[i]) != 0;
-		lower |= islower((unsigned char)s[i]) != 0;
-	}
-	return upper && lower;
 }
 
 /*

@@ -133,7 +133,7 @@ import json, os, random, re, subprocess, sys
 
 def tap(ok, name, *detail):
     # relay_tap reads "ok - NAME" and "not ok - NAME" lines only.
-    print("%sok - %s%s" % ("" if ok else "not ", name,
+    print("%sok %s%s" % ("" if ok else "not ", name,
                            "".join("; " + d for d in detail) if not ok else ""))
 
 
@@ -212,6 +212,58 @@ for form in FORMS:
         *["%s -> %s" % (c[3], got) for c, got in bad[:3]])
 PY
 relay_tap "$T_DIR/checks" "random secrets checker"
+
+# --- random tokens known by their prefix, as their owners generate them ---
+# Each family's alphabet and length as documented; half of the tokens are
+# drawn from its letters only, which a random token is now and then (a
+# 20-character GitLab token has no digit 3 times in 100).
+/usr/bin/python3 - >"$T_DIR/prefix-checks" <<'PY'
+import json, os, random, subprocess
+
+
+def tap(ok, name, *detail):
+    print("%sok %s%s" % ("" if ok else "not ", name,
+                           "".join("; " + d for d in detail) if not ok else ""))
+
+
+seed = int(os.environ.get("OPSPIPE_SEED") or random.SystemRandom().randrange(1 << 30))
+rnd = random.Random(seed)
+UP, LOW, DIG = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz", "0123456789"
+AN = UP + LOW + DIG
+# prefix, alphabet, length after the prefix
+FAMILIES = [
+    ("ghp_", AN, 36), ("gho_", AN, 36), ("ghs_", AN, 36),
+    ("github_pat_", AN + "_", 82), ("glpat-", AN + "_-", 20),
+    ("glrt-", AN + "_-", 20), ("sk-", AN, 48), ("sk-proj-", AN + "_-", 64),
+    ("AIza", AN + "_-", 35), ("GOCSPX-", AN + "_-", 28), ("sk_live_", AN, 24),
+    ("rk_live_", AN, 24), ("whsec_", AN, 32), ("npm_", AN, 36),
+    ("hvs.", AN + "_-", 90), ("dckr_pat_", AN + "_-", 27),
+    ("glsa_", AN, 32), ("shpat_", "0123456789abcdef", 32),
+]
+cases = []
+for prefix, alphabet, n in FAMILIES:
+    letters = "".join(c for c in alphabet if c.isalpha())
+    both = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
+    for k in range(10):
+        pool = letters if k % 2 and both else alphabet
+        tok = prefix + "".join(rnd.choice(pool) for _ in range(n))
+        rec = {"log": "deploy with %s failed" % tok}
+        cases.append((prefix, tok, json.dumps(rec, separators=(",", ":"))))
+inp = "".join(c[2] + "\n" for c in cases)
+run = subprocess.run(["llmask", "--url", "http://127.0.0.1:9", "--dry-run", "-p", "x",
+                      "--max-input", "100000000"], input=inp.encode(), capture_output=True)
+content = json.loads(run.stdout)["messages"][-1]["content"].split("\n")
+data = content[content.index("BEGIN DATA") + 1:content.index("END DATA")]
+tap(len(data) == len(cases) == 10 * len(FAMILIES),
+    "random prefixed tokens: %d generated and sent (OPSPIPE_SEED=%d repeats them)"
+    % (len(cases), seed))
+for prefix, _, _ in FAMILIES:
+    bad = [(c, got) for c, got in zip(cases, data) if c[0] == prefix and
+           got != c[2].replace(c[1], "[REDACTED]")]
+    tap(not bad, "random %s tokens, letters only or not: %d of 10 caught" % (prefix, 10 - len(bad)),
+        *["%s -> %s" % (c[2], got) for c, got in bad[:2]])
+PY
+relay_tap "$T_DIR/prefix-checks" "random prefixed tokens checker"
 
 # --- ordinary text comes through -----------------------------------------------
 # Logs of every kind, events and objects that talk about tokens, keys and
