@@ -1292,6 +1292,74 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 	return end - i;
 }
 
+/* ---- JSON Web Keys ------------------------------------------------------------ */
+
+/*
+ * The private members of a JSON Web Key (RFC 7518, 6.2.2, 6.3.2 and
+ * 6.4.1; RFC 8037 for OKP keys): a JWK set with private keys (an OIDC
+ * provider's signing keys, an exported realm) gives them away whole.
+ * Named "d" or "k" they are secrets only in an object with "kty".
+ */
+static const char *const jwk_private[] = { "d", "p", "q", "dp", "dq", "qi",
+    "k" };
+
+/* The object around i has a "kty" member (within 16 KiB: an RSA-4096
+ * private JWK is 3.5 KiB; members are strings, so no brace is inside). */
+static int
+in_jwk(const struct text *t, size_t i)
+{
+	enum { LIM = 16384 };
+	size_t a, b, e;
+	const char *k;
+
+	for (a = i; a > 0 && i - a < LIM && t->s[a - 1] != '{'; a--)
+		if (t->s[a - 1] == '}')
+			return 0;
+	for (b = i; b < t->len && b - i < LIM && t->s[b] != '}'; b++)
+		if (t->s[b] == '{')
+			return 0;
+	if (a == 0 || i - a >= LIM || b >= t->len || b - i >= LIM)
+		return 0;
+	for (k = t->s + a; (k = memmem(k, (size_t)(t->s + b - k), "kty", 3))
+	    != NULL; k += 3) {
+		e = (size_t)(k - t->s) + 3;
+		if (k[-1] == '"' && quote_at(t, e) > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* "d":"…" in a JWK (quoted keys only: JWKs are JSON). */
+static size_t
+m_jwk(const struct text *t, size_t i, struct buf *out)
+{
+	size_t n = span(t, i, NULL), j, q, end, skip, k;
+
+	if (i == 0 || t->s[i - 1] != '"' || n > 2)
+		return 0;
+	for (k = 0; k < sizeof jwk_private / sizeof *jwk_private; k++)
+		if (strlen(jwk_private[k]) == n &&
+		    memcmp(t->s + i, jwk_private[k], n) == 0)
+			break;
+	if (k == sizeof jwk_private / sizeof *jwk_private ||
+	    (q = quote_at(t, i + n)) == 0)
+		return 0;
+	j = skip_spaces(t, i + n + q);
+	if (j >= t->len || t->s[j] != ':')
+		return 0;
+	j = skip_spaces(t, j + 1);
+	end = value_end(t, j, &skip);
+	if (skip == 0 || end <= j + skip || !in_jwk(t, i))
+		return 0;
+	if (!is_redaction(t->s + j + skip, end - j - skip)) {
+		buf_add(out, t->s + i, j + skip - i);
+		buf_adds(out, REDACTED);
+	} else {
+		buf_add(out, t->s + i, end - i);
+	}
+	return end - i;
+}
+
 /* ---- the engine ---------------------------------------------------------------- */
 
 typedef size_t (*matcher)(const struct text *, size_t, struct buf *);
@@ -1302,7 +1370,8 @@ redact_text(struct buf *out, const char *s, size_t len, int depth)
 	static const matcher anywhere[] = { m_pem, m_userinfo, m_webhook,
 	    m_slack_hook, m_putty };
 	static const matcher at_word[] = { m_jwt, m_token, m_discord,
-	    m_telegram, m_azdo_pat, m_b64, m_auth_scheme, m_cmd_flag, m_pair };
+	    m_telegram, m_azdo_pat, m_b64, m_auth_scheme, m_cmd_flag, m_pair,
+	    m_jwk };
 	struct text t = { s, len, depth };
 	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1, mark = 0;
 
