@@ -1048,7 +1048,9 @@ enum {
 	NAME_SEGMENT = 1,	/* a whole word of the name: "pass", "db_pass",
 				 * "dbPass", not "bypass" */
 	NAME_GATED = 2,		/* only values that look generated */
-	NAME_NOT = 4		/* not a secret, though a shorter one matches */
+	NAME_NOT = 4,		/* not a secret, though a shorter one matches */
+	NAME_LINE = 8		/* a bare value runs to the end of the line
+				 * (a Cookie header: every cookie in it) */
 };
 
 struct secret_name {
@@ -1074,6 +1076,9 @@ static const struct secret_name secret_names[] = {
 	NAME("authorization", 0), NAME("client-key-data", 0),
 	NAME("client-certificate-data", 0), NAME("key", NAME_GATED),
 	NAME("signature", NAME_GATED), NAME("sig", NAME_SEGMENT | NAME_GATED),
+	NAME("cookie", NAME_SEGMENT | NAME_LINE), NAME("set-cookie", 0),
+	NAME("sessionid", 0), NAME("session_id", 0), NAME("session-id", 0),
+	NAME("sessid", 0), NAME("session", NAME_SEGMENT | NAME_GATED),
 	NAME("publickey", NAME_NOT), NAME("public_key", NAME_NOT),
 	NAME("public-key", NAME_NOT), NAME("pubkey", NAME_NOT),
 };
@@ -1238,6 +1243,24 @@ secret_label(const struct text *t, size_t i, size_t n, size_t v, size_t e)
 	return 0;
 }
 
+/* The end of the line a bare value at j is on: a newline, "\n" or "\r"
+ * as JSON writes them, or the quote that ends the JSON string. */
+static size_t
+line_end(const struct text *t, size_t j)
+{
+	size_t k;
+
+	for (k = j; k < t->len; k++) {
+		char c = t->s[k];
+
+		if (c == '\n' || c == '\r' || c == '"' || c == '\0' ||
+		    (c == '\\' && k + 1 < t->len && strchr("nr\"", t->s[k + 1])
+		    && t->s[k + 1] != '\0'))
+			break;
+	}
+	return k;
+}
+
 /* password=… , "client_secret": "…", DB_PASSWORD","value":"…" */
 static size_t
 m_pair(const struct text *t, size_t i, struct buf *out)
@@ -1267,6 +1290,8 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 			return 0;
 	}
 	v = j + skip + sw;
+	if ((name->flags & NAME_LINE) && skip == 0 && sw == 0)
+		end = line_end(t, v);
 	/* "PRIVATE_KEY=-----BEGIN …": a bare value would end at the first
 	 * space or "\n", leaving the key's body; the PEM matcher takes the
 	 * whole block when the scan reaches it. */

@@ -121,6 +121,10 @@ EC private JWK (d), escaped in a log line	{"log":"loaded {\"kty\":\"EC\",\"crv\"
 symmetric JWK (k)	{"kty":"oct","alg":"HS256","k":"GawgguFyGrWKav7AX4VKUg"}	{"kty":"oct","alg":"HS256","k":"[REDACTED]"}
 a public JWK stays	{"keys":[{"kty":"RSA","kid":"k1","use":"sig","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB"}]}	=
 fields named d, p, k outside a JWK stay	{"d":"2026-11-22","p":"shop","k":"v","q":"up"}	=
+Cookie header: every cookie	{"req":"GET /cart HTTP/1.1\nCookie: theme=dark; sessionid=8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c; csrftoken=Ab12\nHost: shop"}	{"req":"GET /cart HTTP/1.1\nCookie: [REDACTED]\nHost: shop"}
+Set-Cookie header: the cookie, not its attributes	{"resp":"HTTP/1.1 302 Found\nSet-Cookie: laravel_session=eyJpdiI6IkZ0b2tlbiIsInZhbHVlIjoiYWJjIn0%3D; path=/; HttpOnly\nLocation: /"}	{"resp":"HTTP/1.1 302 Found\nSet-Cookie: [REDACTED]; path=/; HttpOnly\nLocation: /"}
+session ids by name (JSESSIONID, PHPSESSID, session_id)	{"log":"JSESSIONID=9A3F2C41B7E6D5C8A1B2C3D4E5F60718 PHPSESSID=q8mhm5d7u3p2k1l0j9h8g7f6e5 session_id=s%3Ak9Jq2x.L0pZ"}	{"log":"JSESSIONID=[REDACTED] PHPSESSID=[REDACTED] session_id=[REDACTED]"}
+a session that is a word stays	{"log":"ssh session=interactive user=ops"}	=
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
