@@ -270,6 +270,8 @@ static const struct token_kind tokens[] = {
 	{ "whsec_", "", 24, 0, 0 },
 	{ "sq0atp-", "_-", 22, 0, 0 }, { "sq0csp-", "_-", 40, 0, 0 },
 	{ "access_token$production$", "$", 30, 0, 0 },
+	/* Mailgun's (older) API keys */
+	{ "key-", "", 32, 32, 0 },
 	/* registries and package indexes */
 	{ "npm_", "", 36, 36, 0 }, { "pypi-AgEIcHlwaS5vcmc", "_-", 50, 0, 0 },
 	{ "pypi-AgENdGVzdC5weXBpLm9yZw", "_-", 50, 0, 0 },	/* TestPyPI */

@@ -125,6 +125,8 @@ Cookie header: every cookie	{"req":"GET /cart HTTP/1.1\nCookie: theme=dark; sess
 Set-Cookie header: the cookie, not its attributes	{"resp":"HTTP/1.1 302 Found\nSet-Cookie: laravel_session=eyJpdiI6IkZ0b2tlbiIsInZhbHVlIjoiYWJjIn0%3D; path=/; HttpOnly\nLocation: /"}	{"resp":"HTTP/1.1 302 Found\nSet-Cookie: [REDACTED]; path=/; HttpOnly\nLocation: /"}
 session ids by name (JSESSIONID, PHPSESSID, session_id)	{"log":"JSESSIONID=9A3F2C41B7E6D5C8A1B2C3D4E5F60718 PHPSESSID=q8mhm5d7u3p2k1l0j9h8g7f6e5 session_id=s%3Ak9Jq2x.L0pZ"}	{"log":"JSESSIONID=[REDACTED] PHPSESSID=[REDACTED] session_id=[REDACTED]"}
 a session that is a word stays	{"log":"ssh session=interactive user=ops"}	=
+Mailgun API key key-…	{"log":"mailgun: key-3ax6xnjp29jd6fds4gc373sgvjxteol0 rejected (401)"}	{"log":"mailgun: [REDACTED] rejected (401)"}
+a key- name stays	{"log":"cache key-prefix-for-shop-frontend-assets-v2 evicted"}	=
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
