@@ -9,11 +9,15 @@
  *
  * The forms come from their owners' documentation: RFC 7468 (PEM) and
  * RFC 4880 (PGP armor) private key blocks, PuTTY's key file format,
- * RFC 7519 (JWT), RFC 3986 userinfo, RFC 6750 and 7617 (Bearer, Basic);
+ * RFC 7519 (JWT), RFC 3986 userinfo, RFC 6750 and 7617 (Bearer, Basic),
+ * RFC 9110 (Authorization's SCHEME CREDENTIALS), RFC 6265 (Cookie),
+ * RFC 7517/7518 and 8037 (JSON Web Keys' private members);
  * token prefixes as GitHub, GitLab, Slack, AWS, Google (AIza…, GOCSPX-,
  * ya29.), Hugging Face (hf_…), Stripe (sk_live_…, rk_…, whsec_), Square,
- * npm, PyPI, Docker Hub, SendGrid, Vault, Grafana and others publish
- * them; the password flags of mysql(1), redis-cli(1), mongosh, docker
+ * npm, PyPI, Docker Hub, SendGrid, Vault, Grafana, Mailgun and others
+ * publish them; Discord's and Telegram's bot tokens, Azure DevOps' PATs
+ * (Microsoft Purview's definition); Slack, Discord and Teams webhook
+ * URLs; the password flags of mysql(1), redis-cli(1), mongosh, docker
  * login, az login, sshpass(1), the LDAP tools, sqlcmd, mosquitto and
  * curl(1) as their manuals give them; Azure Storage connection strings
  * (AccountKey=) and SAS tokens (sig=); kubeconfig's client-key-data,
