@@ -36,6 +36,7 @@ struct text {
 	const char *s;
 	size_t len;
 	int depth;		/* base64 blobs decoded to get here */
+	int jwk;		/* it has a "kty" member: JSON Web Keys */
 };
 
 static size_t redact_text(struct buf *out, const char *s, size_t len,
@@ -1329,35 +1330,25 @@ m_pair(const struct text *t, size_t i, struct buf *out)
  * The private members of a JSON Web Key (RFC 7518, 6.2.2, 6.3.2 and
  * 6.4.1; RFC 8037 for OKP keys): a JWK set with private keys (an OIDC
  * provider's signing keys, an exported realm) gives them away whole.
- * Named "d" or "k" they are secrets only in an object with "kty".
+ * Named "d" or "k" they are secrets only in a text that has a "kty"
+ * member, and only as base64url. Not the object around them: which
+ * object that is would change as values holding braces are redacted,
+ * and a second pass would find more (redacting twice must not).
  */
 static const char *const jwk_private[] = { "d", "p", "q", "dp", "dq", "qi",
     "k" };
 
-/* The object around i has a "kty" member (within 16 KiB: an RSA-4096
- * private JWK is 3.5 KiB; members are strings, so no brace is inside). */
+/* A JWK's private member is base64url of 16 or more characters (an
+ * HS256 key is 22, an EC or Ed25519 private key 43). */
 static int
-in_jwk(const struct text *t, size_t i)
+jwk_value(const char *s, size_t n)
 {
-	enum { LIM = 16384 };
-	size_t a, b, e;
-	const char *k;
-
-	for (a = i; a > 0 && i - a < LIM && t->s[a - 1] != '{'; a--)
-		if (t->s[a - 1] == '}')
-			return 0;
-	for (b = i; b < t->len && b - i < LIM && t->s[b] != '}'; b++)
-		if (t->s[b] == '{')
-			return 0;
-	if (a == 0 || i - a >= LIM || b >= t->len || b - i >= LIM)
+	if (n < 16)
 		return 0;
-	for (k = t->s + a; (k = memmem(k, (size_t)(t->s + b - k), "kty", 3))
-	    != NULL; k += 3) {
-		e = (size_t)(k - t->s) + 3;
-		if (k[-1] == '"' && quote_at(t, e) > 0)
-			return 1;
-	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '=')
+			return 0;
+	return 1;
 }
 
 /* "d":"…" in a JWK (quoted keys only: JWKs are JSON). */
@@ -1380,14 +1371,16 @@ m_jwk(const struct text *t, size_t i, struct buf *out)
 		return 0;
 	j = skip_spaces(t, j + 1);
 	end = value_end(t, j, &skip);
-	if (skip == 0 || end <= j + skip || !in_jwk(t, i))
+	if (!t->jwk || skip == 0 || end <= j + skip)
 		return 0;
-	if (!is_redaction(t->s + j + skip, end - j - skip)) {
-		buf_add(out, t->s + i, j + skip - i);
-		buf_adds(out, REDACTED);
-	} else {
+	if (is_redaction(t->s + j + skip, end - j - skip)) {
 		buf_add(out, t->s + i, end - i);
+		return end - i;
 	}
+	if (!jwk_value(t->s + j + skip, end - j - skip))
+		return 0;
+	buf_add(out, t->s + i, j + skip - i);
+	buf_adds(out, REDACTED);
 	return end - i;
 }
 
@@ -1403,7 +1396,7 @@ redact_text(struct buf *out, const char *s, size_t len, int depth)
 	static const matcher at_word[] = { m_jwt, m_token, m_discord,
 	    m_telegram, m_azdo_pat, m_b64, m_auth_scheme, m_cmd_flag, m_pair,
 	    m_jwk };
-	struct text t = { s, len, depth };
+	struct text t = { s, len, depth, memmem(s, len, "\"kty", 4) != NULL };
 	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1, mark = 0;
 
 	while (i < len) {
