@@ -51,7 +51,7 @@ static const struct opt_program prog = {
 	.tables = tables,
 	.epilog = "Exit status: 0 no drift, 1 drift (also when bad rows were left out),\n"
 	"2 usage error or bad input (no verdict, or no drift on what was left),\n"
-	"4 the verdict could not be written.\n"
+	"4 a local failure (the verdict could not be written, out of memory).\n"
 	"Environment: OMP_NUM_THREADS limits the threads mmd uses.\n"
 };
 
