@@ -37,6 +37,7 @@ struct text {
 	size_t len;
 	int depth;		/* base64 blobs decoded to get here */
 	int jwk;		/* it has a "kty" member: JSON Web Keys */
+	size_t *b64_seen;	/* m_b64 looked at the blob up to here */
 };
 
 static size_t redact_text(struct buf *out, const char *s, size_t len,
@@ -417,46 +418,12 @@ line_break(const struct text *t, size_t j)
 	return 0;
 }
 
-/* The length of the line break that ends right before i, or 0. */
-static size_t
-break_before(const struct text *t, size_t i)
-{
-	size_t br;
-
-	for (size_t k = 0; k < NBREAKS; k++) {
-		br = strlen(line_breaks[k]);
-		if (i >= br && memcmp(t->s + i - br, line_breaks[k], br) == 0)
-			return br;
-	}
-	return 0;
-}
-
 /* Lines of wrapped base64 (base64(1) writes 76 columns, openssl and PEM
  * 64): all but the last of one width, a multiple of 4 of 40 or more. */
 static int
 wrap_width(size_t n)
 {
 	return n >= 40 && n % 4 == 0;
-}
-
-/* i starts a line of wrapped base64 whose line before is of the same
- * width: the first line's match looked at the whole blob. */
-static int
-b64_continues(const struct text *t, size_t i)
-{
-	size_t br = break_before(t, i), n = 0, a;
-
-	if (br == 0)
-		return 0;
-	while (n < i - br && b64_value(t->s[i - br - n - 1]) >= 0)
-		n++;
-	/* The line before may follow a "\n" too: its letter is no part
-	 * of the line. */
-	a = i - br - n;
-	if (n > 0 && a > 0 && t->s[a - 1] == '\\' && strchr("nrt", t->s[a]))
-		n--;
-	return wrap_width(n) && span(t, i - br - n, "+/-_") == n &&
-	    span(t, i, "+/-_") <= n;
 }
 
 /* The base64 characters of the blob at i (n of them on its first line)
@@ -494,11 +461,13 @@ m_b64(const struct text *t, size_t i, struct buf *out)
 	struct buf scratch = BUF_INIT, blob = BUF_INIT;
 
 	/* A run starts here: not inside one, unless after the letter of
-	 * a "\n"-like escape (a blob on the next line of a log). */
-	if (t->depth >= 2 || b64_value(t->s[i]) < 0 ||
+	 * a "\n"-like escape (a blob on the next line of a log); nor in a
+	 * blob looked at from an earlier line (which keeps this linear).
+	 * Not the shape of the line before: another matcher may replace
+	 * it, and a second pass would then look where the first did not. */
+	if (t->depth >= 2 || i < *t->b64_seen || b64_value(t->s[i]) < 0 ||
 	    (i > 0 && b64_value(t->s[i - 1]) >= 0 && !(i >= 2 &&
-	    t->s[i - 2] == '\\' && strchr("nrt", t->s[i - 1]))) ||
-	    b64_continues(t, i))
+	    t->s[i - 2] == '\\' && strchr("nrt", t->s[i - 1]))))
 		return 0;
 	n = span(t, i, "+/-_");
 	if (n < MIN || n > MAX || b64_decode(t->s + i, 4, head, 3) != 3 ||
@@ -517,8 +486,10 @@ m_b64(const struct text *t, size_t i, struct buf *out)
 	buf_free(&scratch);
 	buf_free(&blob);
 	free(text);
-	if (found == 0)
+	if (found == 0) {
+		*t->b64_seen = end;
 		return 0;
+	}
 	buf_adds(out, REDACTED);
 	return end + pad - i;
 }
@@ -1396,7 +1367,9 @@ redact_text(struct buf *out, const char *s, size_t len, int depth)
 	static const matcher at_word[] = { m_jwt, m_token, m_discord,
 	    m_telegram, m_azdo_pat, m_b64, m_auth_scheme, m_cmd_flag, m_pair,
 	    m_jwk };
-	struct text t = { s, len, depth, memmem(s, len, "\"kty", 4) != NULL };
+	size_t b64_seen = 0;
+	struct text t = { s, len, depth, memmem(s, len, "\"kty", 4) != NULL,
+	    &b64_seen };
 	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1, mark = 0;
 
 	while (i < len) {

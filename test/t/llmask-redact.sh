@@ -128,6 +128,7 @@ a session that is a word stays	{"log":"ssh session=interactive user=ops"}	=
 Mailgun API key key-…	{"log":"mailgun: key-3ax6xnjp29jd6fds4gc373sgvjxteol0 rejected (401)"}	{"log":"mailgun: [REDACTED] rejected (401)"}
 a key- name stays	{"log":"cache key-prefix-for-shop-frontend-assets-v2 evicted"}	=
 a JWK whose other member held a brace (once missed, then found on a second pass)	{"kty":"oct","secret":"a}b","k":"GawgguFyGrWKav7AX4VKUg"}	{"kty":"oct","secret":"[REDACTED]","k":"[REDACTED]"}
+a wrapped kubeconfig after a 76-character token line (once taken for its first line)	{"log":"sk_test_nQvWys81vp7hB1dx8PpD5KHXe3PYiGkPAuNaRL63xYKwzEInncIIA3ANxN9K3KSU9Mi4\ndXNlcnM6Ci0gbmFtZTogYWRtaW4KICB1c2VyOgogICAgY2xpZW50LWtleS1kYXRhOiBMUzB0TFMx\nQ1JVZEpUaUJGUXlCUVVrbFdRVlJGSUV0RldTMHRMUzB0Q2sxSVkwTkJVVVZGU1V0elpXTnlaWFJy\nWlhsdFlYUmxjbWxoYkRBeE1qTTBOVFkzT0RsaFltTmtaV1puYUdscWEyeHRibTl3Y1hKemRIVjJk\nM2g1ZWtGQ0NpMHRMUzB0UlU1RUlFVkRJRkJTU1ZaQlZFVWdTMFZaTFMwdExTMEsK\n"}	{"log":"[REDACTED]\n[REDACTED]\n"}
 FORMS
 cut -f2 "$T_DIR/forms" >"$T_DIR/in"
 dry <"$T_DIR/in" | data_lines >"$T_DIR/out"
