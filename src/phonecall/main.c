@@ -79,7 +79,8 @@ static const struct opt_program prog = {
 	.overrides = overrides,
 	.epilog = "Exit status: 0 someone said yes (or the incident was acknowledged\n"
 	"already), 1 nobody could intervene, 2 bad input, 3 the provider failed,\n"
-	"4 a write error, or a call interrupted by a signal (hung up, recorded).\n"
+	"4 a local failure (a write error, the address taken, out of memory,\n"
+	"a call interrupted by a signal: hung up, recorded).\n"
 	"Environment: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY,\n"
 	"TWILIO_API_SECRET, TWILIO_FROM, PHONECALL_PROVIDER, PHONECALL_URL,\n"
 	"PHONECALL_LISTEN, PHONECALL_PUBLIC_URL, PHONECALL_LOG, PHONECALL_CSV,\n"

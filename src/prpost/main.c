@@ -64,7 +64,7 @@ static const struct opt_program prog = {
 	.overrides = overrides,
 	.epilog = "Exit status: 0 created, found or unchanged, 1 a diverged branch or a\n"
 	"missing file (get), 2 usage error or bad input, 3 the forge failed,\n"
-	"4 a write error.\n"
+	"4 a local failure (a write error, out of memory).\n"
 	"Environment: GITHUB_TOKEN, GH_TOKEN, GITLAB_TOKEN, GITHUB_API_URL,\n"
 	"CI_API_V4_URL.\n"
 };
