@@ -110,11 +110,19 @@ read_request(struct run *r, jv req)
 	    r->o->namespace;
 	r->name = jv_get_str(req, "name");
 	r->patch = jv_object_get(jv_copy(req), jv_string("patch"));
+	/* Each goes into the request's path: nothing may leave its place
+	 * there ("web/../kube-system", "x?", "x#"). */
 	if (kind == NULL || *kind == '\0')
 		return finish(r, "failed", EXIT_USAGE, "field 'kind' is missing");
-	if (r->name == NULL || *r->name == '\0' || strchr(r->name, '/'))
+	if (!kinds_valid_name(r->name))
 		return finish(r, "failed", EXIT_USAGE,
 		    "field 'name' is missing or not a name");
+	if (!kinds_valid_namespace(r->ns))
+		return finish(r, "failed", EXIT_USAGE,
+		    "field 'namespace' is not a namespace name");
+	if (av && !kinds_valid_api_version(av))
+		return finish(r, "failed", EXIT_USAGE,
+		    "field 'apiVersion' is not an API version");
 	if ((t = guard_patch_type(pt ? pt : "strategic")) < 0)
 		return finish(r, "failed", EXIT_USAGE, "field 'patch_type' "
 		    "'%s' is not strategic, merge, json or apply", pt);

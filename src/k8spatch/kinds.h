@@ -42,6 +42,19 @@ char *kinds_api_version(const struct kkind *k);
 char *kinds_qualified(const struct kkind *k);
 
 /*
+ * What may stand in an API path (kinds_path), checked before a request is
+ * built from words a patch request or the command line brought: 1 when
+ * valid. A name is not empty, "." or "..", and holds no '/', '%', '?',
+ * '#', '\\', blank, control or non-ASCII byte (Kubernetes' path segment
+ * names, and nothing a URL would read as something else). A namespace
+ * is an RFC 1123 label (63 of a-z, 0-9 and '-', alphanumeric at both
+ * ends). An apiVersion is VERSION or GROUP/VERSION (a-z, 0-9, '.', '-').
+ */
+int kinds_valid_name(const char *s);
+int kinds_valid_namespace(const char *s);
+int kinds_valid_api_version(const char *s);
+
+/*
  * The API path of a resource: "/apis/apps/v1/namespaces/web/deployments"
  * + "/NAME" + "/SUB" (name, sub may be NULL; namespace NULL or "" for all
  * namespaces or a cluster-scoped kind). Appended to path.

@@ -287,6 +287,9 @@ main(int argc, char **argv)
 		msg_die(EXIT_LOCAL, "cannot initialise libcurl");
 	connect_cluster(&c.o, &conn, &c.k);
 	c.namespace = conn.namespace;
+	/* The kubeconfig's or the pod's namespace goes into paths too. */
+	if (!kinds_valid_namespace(c.namespace))
+		msg_die(EXIT_USAGE, "'%s' is not a valid namespace", c.namespace);
 	rc = v->run(&c, argv + 1, n);
 	kc_free(&c.k);
 	kube_conn_free(&conn);

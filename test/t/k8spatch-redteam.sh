@@ -1,0 +1,116 @@
+#!/bin/sh
+# k8spatch's guarded mode against a model that obeys a prompt injection:
+# each case tries to change what the policy denies or does not allow by an
+# indirect route (a path that leaves its namespace, a record that brings
+# its own result, a directive that unpins the write, a kind of another
+# scope, an image reference that only looks allowed, a limit with nothing
+# to scale) and must be refused or fail with nothing written — the
+# fixture's recorded requests are the proof.
+. "${OPSPIPE_TOP:-.}/test/lib.sh"
+. "$OPSPIPE_TOP/test/kube.sh"
+
+cat >"$T_DIR/objects.yaml" <<'EOF'
+apiVersion: v1
+kind: Namespace
+metadata: {name: web}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nginx, namespace: web, labels: {app: nginx}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: nginx}}
+  template:
+    metadata: {labels: {app: nginx}}
+    spec:
+      serviceAccountName: web-sa
+      securityContext: {runAsNonRoot: true}
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        resources: {limits: {memory: 128Mi, cpu: 500m}}
+        securityContext: {allowPrivilegeEscalation: false}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dns, namespace: kube-system}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: dns}}
+  template:
+    metadata: {labels: {app: dns}}
+    spec:
+      containers:
+      - {name: dns, image: "nginx:1.25"}
+EOF
+# DESIGN's policy as the remediate flow writes it: every namespace but the
+# system ones.
+cat >"$T_DIR/policy.yaml" <<'EOF'
+kinds: [Deployment, StatefulSet]
+namespaces: ["*"]
+deny_namespaces: [kube-system]
+allow:
+  - spec.replicas
+  - spec.template.spec.containers[*].resources
+  - spec.template.spec.containers[*].image
+  - spec.template.spec.containers[*].readinessProbe
+deny:
+  - "**.securityContext"
+  - spec.template.spec.hostNetwork
+limits:
+  replicas: {max: 20}
+  memory: {max: 4Gi, max_factor: 4}
+  cpu: {max: "4", max_factor: 4}
+images:
+  registries: [docker.io/library]
+EOF
+policy=$T_DIR/policy.yaml
+
+start_kubeapi --objects "$T_DIR/objects.yaml"
+k8spatch wait deploy nginx --timeout 20s >/dev/null
+
+# Requests that write (any method but GET, not a dry run) since the last
+# clear.
+writes() {
+	sent '[.[] | select(.method != "GET" and (.path | test("^/_") | not) and (.query.dryRun // "") != "All")] | length'
+}
+clear() { control '{"clear_requests":true}'; }
+spec() { k8spatch -n "${2:-web}" get deploy "${1:-nginx}" | jq -c .spec; }
+
+# record NAME STATUS RESULT JSON [ARGS...]: one patch request on stdin
+# under the policy; its exit status and result, and nothing written unless
+# RESULT is applied. The result record is left in $T_DIR/out.
+record() {
+	name=$1
+	status=$2
+	result=$3
+	req=$4
+	shift 4
+	clear
+	before=$(spec nginx web)$(spec dns kube-system)
+	printf '%s\n' "$req" | k8spatch --policy "$policy" --no-wait "$@" - >"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "$name: exit $status, result $result" "$status $result" "$? $(jq -r .result "$T_DIR/out")"
+	if [ "$result" != applied ]; then
+		expect_eq "… nothing was written" 0 "$(writes)"
+		expect_eq "… both Deployments are as they were" "$before" "$(spec nginx web)$(spec dns kube-system)"
+	fi
+}
+
+# --- where the request points ------------------------------------------------
+record "a namespace that climbs out of an allowed one into kube-system" 2 failed \
+    '{"kind":"Deployment","namespace":"web/../kube-system","name":"dns","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+expect_match "… says the namespace is not one" "namespace" "$(jq -r .error "$T_DIR/out")"
+record "a name that climbs out of its collection" 2 failed \
+    '{"kind":"Deployment","namespace":"web","name":"..","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+record "a namespace with a query in it" 2 failed \
+    '{"kind":"Deployment","namespace":"kube-system?x=","name":"dns","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+record "a name with a fragment in it" 2 failed \
+    '{"kind":"Deployment","namespace":"web","name":"nginx#x","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+record "an encoded slash in the namespace" 2 failed \
+    '{"kind":"Deployment","namespace":"web%2F..%2Fkube-system","name":"dns","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+record "an apiVersion that is a path" 2 failed \
+    '{"apiVersion":"apps/v1/namespaces/kube-system/deployments/dns/../../../..","kind":"Deployment","namespace":"web","name":"nginx","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+record "an empty namespace" 2 failed \
+    '{"kind":"Deployment","namespace":"","name":"dns","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+
+done_testing
