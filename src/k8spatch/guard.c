@@ -542,6 +542,22 @@ unguarded(struct run *r)
 	    "applied", 0, NULL);
 }
 
+/* The request's fields without those the result owns: a request that
+ * brings its own "result" (a result fed back, or a model's text) must be
+ * judged, not believed, nor its "error" or "changed" passed on as ours. */
+static jv
+request_fields(jv req)
+{
+	static const char *const own[] = { "result", "changed", "generation",
+	    "revision", "error", "steps", NULL };
+	size_t i;
+
+	req = jv_copy(req);
+	for (i = 0; own[i]; i++)
+		req = jv_object_delete(req, jv_string(own[i]));
+	return req;
+}
+
 jv
 guard_apply(struct kclient *k, jv req, const struct guard_opts *o,
     int *status)
@@ -551,7 +567,7 @@ guard_apply(struct kclient *k, jv req, const struct guard_opts *o,
 	memset(&r, 0, sizeof r);
 	r.k = k;
 	r.o = o;
-	r.rec = jv_copy(req);
+	r.rec = request_fields(req);
 	r.steps = jv_array();
 	r.live = jv_null();
 	r.answer = jv_null();

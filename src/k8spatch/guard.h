@@ -45,7 +45,8 @@ struct guard_opts {
  * Applies req (borrowed): a patch-request record {"apiVersion", "kind",
  * "namespace", "name", "patch", "patch_type"}. Returns the patch-result
  * record (req's fields plus "result", "changed", "generation",
- * "revision", "error", "steps") and sets *status: 0 applied, unchanged or
+ * "revision", "error", "steps", which replace any req had) and sets
+ * *status: 0 applied, unchanged or
  * dry-run; 1 refused, rolled back, a conflict or a failed rollback; 2 a
  * bad request or a patch the server calls invalid; 3 the server failed.
  */

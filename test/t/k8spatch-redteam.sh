@@ -113,4 +113,14 @@ record "an apiVersion that is a path" 2 failed \
 record "an empty namespace" 2 failed \
     '{"kind":"Deployment","namespace":"","name":"dns","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
 
+# --- a record that brings its own result ------------------------------------
+record "a request that already says result applied is judged, not believed" 0 applied \
+    '{"kind":"Deployment","namespace":"web","name":"nginx","patch":{"spec":{"replicas":3}},"patch_type":"merge","result":"applied","error":"old","changed":["x"],"revision":"9"}'
+expect_eq "… and was written" "1 3" "$(writes) $(spec | jq .replicas)"
+expect_eq "… its own error, changed and revision are not passed on" 'null ["spec.replicas"] "1"' \
+    "$(jq -c '[.error, .changed, .revision] | map(tojson) | join(" ")' -r "$T_DIR/out")"
+record "a request that says result refused is judged too" 0 applied \
+    '{"kind":"Deployment","namespace":"web","name":"nginx","patch":{"spec":{"replicas":2}},"patch_type":"merge","result":"refused"}'
+expect_eq "… and was written" "1 2" "$(writes) $(spec | jq .replicas)"
+
 done_testing
