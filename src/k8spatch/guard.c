@@ -185,6 +185,55 @@ patch_body(struct run *r, const char *rv)
 	return text;
 }
 
+/* 1 when the directive at obj."$retainKeys" leaves key out. */
+static int
+retains_not(jv obj, const char *key)
+{
+	jv keep = jv_object_get(jv_copy(obj), jv_string("$retainKeys"));
+	int out = jv_is_valid(keep) && jv_get_kind(keep) != JV_KIND_NULL;
+
+	if (jv_get_kind(keep) == JV_KIND_ARRAY)
+		jv_array_foreach(keep, i, k) {
+			(void)i;
+			if (jv_get_kind(k) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(k), key) == 0)
+				out = 0;
+			jv_free(k);
+		}
+	jv_free(keep);
+	return out;
+}
+
+static int
+deletes(jv obj)
+{
+	const char *d = jv_get_kind(obj) == JV_KIND_OBJECT ? jv_get_str(obj,
+	    "$patch") : NULL;
+
+	return d && strcmp(d, "delete") == 0;
+}
+
+/* Why a strategic merge patch would take away the resourceVersion the
+ * write carries (patch_body), so that the write would overwrite a change
+ * made after the dry run; NULL when it cannot. */
+static const char *
+unpins(const struct run *r)
+{
+	jv meta;
+	const char *why = NULL;
+
+	if (r->type != PATCH_STRATEGIC)
+		return NULL;	/* merge: no directives; JSON patch: last op */
+	meta = jv_object_get(jv_copy(r->patch), jv_string("metadata"));
+	if (deletes(r->patch) || deletes(meta))
+		why = "$patch: delete";
+	else if (retains_not(r->patch, "metadata") || (jv_get_kind(meta) ==
+	    JV_KIND_OBJECT && retains_not(meta, "resourceVersion")))
+		why = "$retainKeys";
+	jv_free(meta);
+	return why;
+}
+
 /* ---- the steps ---------------------------------------------------------- */
 
 static int
@@ -488,6 +537,7 @@ guarded(struct run *r)
 {
 	double t0 = time_now();
 	char *why = policy_check_target(r->o->policy, r->kind.kind, r->ns);
+	const char *pin;
 	jv changes = jv_array(), before;
 	int rc;
 
@@ -496,6 +546,12 @@ guarded(struct run *r)
 		finish(r, "refused", EXIT_FINDING, "%s", why);
 		free(why);
 		return EXIT_FINDING;
+	}
+	if ((pin = unpins(r)) != NULL) {
+		step(r, "policy", 0, t0, pin);
+		return finish(r, "refused", EXIT_FINDING, "the patch's '%s' "
+		    "would drop the resourceVersion that keeps the write from "
+		    "overwriting someone else's change; nothing was sent", pin);
 	}
 	if ((rc = guarded_write(r, &changes)) != 0 || finished(r)) {
 		jv_free(changes);

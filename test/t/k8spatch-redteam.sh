@@ -74,6 +74,10 @@ k8spatch wait deploy nginx --timeout 20s >/dev/null
 writes() {
 	sent '[.[] | select(.method != "GET" and (.path | test("^/_") | not) and (.query.dryRun // "") != "All")] | length'
 }
+# … and those the server took.
+written() {
+	sent '[.[] | select(.method != "GET" and (.path | test("^/_") | not) and (.query.dryRun // "") != "All" and .status < 300)] | length'
+}
 clear() { control '{"clear_requests":true}'; }
 spec() { k8spatch -n "${2:-web}" get deploy "${1:-nginx}" | jq -c .spec; }
 
@@ -116,11 +120,33 @@ record "an empty namespace" 2 failed \
 # --- a record that brings its own result ------------------------------------
 record "a request that already says result applied is judged, not believed" 0 applied \
     '{"kind":"Deployment","namespace":"web","name":"nginx","patch":{"spec":{"replicas":3}},"patch_type":"merge","result":"applied","error":"old","changed":["x"],"revision":"9"}'
-expect_eq "… and was written" "1 3" "$(writes) $(spec | jq .replicas)"
+expect_eq "… and was written" "1 3" "$(written) $(spec | jq .replicas)"
 expect_eq "… its own error, changed and revision are not passed on" 'null ["spec.replicas"] "1"' \
     "$(jq -c '[.error, .changed, .revision] | map(tojson) | join(" ")' -r "$T_DIR/out")"
 record "a request that says result refused is judged too" 0 applied \
     '{"kind":"Deployment","namespace":"web","name":"nginx","patch":{"spec":{"replicas":2}},"patch_type":"merge","result":"refused"}'
-expect_eq "… and was written" "1 2" "$(writes) $(spec | jq .replicas)"
+expect_eq "… and was written" "1 2" "$(written) $(spec | jq .replicas)"
+
+# --- the write stays pinned to what was judged -----------------------------
+# Someone else changes replicas between our dry run and our write: the
+# write must fail with 409 (or not be sent) whatever the patch does to
+# metadata.
+meta_policy=$T_DIR/meta.yaml
+sed 's/^  - spec.replicas$/  - spec.replicas\n  - metadata.labels\n  - metadata.annotations/' "$policy" >"$meta_policy"
+# shellcheck disable=SC2016 # "$patch" is a strategic-merge directive
+for p in '{"metadata":{"$patch":"delete"},"spec":{"replicas":3}}' \
+    '{"metadata":{"$patch":"replace","name":"nginx"},"spec":{"replicas":3}}' \
+    '{"metadata":{"$retainKeys":["name"]},"spec":{"replicas":3}}' \
+    '{"$retainKeys":["spec"],"spec":{"replicas":3}}'; do
+	clear
+	control '{"before":[{"method":"PATCH","path":"deployments/nginx$","dry_run":false,"count":1,"merge":{"spec":{"replicas":5}},"manager":"someone"}]}'
+	k8spatch --policy "$meta_policy" --no-wait patch deploy nginx -p "$p" >"$T_DIR/out" 2>"$T_DIR/err"
+	st=$?
+	expect_match "a directive does not unpin the write: $p" "^0 (refused|failed)$" "$(written) $(jq -r .result "$T_DIR/out")"
+	expect_match "… exit 1, the replicas are theirs or as they were" "^1 [25]$" "$st $(spec | jq .replicas)"
+	control '{"before":[]}'
+	k8spatch --no-wait patch deploy nginx --type merge -p '{"spec":{"replicas":2}}' >/dev/null
+done
+k8spatch wait deploy nginx --timeout 20s >/dev/null
 
 done_testing
