@@ -309,6 +309,10 @@ policy_check_target(const struct policy *p, const char *kind,
 
 	if (!listed(p->kinds, kind, 1))
 		return strfmt("kind '%s' is not in the policy's kinds", kind);
+	/* In no namespace: only a policy for every namespace covers it. */
+	if (namespace == NULL && !listed(p->namespaces, "*", 0))
+		return strfmt("kind '%s' is cluster-scoped and the policy's "
+		    "namespaces are not [\"*\"]", kind);
 	if (listed(p->deny_namespaces, ns, 1))
 		return strfmt("namespace '%s' is in the policy's "
 		    "deny_namespaces", ns);

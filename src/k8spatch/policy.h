@@ -52,8 +52,9 @@ int policy_parse(const char *name, const char *text, size_t len,
     struct policy *p, char **err);
 void policy_free(struct policy *p);
 
-/* NULL when kind in namespace may be patched, else why not (static or
- * caller-freed? caller frees). */
+/* NULL when kind in namespace may be patched, else why not (caller
+ * frees). namespace NULL: a cluster-scoped kind, which only namespaces
+ * ["*"] allows. */
 char *policy_check_target(const struct policy *p, const char *kind,
     const char *namespace);
 

@@ -149,4 +149,23 @@ for p in '{"metadata":{"$patch":"delete"},"spec":{"replicas":3}}' \
 done
 k8spatch wait deploy nginx --timeout 20s >/dev/null
 
+# --- a kind of another scope --------------------------------------------------
+# A policy for every kind in one namespace: a cluster-scoped object is in
+# no namespace, so naming one in the request must not let it through
+# (the Namespace's labels decide its pods' security admission).
+cat >"$T_DIR/any-kind.yaml" <<'EOF'
+kinds: ["*"]
+namespaces: [web]
+allow: [metadata.labels, spec.replicas]
+EOF
+clear
+printf '%s\n' '{"apiVersion":"v1","kind":"Namespace","namespace":"web","name":"web","patch":{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"privileged"}}}}' |
+    k8spatch --policy "$T_DIR/any-kind.yaml" - >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "a cluster-scoped kind is not judged by the request's namespace: exit 1, refused" "1 refused" \
+    "$? $(jq -r .result "$T_DIR/out")"
+expect_match "… says it is cluster-scoped" "cluster-scoped" "$(jq -r .error "$T_DIR/out")"
+expect_eq "… nothing was sent but the discovery" 0 "$(sent '[.[] | select(.path | test("^/(_|api/v1$|apis)") | not)] | length')"
+expect_eq "… the Namespace is as it was" null \
+    "$(k8spatch get ns web | jq '.metadata.labels["pod-security.kubernetes.io/enforce"]')"
+
 done_testing

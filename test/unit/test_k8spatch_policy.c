@@ -286,6 +286,9 @@ test_target(void **state)
 	why = policy_check_target(&pol, "Deployment", "other");
 	assert_string_equal(why, "namespace 'other' is not in the policy's namespaces");
 	free(why);
+	why = policy_check_target(&pol, "Deployment", NULL);
+	assert_string_equal(why, "kind 'Deployment' is cluster-scoped and the policy's namespaces are not [\"*\"]");
+	free(why);
 }
 
 static char *
