@@ -1,4 +1,5 @@
 /* policy.c — the guard's policy file, and its judgement of a change. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -433,6 +434,146 @@ policy_image_normalize(const char *image)
 	return buf_detach(&b);
 }
 
+/* Docker's reference grammar (distribution/reference), by hand: libonig,
+ * which libjq brings, exports its own regcomp and regexec over libc's. */
+#define REF_NAME_MAX	255	/* Docker's limit on the name part */
+
+static int
+alnum_lower(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int
+alnum_any(char c)
+{
+	return alnum_lower(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)* over s[0..n). */
+static int
+path_component(const char *s, size_t n)
+{
+	size_t i = 0, sep;
+
+	while (i < n) {
+		if (!alnum_lower(s[i]))
+			return 0;
+		while (i < n && alnum_lower(s[i]))
+			i++;
+		if (i == n)
+			return 1;
+		sep = i;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += i + 1 < n && s[i + 1] == '_' ? 2 : 1;
+		else
+			while (i < n && s[i] == '-')
+				i++;
+		if (i == sep || i == n)
+			return 0;
+	}
+	return 0;
+}
+
+/* host[:port]: DNS labels of letters, digits and inner '-' joined by
+ * '.', or [IPv6]; the port digits. */
+static int
+domain(const char *s, size_t n)
+{
+	size_t i = 0, start;
+
+	if (n > 0 && s[0] == '[') {
+		for (i = 1; i < n && (isxdigit((unsigned char)s[i]) ||
+		    s[i] == ':'); i++)
+			;
+		if (i == 1 || i == n || s[i++] != ']')
+			return 0;
+	} else {
+		do {
+			start = i;
+			while (i < n && (alnum_any(s[i]) || s[i] == '-'))
+				i++;
+			if (i == start || s[start] == '-' || s[i - 1] == '-')
+				return 0;
+		} while (i < n && s[i] == '.' && ++i);
+	}
+	if (i < n && s[i] == ':') {
+		start = ++i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == start)
+			return 0;
+	}
+	return i == n;
+}
+
+/* algorithm:hex, the algorithm [A-Za-z][A-Za-z0-9]* joined by [-_+.],
+ * at least 32 hex digits. */
+static int
+digest(const char *s)
+{
+	size_t i = 0, hex = 0;
+
+	do {
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z')))
+			return 0;
+		while (alnum_any(s[i]))
+			i++;
+	} while (s[i] && strchr("-_+.", s[i]) && ++i);
+	if (s[i++] != ':')
+		return 0;
+	for (; isxdigit((unsigned char)s[i]); i++)
+		hex++;
+	return s[i] == '\0' && hex >= 32;
+}
+
+static int
+tag(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 128 || !(alnum_any(s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!(alnum_any(s[i]) || strchr("_.-", s[i])))
+			return 0;
+	return 1;
+}
+
+int
+policy_image_valid(const char *image)
+{
+	const char *at = strchr(image, '@');
+	size_t n = at ? (size_t)(at - image) : strlen(image), i, start;
+	const char *slash = memrchr(image, '/', n);
+	const char *colon = memchr(slash ? slash : image, ':', n -
+	    (size_t)((slash ? slash : image) - image));
+	size_t name = colon ? (size_t)(colon - image) : n;
+	size_t first = strcspn(image, "/");
+
+	if ((at && !digest(at + 1)) || (colon && !tag(colon + 1, n - name - 1)))
+		return 0;
+	if (name == 0 || name > REF_NAME_MAX)
+		return 0;
+	/* The first component is a registry, or the path's first. */
+	i = first < name && domain(image, first) ? first + 1 : 0;
+	if (i == name)
+		return 0;
+	for (; i < name; i++) {
+		start = i;
+		while (i < name && image[i] != '/')
+			i++;
+		if (!path_component(image + start, i - start))
+			return 0;
+		if (i + 1 == name)
+			return 0;	/* a trailing '/' */
+	}
+	return 1;
+}
+
 static char *
 check_image(const struct policy *p, const char *path, jv ch)
 {
@@ -443,6 +584,14 @@ check_image(const struct policy *p, const char *path, jv ch)
 	if (jv_get_kind(nv) != JV_KIND_STRING) {
 		jv_free(nv);
 		return NULL;
+	}
+	/* What is not a reference cannot be judged by its prefix
+	 * ("docker.io/library/x/../../evil/y", " nginx"). */
+	if (!policy_image_valid(jv_string_value(nv))) {
+		why = strfmt("'%s' image '%s' is not a valid image reference",
+		    path, jv_string_value(nv));
+		jv_free(nv);
+		return why;
 	}
 	norm = policy_image_normalize(jv_string_value(nv));
 	for (i = 0; p->registries[i]; i++) {

@@ -66,6 +66,10 @@ char *policy_check_target(const struct policy *p, const char *kind,
  */
 char *policy_check_changes(const struct policy *p, jv changes);
 
+/* 1 when image is an image reference by Docker's grammar (registry,
+ * lower-case path, tag, digest), which new images must be. */
+int policy_image_valid(const char *image);
+
 /* The registry part of an image reference as Docker normalises it:
  * "nginx:1.25" → "docker.io/library/nginx:1.25" (caller frees). */
 char *policy_image_normalize(const char *image);

@@ -168,4 +168,25 @@ expect_eq "… nothing was sent but the discovery" 0 "$(sent '[.[] | select(.pat
 expect_eq "… the Namespace is as it was" null \
     "$(k8spatch get ns web | jq '.metadata.labels["pod-security.kubernetes.io/enforce"]')"
 
+# --- images that only look allowed ----------------------------------------
+# The policy allows docker.io/library; a reference that is not one
+# cannot be judged by its prefix, nor a host spelled another way.
+C='{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":'
+for img in "docker.io/library/nginx/../../evil/x:1" "docker.io/library//nginx:1.25" \
+    " nginx:1.25" "nginx:1.25 " "docker.io/library/NGINX:1.25" \
+    "docker.io/library.evil.com/x:1" "DOCKER.IO/library/nginx:1.25" \
+    "docker.io:443/library/nginx:1.25" "docker.io/library/nginx@sha256:abc" \
+    "registry-1.docker.io/library/nginx:1.25"; do
+	clear
+	k8spatch --policy "$policy" --no-wait patch deploy nginx -p "$C\"$img\"}]}}}}" >"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "image '$img': exit 1, refused, nothing written" "1 refused 0" \
+	    "$? $(jq -r .result "$T_DIR/out") $(writes)"
+done
+expect_match "… saying why" "is not a valid image reference" "$(jq -r .error "$T_DIR/out" | head -1)$(k8spatch --policy "$policy" --dry-run patch deploy nginx -p "$C\"docker.io/library/x/../y\"}]}}}}" 2>/dev/null | jq -r .error)"
+for img in "docker.io/library/nginx:1.26@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" \
+    "nginx:1.26" "library/nginx:1.26" "index.docker.io/library/nginx:1.26"; do
+	expect_status "image '$img' is allowed (dry run)" 0 \
+	    k8spatch --policy "$policy" --dry-run patch deploy nginx -p "$C\"$img\"}]}}}}"
+done
+
 done_testing

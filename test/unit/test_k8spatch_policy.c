@@ -260,7 +260,7 @@ test_checks(void **state)
 	assert_string_equal(judge("{\"path\":\"spec.template.spec.serviceAccountName\",\"new\":\"admin\"}"),
 	    "'spec.template.spec.serviceAccountName' is not under any path the policy allows");
 	assert_null(judge("{\"path\":\"" C ".image\",\"old\":\"nginx:1.24\",\"new\":\"nginx:1.25\"}"));
-	assert_null(judge("{\"path\":\"" C ".image\",\"new\":\"docker.io/library/nginx@sha256:abc\"}"));
+	assert_null(judge("{\"path\":\"" C ".image\",\"new\":\"docker.io/library/nginx@sha256:0123456789abcdef0123456789abcdef\"}"));
 	assert_null(judge("{\"path\":\"" C ".image\",\"new\":\"registry.example.com/team/app:2\"}"));
 	assert_string_equal(judge("{\"path\":\"" C ".image\",\"new\":\"evil.io/nginx:1\"}"),
 	    "'" C ".image' image 'evil.io/nginx:1' is not from an allowed registry");
@@ -330,6 +330,36 @@ test_policy_errors(void **state)
 }
 
 static void
+test_image_valid(void **state)
+{
+	static const char *const good[] = { "nginx", "nginx:1.25",
+	    "docker.io/library/nginx:1.25", "localhost:5000/a/b_c.d--e:v1",
+	    "ghcr.io/o/app@sha256:0123456789abcdef0123456789abcdef",
+	    "nginx:1.25@sha256:0123456789abcdef0123456789abcdef",
+	    "[::1]:5000/app", "Registry.Example/app", NULL };
+	static const char *const bad[] = { "", " nginx", "nginx ",
+	    "nginx\n", "docker.io/library/nginx/../../evil/x:1",
+	    "docker.io/library//nginx", "docker.io/library/NGINX",
+	    "docker.io/library/./nginx", "nginx:", "nginx:-1", "nginx@sha256:ab",
+	    "nginx::1", "nginx:1:2", "/nginx", "nginx/", "a..b/c", "a-/b",
+	    "docker.io/library/nginx?x", "docker.io/library/nginx#x",
+	    "http://docker.io/library/nginx", "a/b___c", "a/b._c", NULL };
+	char longname[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; good[i]; i++)
+		assert_true(policy_image_valid(good[i]));
+	for (i = 0; bad[i]; i++)
+		assert_false(policy_image_valid(bad[i]));
+	memset(longname, 'a', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_false(policy_image_valid(longname));
+	assert_string_equal(judge("{\"path\":\"" C ".image\",\"new\":\"docker.io/library/x/../../evil/y\"}"),
+	    "'" C ".image' image 'docker.io/library/x/../../evil/y' is not a valid image reference");
+}
+
+static void
 test_image_normalize(void **state)
 {
 	static const char *const cases[][2] = {
@@ -362,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_image_valid),
 		cmocka_unit_test(test_image_normalize),
 	};
 
