@@ -379,9 +379,16 @@ check_limit(const struct policy_limit *l, const char *what, const char *path,
 		quantity_format(l->min, lim, sizeof lim);
 		why = strfmt("'%s' %s is below the policy's %s min %s", path, nt,
 		    what, lim);
-	} else if (l->has_factor && jv_is_valid(ov) &&
-	    quantity_from_jv(ov, &o) == 0 && o.nano > 0 &&
-	    !quantity_le_scaled(n, o, l->factor)) {
+	} else if (l->has_factor && (!jv_is_valid(ov) || quantity_from_jv(ov,
+	    &o) != 0 || o.nano <= 0)) {
+		/* Nothing to multiply: only a max can bound the new value. */
+		if (!l->has_max && n.nano > 0) {
+			quantity_format(l->factor, lim, sizeof lim);
+			why = strfmt("'%s' %s has no current value to bound by the "
+			    "policy's %s max_factor %s, and no max", path, nt,
+			    what, lim);
+		}
+	} else if (l->has_factor && !quantity_le_scaled(n, o, l->factor)) {
 		quantity_format(l->factor, lim, sizeof lim);
 		why = strfmt("'%s' %s is more than %s times the current %s", path,
 		    nt, lim, ot);

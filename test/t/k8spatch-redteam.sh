@@ -42,6 +42,18 @@ spec:
     spec:
       containers:
       - {name: dns, image: "nginx:1.25"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bare, namespace: web}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: bare}}
+  template:
+    metadata: {labels: {app: bare}}
+    spec:
+      containers:
+      - {name: app, image: "nginx:1.25"}
 EOF
 # DESIGN's policy as the remediate flow writes it: every namespace but the
 # system ones.
@@ -188,5 +200,29 @@ for img in "docker.io/library/nginx:1.26@sha256:0123456789abcdef0123456789abcdef
 	expect_status "image '$img' is allowed (dry run)" 0 \
 	    k8spatch --policy "$policy" --dry-run patch deploy nginx -p "$C\"$img\"}]}}}}"
 done
+
+# --- a factor with nothing to multiply -------------------------------------
+# max_factor bounds a new value by the current one; where there is none
+# (no limit yet, zero replicas) and no max either, nothing bounds it.
+cat >"$T_DIR/factor.yaml" <<'EOF'
+kinds: [Deployment]
+namespaces: [web]
+allow: [spec.replicas, "spec.template.spec.containers[*].resources"]
+limits:
+  replicas: {max_factor: 2}
+  memory: {max_factor: 4}
+  cpu: {max_factor: 4}
+EOF
+for p in '{"spec":{"template":{"spec":{"containers":[{"name":"app","resources":{"limits":{"memory":"1000Gi"}}}]}}}}' \
+    '{"spec":{"template":{"spec":{"containers":[{"name":"app","resources":{"requests":{"cpu":"900"}}}]}}}}' \
+    '{"spec":{"replicas":500}}'; do
+	clear
+	k8spatch --policy "$T_DIR/factor.yaml" patch deploy bare -p "$p" >"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "max_factor without a current value refuses: $p" "1 refused 0" \
+	    "$? $(jq -r .result "$T_DIR/out") $(writes)"
+done
+expect_match "… saying there is nothing to scale" "no current value" "$(jq -r .error "$T_DIR/out")"
+expect_status "… a max beside it is what bounds it then" 0 k8spatch --policy "$policy" --dry-run \
+    patch deploy bare -p '{"spec":{"template":{"spec":{"containers":[{"name":"app","resources":{"limits":{"memory":"1Gi"}}}]}}}}'
 
 done_testing

@@ -270,6 +270,38 @@ test_checks(void **state)
 	    "'" C ".image' image 'registry.example.com.evil.io/x' is not from an allowed registry");
 }
 
+/* max_factor alone, where there is no current value to multiply. */
+static void
+test_factor_alone(void **state)
+{
+	static const char *text = "kinds: [D]\nnamespaces: [a]\nallow: ['**']\n"
+	    "limits: {replicas: {max_factor: 2}, memory: {max_factor: 4}}\n";
+	struct policy p;
+	char *err = NULL, *why;
+	jv l;
+
+	(void)state;
+	assert_int_equal(policy_parse("p.yaml", text, strlen(text), &p, &err), 0);
+	l = J("[{\"path\":\"" C ".resources.limits.memory\",\"new\":\"1000Gi\"}]");
+	why = policy_check_changes(&p, l);
+	assert_string_equal(why, "'" C ".resources.limits.memory' \"1000Gi\" has "
+	    "no current value to bound by the policy's memory max_factor 4, and no max");
+	free(why);
+	jv_free(l);
+	l = J("[{\"path\":\"spec.replicas\",\"old\":0,\"new\":1}]");
+	why = policy_check_changes(&p, l);
+	assert_non_null(why);
+	free(why);
+	jv_free(l);
+	l = J("[{\"path\":\"spec.replicas\",\"old\":2,\"new\":0}]");
+	assert_null(policy_check_changes(&p, l));
+	jv_free(l);
+	policy_free(&p);
+	/* With a max beside it, the max bounds it. */
+	assert_null(judge("{\"path\":\"" C ".resources.limits.memory\",\"new\":\"1Gi\"}"));
+	assert_non_null(judge("{\"path\":\"" C ".resources.limits.memory\",\"new\":\"5Gi\"}"));
+}
+
 static void
 test_target(void **state)
 {
@@ -390,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_factor_alone),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_policy_errors),
 		cmocka_unit_test(test_image_valid),
