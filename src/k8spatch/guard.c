@@ -537,7 +537,7 @@ guarded(struct run *r)
 {
 	double t0 = time_now();
 	char *why = policy_check_target(r->o->policy, r->kind.kind,
-	    r->kind.namespaced ? r->ns : NULL);
+	    r->kind.group, r->kind.namespaced ? r->ns : NULL);
 	const char *pin;
 	jv changes = jv_array(), before;
 	int rc;

@@ -178,6 +178,17 @@ kinds_builtin(const char *name, struct kkind *out)
 	return -1;
 }
 
+const char *
+kinds_builtin_group(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof builtins / sizeof *builtins; i++)
+		if (strcmp(builtins[i].kind, kind) == 0)
+			return builtins[i].group;
+	return NULL;
+}
+
 /* ---- discovery ---------------------------------------------------------- */
 
 /* The APIResourceList of a group version, fetched once. */

@@ -31,6 +31,9 @@ int kinds_resolve(struct kclient *k, const char *name, struct kkind *out,
     char **err);
 /* The built-in table only: 0 or -1. */
 int kinds_builtin(const char *name, struct kkind *out);
+/* The group of the built-in kind spelt exactly kind ("Deployment" →
+ * "apps", "Pod" → ""), else NULL. */
+const char *kinds_builtin_group(const char *kind);
 /* The kind for an object's apiVersion and kind ("apps/v1", "Deployment"). */
 int kinds_for_object(struct kclient *k, const char *api_version,
     const char *kind, struct kkind *out, char **err);

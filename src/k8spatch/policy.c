@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "jsonl.h"
+#include "kinds.h"
 #include "kutil.h"
 #include "msg.h"
 #include "policy.h"
@@ -302,14 +303,40 @@ listed(char **l, const char *s, int star)
 	return 0;
 }
 
+/* One of the policy's kinds: "*", "Kind.group", or a bare "Kind" — which
+ * for a built-in kind's name means the built-in one, not a custom
+ * resource of another group that took the same name. */
+static int
+kind_matches(const char *entry, const char *kind, const char *group)
+{
+	const char *dot = strchr(entry, '.'), *bg;
+	size_t n = strlen(kind);
+
+	if (strcmp(entry, "*") == 0)
+		return 1;
+	if (dot)
+		return (size_t)(dot - entry) == n && strncmp(entry, kind, n) ==
+		    0 && strcmp(dot + 1, group) == 0;
+	bg = kinds_builtin_group(kind);
+	return strcmp(entry, kind) == 0 && (bg == NULL || strcmp(bg, group) ==
+	    0);
+}
+
 char *
 policy_check_target(const struct policy *p, const char *kind,
-    const char *namespace)
+    const char *group, const char *namespace)
 {
 	const char *ns = namespace ? namespace : "";
+	const char *bg = kinds_builtin_group(kind);
+	size_t i;
 
-	if (!listed(p->kinds, kind, 1))
-		return strfmt("kind '%s' is not in the policy's kinds", kind);
+	for (i = 0; p->kinds && p->kinds[i]; i++)
+		if (kind_matches(p->kinds[i], kind, group))
+			break;
+	if (p->kinds == NULL || p->kinds[i] == NULL)
+		return strfmt("kind '%s%s%s' is not in the policy's kinds", kind,
+		    *group && !(bg && strcmp(bg, group) == 0) ? "." : "",
+		    *group && !(bg && strcmp(bg, group) == 0) ? group : "");
 	/* In no namespace: only a policy for every namespace covers it. */
 	if (namespace == NULL && !listed(p->namespaces, "*", 0))
 		return strfmt("kind '%s' is cluster-scoped and the policy's "

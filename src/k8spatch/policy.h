@@ -52,11 +52,13 @@ int policy_parse(const char *name, const char *text, size_t len,
     struct policy *p, char **err);
 void policy_free(struct policy *p);
 
-/* NULL when kind in namespace may be patched, else why not (caller
- * frees). namespace NULL: a cluster-scoped kind, which only namespaces
- * ["*"] allows. */
+/* NULL when kind (of API group, "" for the core one) in namespace may be
+ * patched, else why not (caller frees). The policy's kinds are "*",
+ * "Kind.group", or a bare "Kind", which for a built-in kind's name means
+ * only the built-in one. namespace NULL: a cluster-scoped kind, which
+ * only namespaces ["*"] allows. */
 char *policy_check_target(const struct policy *p, const char *kind,
-    const char *namespace);
+    const char *group, const char *namespace);
 
 /*
  * Judges changes (borrowed, diff_effective's array): every path under an

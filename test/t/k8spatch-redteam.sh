@@ -54,6 +54,25 @@ spec:
     spec:
       containers:
       - {name: app, image: "nginx:1.25"}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: statefulsets.apps.kruise.io}
+spec:
+  group: apps.kruise.io
+  scope: Namespaced
+  names: {kind: StatefulSet, plural: statefulsets, singular: statefulset}
+  versions:
+  - name: v1beta1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+---
+apiVersion: apps.kruise.io/v1beta1
+kind: StatefulSet
+metadata: {name: cache, namespace: web}
+spec: {replicas: 1}
 EOF
 # DESIGN's policy as the remediate flow writes it: every namespace but the
 # system ones.
@@ -179,6 +198,20 @@ expect_match "… says it is cluster-scoped" "cluster-scoped" "$(jq -r .error "$
 expect_eq "… nothing was sent but the discovery" 0 "$(sent '[.[] | select(.path | test("^/(_|api/v1$|apis)") | not)] | length')"
 expect_eq "… the Namespace is as it was" null \
     "$(k8spatch get ns web | jq '.metadata.labels["pod-security.kubernetes.io/enforce"]')"
+
+# A custom resource whose kind has a built-in kind's name (OpenKruise's
+# Advanced StatefulSet) is not the StatefulSet the policy names.
+clear
+printf '%s\n' '{"apiVersion":"apps.kruise.io/v1beta1","kind":"StatefulSet","namespace":"web","name":"cache","patch":{"spec":{"replicas":5}},"patch_type":"merge"}' |
+    k8spatch --policy "$policy" - >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "a custom kind named as a built-in one is not that kind: exit 1, refused, nothing written" "1 refused 0" \
+    "$? $(jq -r .result "$T_DIR/out") $(writes)"
+expect_match "… naming its group" "StatefulSet.apps.kruise.io" "$(jq -r .error "$T_DIR/out")"
+sed 's/^kinds: .*/kinds: [Deployment, StatefulSet.apps.kruise.io]/' "$policy" >"$T_DIR/kruise.yaml"
+expect_status "… allowed when the policy names it with its group" 0 k8spatch --policy "$T_DIR/kruise.yaml" \
+    --dry-run patch statefulsets.apps.kruise.io cache --type merge -p '{"spec":{"replicas":5}}'
+expect_eq "… and then the built-in StatefulSet is not allowed" "kind 'StatefulSet' is not in the policy's kinds" \
+    "$(k8spatch --policy "$T_DIR/kruise.yaml" --dry-run patch sts db --type merge -p '{"spec":{"replicas":5}}' 2>/dev/null | jq -r .error)"
 
 # --- images that only look allowed ----------------------------------------
 # The policy allows docker.io/library; a reference that is not one

@@ -308,17 +308,20 @@ test_target(void **state)
 	char *why;
 
 	(void)state;
-	assert_null(policy_check_target(&pol, "Deployment", "web"));
-	why = policy_check_target(&pol, "DaemonSet", "web");
+	assert_null(policy_check_target(&pol, "Deployment", "apps", "web"));
+	why = policy_check_target(&pol, "DaemonSet", "apps", "web");
 	assert_string_equal(why, "kind 'DaemonSet' is not in the policy's kinds");
 	free(why);
-	why = policy_check_target(&pol, "Deployment", "kube-system");
+	why = policy_check_target(&pol, "Deployment", "apps", "kube-system");
 	assert_string_equal(why, "namespace 'kube-system' is in the policy's deny_namespaces");
 	free(why);
-	why = policy_check_target(&pol, "Deployment", "other");
+	why = policy_check_target(&pol, "Deployment", "apps", "other");
 	assert_string_equal(why, "namespace 'other' is not in the policy's namespaces");
 	free(why);
-	why = policy_check_target(&pol, "Deployment", NULL);
+	why = policy_check_target(&pol, "StatefulSet", "apps.kruise.io", "web");
+	assert_string_equal(why, "kind 'StatefulSet.apps.kruise.io' is not in the policy's kinds");
+	free(why);
+	why = policy_check_target(&pol, "Deployment", "apps", NULL);
 	assert_string_equal(why, "kind 'Deployment' is cluster-scoped and the policy's namespaces are not [\"*\"]");
 	free(why);
 }
