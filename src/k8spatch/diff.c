@@ -318,7 +318,7 @@ walk(struct ctx *c, struct where *w, jv a, jv b)
 
 /* The object without the fields the server owns. */
 static jv
-strip(jv obj)
+strip(jv obj, int flags)
 {
 	static const char *const meta[] = { "resourceVersion", "generation",
 	    "managedFields", "creationTimestamp", "uid", "selfLink", NULL };
@@ -327,7 +327,8 @@ strip(jv obj)
 
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return obj;
-	obj = jv_object_delete(obj, jv_string("status"));
+	if (!(flags & DIFF_STATUS))
+		obj = jv_object_delete(obj, jv_string("status"));
 	m = jv_object_get(jv_copy(obj), jv_string("metadata"));
 	if (jv_get_kind(m) != JV_KIND_OBJECT) {
 		jv_free(m);
@@ -339,7 +340,7 @@ strip(jv obj)
 }
 
 jv
-diff_effective(jv before, jv after)
+diff_effective(jv before, jv after, int flags)
 {
 	struct where w = { BUF_INIT, BUF_INIT };
 	struct ctx c;
@@ -347,7 +348,8 @@ diff_effective(jv before, jv after)
 	c.api_version = jv_get_str(after, "apiVersion");
 	c.kind = jv_get_str(after, "kind");
 	c.out = jv_array();
-	walk(&c, &w, strip(jv_copy(before)), strip(jv_copy(after)));
+	walk(&c, &w, strip(jv_copy(before), flags), strip(jv_copy(after),
+	    flags));
 	buf_free(&w.path);
 	buf_free(&w.spath);
 	return c.out;

@@ -347,7 +347,7 @@ judge(struct run *r, const char *body, jv *changes, int *again)
 	step(r, "dry-run", 1, t0, NULL);
 	t0 = time_now();
 	jv_free(*changes);
-	*changes = diff_effective(r->live, r->answer);
+	*changes = diff_effective(r->live, r->answer, DIFF_STATUS);
 	set_changed(r, jv_copy(*changes));
 	why = policy_check_changes(r->o->policy, *changes);
 	step(r, "policy", why == NULL, t0, why);
@@ -591,7 +591,7 @@ unguarded(struct run *r)
 	if (rc)
 		return api_failed(r, name, t0, &e, rc);
 	step(r, name, 1, t0, NULL);
-	changes = diff_effective(r->live, r->answer);
+	changes = diff_effective(r->live, r->answer, 0);
 	set_outcome(r, r->answer);
 	rc = jv_array_length(jv_copy(changes)) == 0;
 	set_changed(r, changes);

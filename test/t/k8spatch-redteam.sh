@@ -213,6 +213,15 @@ expect_status "… allowed when the policy names it with its group" 0 k8spatch -
 expect_eq "… and then the built-in StatefulSet is not allowed" "kind 'StatefulSet' is not in the policy's kinds" \
     "$(k8spatch --policy "$T_DIR/kruise.yaml" --dry-run patch sts db --type merge -p '{"spec":{"replicas":5}}' 2>/dev/null | jq -r .error)"
 
+# Without a status subresource, status is written through the object:
+# it is judged like any other field, not left out as the server's.
+clear
+k8spatch --policy "$T_DIR/kruise.yaml" patch statefulsets.apps.kruise.io cache --type merge \
+    -p '{"spec":{"replicas":2},"status":{"phase":"Healthy"}}' >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "status smuggled beside an allowed change: exit 1, refused, nothing written" "1 refused 0" \
+    "$? $(jq -r .result "$T_DIR/out") $(writes)"
+expect_match "… naming it" "'status.phase' is not under any path" "$(jq -r .error "$T_DIR/out")"
+
 # --- images that only look allowed ----------------------------------------
 # The policy allows docker.io/library; a reference that is not one
 # cannot be judged by its prefix, nor a host spelled another way.

@@ -107,7 +107,7 @@ static char *
 d(const char *a, const char *b)
 {
 	static char out[8192];
-	jv ja = J(a), jb = J(b), r = diff_effective(ja, jb);
+	jv ja = J(a), jb = J(b), r = diff_effective(ja, jb, 0);
 
 	r = jv_dump_string(r, 0);
 	snprintf(out, sizeof out, "%s", jv_string_value(r));
@@ -127,6 +127,19 @@ test_diff(void **state)
 	assert_string_equal(d("{" DEP ",\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"1\",\"generation\":1},\"status\":{\"a\":1}}",
 	    "{" DEP ",\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"2\",\"generation\":2},\"status\":{\"a\":2}}"),
 	    "[]");
+	{
+		jv a = J("{\"status\":{\"a\":1},\"metadata\":{\"generation\":1}}");
+		jv b = J("{\"status\":{\"a\":2},\"metadata\":{\"generation\":2}}");
+		jv r = jv_dump_string(diff_effective(a, b, DIFF_STATUS), 0);
+
+		/* The guard's view: status counts (a custom resource without
+		 * a status subresource writes it). */
+		assert_string_equal(jv_string_value(r),
+		    "[{\"path\":\"status.a\",\"old\":1,\"new\":2}]");
+		jv_free(r);
+		jv_free(a);
+		jv_free(b);
+	}
 	assert_string_equal(d("{" DEP ",\"spec\":{\"replicas\":2}}",
 	    "{" DEP ",\"spec\":{\"replicas\":3}}"),
 	    "[{\"path\":\"spec.replicas\",\"old\":2,\"new\":3}]");
