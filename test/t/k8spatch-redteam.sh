@@ -180,6 +180,62 @@ for p in '{"metadata":{"$patch":"delete"},"spec":{"replicas":3}}' \
 done
 k8spatch wait deploy nginx --timeout 20s >/dev/null
 
+# --- hostile patches the effective change already catches ---------------
+# Each is refused (or the server refuses it): nothing written, the
+# Deployment as it was.
+# shellcheck disable=SC2016 # "$patch" and "$setElementOrder" are directives
+while IFS='|' read -r type p; do
+	[ -n "$type" ] || continue
+	clear
+	before=$(spec)
+	k8spatch --policy "$policy" --no-wait patch deploy nginx --type "$type" -p "$p" >"$T_DIR/out" 2>"$T_DIR/err"
+	expect_match "$type $p: refused or failed, nothing written" "^[12] (refused|failed) 0$" \
+	    "$? $(jq -r .result "$T_DIR/out") $(writes)"
+	expect_eq "… the Deployment is as it was" "$before" "$(spec)"
+done <<'EOF'
+merge|{"metadata":{"labels":{"app":"db"}}}
+merge|{"metadata":{"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"x","uid":"1"}]}}
+merge|{"metadata":{"finalizers":["example.com/hold"]}}
+json|[{"op":"add","path":"/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration","value":"{}"}]
+merge|{"spec":{"selector":{"matchLabels":{"app":"other"}},"template":{"metadata":{"labels":{"app":"other"}}}}}
+merge|{"spec":{"paused":true}}
+strategic|{"spec":{"template":{"spec":{"volumes":[{"name":"t","projected":{"sources":[{"serviceAccountToken":{"path":"t","audience":"vault"}}]}}],"containers":[{"name":"nginx","volumeMounts":[{"name":"t","mountPath":"/t"}]}]}}}}
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","envFrom":[{"secretRef":{"name":"db-admin"}}]}]}}}}
+strategic|{"spec":{"template":{"spec":{"initContainers":[{"name":"x","image":"nginx:1.25","command":["sh"]}]}}}}
+strategic|{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"evil"}],"containers":[{"name":"evil","image":"nginx:1.25"},{"name":"nginx","$patch":"delete"}]}}}}
+strategic|{"spec":{"template":{"spec":{"automountServiceAccountToken":true,"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}
+json|[{"op":"add","path":"/spec/template/spec/containers/-","value":{"name":"x","image":"nginx:1.25"}}]
+json|[{"op":"test","path":"/spec/replicas","value":2},{"op":"replace","path":"/spec/template/spec/serviceAccountName","value":"admin"}]
+json|[{"op":"replace","path":"/spec/template/spec/containers/0/name","value":"nginx2"}]
+json|[{"op":"copy","from":"/spec/template/spec/containers/0","path":"/spec/template/spec/containers/-"}]
+json|[{"op":"move","from":"/spec/template/spec/securityContext","path":"/spec/template/spec/containers/0/resources/claims"}]
+merge|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.25","resources":{"limits":{"memory":"128Mi","cpu":"500m"}},"securityContext":{"privileged":true}}]}}}}
+apply|{"metadata":{"name":"dns","namespace":"kube-system"},"spec":{"replicas":3}}
+merge|{"spec":{"replicas":"5"}}
+merge|{"spec":{"replicas":2,"replicas":50}}
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"1E"}}}]}}}}
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"4096Mi"},"requests":{"memory":"4096Mi"}}}]}}}}
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"513Mi"},"requests":{"memory":"513Mi"}}}]}}}}
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"cpu":"+2001m"},"requests":{"cpu":"2001m"}}}]}}}}
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":1e300}}}]}}}}
+EOF
+# … and what they may do, spelt in other ways (dry runs).
+while IFS='|' read -r type p; do
+	[ -n "$type" ] || continue
+	expect_status "$type $p: allowed" 0 k8spatch --policy "$policy" --dry-run patch deploy nginx --type "$type" -p "$p"
+	expect_eq "… as a dry run" dry-run "$(jq -r .result "$T_DIR/out")"
+done <<'EOF'
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"0.5Gi"},"requests":{"memory":"512Mi"}}}]}}}}
+strategic|{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"+536870912"},"requests":{"memory":"0.5Gi"}}}]}}}}
+merge|{"spec":{"replicas":1e1}}
+json|[{"op":"replace","path":"/spec/template/spec/containers/0/resources/limits/cpu","value":"2"}]
+EOF
+# A key that only looks like a denied one is another (unknown) field,
+# which the server drops: nothing changes.
+expect_status "a look-alike key (Cyrillic е) changes nothing" 0 k8spatch --policy "$policy" patch deploy nginx \
+    -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","securityContеxt":{"privileged":true}}]}}}}'
+expect_eq "… unchanged" unchanged "$(jq -r .result "$T_DIR/out")"
+
 # --- a kind of another scope --------------------------------------------------
 # A policy for every kind in one namespace: a cluster-scoped object is in
 # no namespace, so naming one in the request must not let it through
