@@ -517,10 +517,20 @@ watch_rollout(struct run *r, jv before)
 		return rc;
 	}
 	jv_free(rec);
-	if (obj_get(r->k, &r->kind, r->ns, r->name, &obj, &e) == 0) {
-		set_outcome(r, obj);
-		jv_free(obj);
-	}
+	if ((rc = obj_get(r->k, &r->kind, r->ns, r->name, &obj, &e)) != 0)
+		return finish(r, "failed", rc, "the patch was written and its "
+		    "rollout completed, but reading it back failed: %s",
+		    e.message);
+	/* A rollout that completed is ours only if the template is. */
+	rc = jv_equal(jv_at(obj, "spec.template"), jv_at(r->answer,
+	    "spec.template"));
+	set_outcome(r, obj);
+	jv_free(obj);
+	if (!rc)
+		return finish(r, "failed", EXIT_FINDING, "the template was "
+		    "changed by someone else during the rollout: the rollout "
+		    "that completed was theirs, ours was not seen to work; "
+		    "theirs is left as it is");
 	return finish(r, "applied", 0, NULL);
 }
 

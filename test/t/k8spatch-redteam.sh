@@ -236,6 +236,25 @@ expect_status "a look-alike key (Cyrillic е) changes nothing" 0 k8spatch --poli
     -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","securityContеxt":{"privileged":true}}]}}}}'
 expect_eq "… unchanged" unchanged "$(jq -r .result "$T_DIR/out")"
 
+# --- someone else's template during our rollout ----------------------------
+# Our change breaks the pods; while we wait, someone else puts a template
+# of their own. Their rollout completing proves nothing about ours: the
+# result must not be applied, and neither template may be "rolled back"
+# over theirs.
+theirs=$(k8spatch get deploy nginx | jq -c '{apiVersion, kind, metadata: {name: .metadata.name, namespace: .metadata.namespace, labels: .metadata.labels}, spec: (.spec | .template.spec.containers[0].image = "nginx:1.27" | .template.spec.containers[0].resources = {limits: {memory: "256Mi", cpu: "500m"}, requests: {memory: "256Mi", cpu: "500m"}})}')
+clear
+control "{\"before\":[{\"method\":\"GET\",\"path\":\"/namespaces/web/pods$\",\"count\":1,\"objects\":[$theirs]}]}"
+k8spatch --policy "$policy" --fail-after 5s patch deploy nginx \
+    -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"32Mi"},"requests":{"memory":"32Mi"}}}]}}}}' \
+    >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "someone else's template during our rollout: exit 1, not applied" "1 failed" "$? $(jq -r .result "$T_DIR/out")"
+expect_match "… says so" "changed by someone else" "$(jq -r .error "$T_DIR/out")"
+expect_eq "… their template stands" "nginx:1.27 256Mi" \
+    "$(k8spatch get deploy nginx | jq -r '.spec.template.spec.containers[0] | "\(.image) \(.resources.limits.memory)"')"
+expect_eq "… one write of ours, no rollback" 1 "$(writes)"
+control '{"before":[]}'
+k8spatch wait deploy nginx --timeout 30s >/dev/null
+
 # --- a kind of another scope --------------------------------------------------
 # A policy for every kind in one namespace: a cluster-scoped object is in
 # no namespace, so naming one in the request must not let it through
