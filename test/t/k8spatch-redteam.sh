@@ -236,6 +236,21 @@ expect_status "a look-alike key (Cyrillic е) changes nothing" 0 k8spatch --poli
     -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","securityContеxt":{"privileged":true}}]}}}}'
 expect_eq "… unchanged" unchanged "$(jq -r .result "$T_DIR/out")"
 
+# Someone else changes the object between our read and our dry run: the
+# dry run carries the resourceVersion read, gets 409, and the object is
+# read and judged again — their change stays, ours is added to it.
+clear
+control '{"before":[{"method":"PATCH","path":"deployments/nginx$","dry_run":true,"count":1,"merge":{"metadata":{"labels":{"someone":"was-here"}}},"manager":"someone"}]}'
+expect_status "a change before our dry run: judged again on the new object" 0 \
+    k8spatch --policy "$policy" --no-wait patch deploy nginx --type merge -p '{"spec":{"replicas":4}}'
+expect_match "… read again after the first dry run, written once" "^target get dry-run get dry-run( get dry-run)* policy( patch get dry-run policy)* patch$" \
+    "$(jq -r '[.steps[].step] | join(" ")' "$T_DIR/out")"
+expect_eq "… the first dry run got 409" 409 \
+    "$(sent '[.[] | select(.method == "PATCH" and .query.dryRun == "All")][0].status')"
+expect_eq "… their label and our replicas" "was-here 4" "$(k8spatch get deploy nginx | jq -r '"\(.metadata.labels.someone) \(.spec.replicas)"')"
+k8spatch --no-wait patch deploy nginx --type merge -p '{"spec":{"replicas":2}}' >/dev/null
+k8spatch wait deploy nginx --timeout 20s >/dev/null
+
 # --- someone else's template during our rollout ----------------------------
 # Our change breaks the pods; while we wait, someone else puts a template
 # of their own. Their rollout completing proves nothing about ours: the
@@ -253,6 +268,21 @@ expect_eq "… their template stands" "nginx:1.27 256Mi" \
     "$(k8spatch get deploy nginx | jq -r '.spec.template.spec.containers[0] | "\(.image) \(.resources.limits.memory)"')"
 expect_eq "… one write of ours, no rollback" 1 "$(writes)"
 control '{"before":[]}'
+k8spatch wait deploy nginx --timeout 30s >/dev/null
+
+# --- a rollout that fails only after the fail-fast window ------------------
+# A readiness probe on a port nginx does not listen on (an allowed path):
+# the new pods run but are never ready, which is no fail-fast reason; the
+# rollout fails when the wait gives up, and is rolled back then.
+before=$(k8spatch get deploy nginx | jq -c .spec.template)
+clear
+k8spatch --policy "$policy" --fail-after 1s --timeout 6s patch deploy nginx \
+    -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","readinessProbe":{"httpGet":{"path":"/","port":9999}}}]}}}}' \
+    >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "a rollout that fails only when the wait gives up is rolled back (exit 1)" "1 rolled-back" \
+    "$? $(jq -r .result "$T_DIR/out")"
+expect_match "… because the wait timed out" "rollout failed: Timeout" "$(jq -r .error "$T_DIR/out")"
+expect_eq "… the template is byte-identical to before" "$before" "$(k8spatch get deploy nginx | jq -c .spec.template)"
 k8spatch wait deploy nginx --timeout 30s >/dev/null
 
 # --- a kind of another scope --------------------------------------------------
