@@ -148,6 +148,21 @@ record "an apiVersion that is a path" 2 failed \
 record "an empty namespace" 2 failed \
     '{"kind":"Deployment","namespace":"","name":"dns","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
 
+record "a short name for a kind the policy does not list" 1 refused \
+    '{"kind":"ds","namespace":"web","name":"nginx","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+record "a lower-case plural for a denied namespace" 1 refused \
+    '{"kind":"deployments.apps","namespace":"kube-system","name":"dns","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+record "a kind in an API version the server does not have" 2 failed \
+    '{"apiVersion":"extensions/v1beta1","kind":"Deployment","namespace":"web","name":"nginx","patch":{"spec":{"replicas":3}},"patch_type":"merge"}'
+# Duplicate keys: the last one counts, for the judge and the write alike;
+# fields k8spatch does not read point nowhere.
+record "duplicate keys and extra fields that name another object" 0 applied \
+    '{"kind":"Deployment","namespace":"kube-system","namespace":"web","name":"dns","name":"nginx","patch":{"spec":{"replicas":3}},"patch_type":"merge","resource":"secrets","path":"/api/v1/namespaces/kube-system/secrets/x","url":"http://127.0.0.1:1/"}'
+expect_eq "… only web/nginx was written" "/apis/apps/v1/namespaces/web/deployments/nginx" \
+    "$(sent '[.[] | select(.method != "GET" and (.path | test("^/_") | not)) | .path] | unique | join(" ")')"
+expect_eq "… kube-system/dns as it was" 1 "$(spec dns kube-system | jq .replicas)"
+k8spatch --no-wait patch deploy nginx --type merge -p '{"spec":{"replicas":2}}' >/dev/null
+
 # --- a record that brings its own result ------------------------------------
 record "a request that already says result applied is judged, not believed" 0 applied \
     '{"kind":"Deployment","namespace":"web","name":"nginx","patch":{"spec":{"replicas":3}},"patch_type":"merge","result":"applied","error":"old","changed":["x"],"revision":"9"}'
