@@ -299,6 +299,85 @@ owned_replicasets(struct kclient *k, jv d, jv *out, struct kerr *e)
 	return rc;
 }
 
+/* The history of a workload: its ReplicaSets or ControllerRevisions. */
+static int
+history(struct kclient *k, jv obj, int deployment, jv *out, struct kerr *e)
+{
+	struct kkind cr;
+	jv sel, all, mine;
+	char *s;
+	int rc;
+
+	if (deployment)
+		return owned_replicasets(k, obj, out, e);
+	mine = jv_array();
+	sel = jv_at(obj, "spec.selector");
+	s = obj_selector(sel);
+	jv_free(sel);
+	kinds_builtin("controllerrevisions", &cr);
+	rc = obj_list_all(k, &cr, jv_str_at(obj, "metadata.namespace"), s,
+	    NULL, &all, e);
+	free(s);
+	kkind_free(&cr);
+	if (rc == 0)
+		jv_array_foreach(all, i, r) {
+			(void)i;
+			if (owned_by(r, jv_str_at(obj, "metadata.uid")))
+				mine = jv_array_append(mine, r);
+			else
+				jv_free(r);
+		}
+	jv_free(all);
+	*out = mine;
+	return rc;
+}
+
+/* The ControllerRevision's patch without its "$patch" markers, compared
+ * with the object's template. */
+static int
+revision_matches(jv obj, jv rev)
+{
+	jv want = jv_at(rev, "data.spec.template");
+
+	if (jv_get_kind(want) == JV_KIND_OBJECT)
+		want = jv_object_delete(want, jv_string("$patch"));
+	return jv_equal(want, jv_at(obj, "spec.template"));
+}
+
+/* The hash of the DaemonSet's ControllerRevision for its current
+ * template (what its new pods carry as controller-revision-hash), or
+ * NULL when the controller has not made it yet (caller frees). */
+static char *
+daemonset_hash(struct kclient *k, jv ds, struct kerr *e, int *rc)
+{
+	static const char *const labels[] = { REV_HASH_LABEL,
+	    "controller.kubernetes.io/hash", NULL };
+	const char *name = jv_str_at(ds, "metadata.name");
+	char *hash = NULL;
+	jv hist;
+	size_t i;
+
+	*rc = history(k, ds, 0, &hist, e);
+	jv_array_foreach(hist, n, rev) {
+		const char *rn = jv_str_at(rev, "metadata.name");
+		jv l = jv_at(rev, "metadata.labels");
+
+		(void)n;
+		for (i = 0; hash == NULL && revision_matches(ds, rev) &&
+		    labels[i]; i++)
+			if (jv_get_str(l, labels[i]))
+				hash = xstrdup(jv_get_str(l, labels[i]));
+		/* Else its name: DAEMONSET-HASH. */
+		if (hash == NULL && revision_matches(ds, rev) && name && rn &&
+		    strncmp(rn, name, strlen(name)) == 0 &&
+		    rn[strlen(name)] == '-')
+			hash = xstrdup(rn + strlen(name) + 1);
+		jv_free(l);
+		jv_free(rev);
+	}
+	return hash;
+}
+
 /* The selector of the new template's pods, or NULL when none exist yet. */
 static char *
 new_pods_selector(struct kclient *k, jv obj, struct kerr *e, int *rc)
@@ -336,7 +415,13 @@ new_pods_selector(struct kclient *k, jv obj, struct kerr *e, int *rc)
 	    (hash = jv_str_at(obj, "status.updateRevision")) != NULL) {
 		buf_printf(&b, "%s,%s=%s", base, REV_HASH_LABEL, hash);
 	} else if (is_kind(obj, "DaemonSet")) {
-		buf_adds(&b, base);	/* every pod: old ones are fine */
+		/* Only the current revision's pods: old ones failing is what a
+		 * fix may be fixing. */
+		char *h = daemonset_hash(k, obj, e, rc);
+
+		if (h)
+			buf_printf(&b, "%s,%s=%s", base, REV_HASH_LABEL, h);
+		free(h);
 	}
 	free(base);
 	out = b.len ? buf_detach(&b) : NULL;
@@ -638,51 +723,6 @@ deployment_undo_patch(jv d, jv rs)
 	text = jv_text(v);
 	jv_free(v);
 	return text;
-}
-
-/* The history of a workload: its ReplicaSets or ControllerRevisions. */
-static int
-history(struct kclient *k, jv obj, int deployment, jv *out, struct kerr *e)
-{
-	struct kkind cr;
-	jv sel, all, mine;
-	char *s;
-	int rc;
-
-	if (deployment)
-		return owned_replicasets(k, obj, out, e);
-	mine = jv_array();
-	sel = jv_at(obj, "spec.selector");
-	s = obj_selector(sel);
-	jv_free(sel);
-	kinds_builtin("controllerrevisions", &cr);
-	rc = obj_list_all(k, &cr, jv_str_at(obj, "metadata.namespace"), s,
-	    NULL, &all, e);
-	free(s);
-	kkind_free(&cr);
-	if (rc == 0)
-		jv_array_foreach(all, i, r) {
-			(void)i;
-			if (owned_by(r, jv_str_at(obj, "metadata.uid")))
-				mine = jv_array_append(mine, r);
-			else
-				jv_free(r);
-		}
-	jv_free(all);
-	*out = mine;
-	return rc;
-}
-
-/* The ControllerRevision's patch without its "$patch" markers, compared
- * with the object's template. */
-static int
-revision_matches(jv obj, jv rev)
-{
-	jv want = jv_at(rev, "data.spec.template");
-
-	if (jv_get_kind(want) == JV_KIND_OBJECT)
-		want = jv_object_delete(want, jv_string("$patch"));
-	return jv_equal(want, jv_at(obj, "spec.template"));
 }
 
 static int

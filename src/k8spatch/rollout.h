@@ -7,7 +7,10 @@
  * in CrashLoopBackOff or OOMKilled (restarted fail_restarts times, or for
  * fail_after seconds), or in ImagePullBackOff/ErrImagePull,
  * CreateContainerConfigError or Unschedulable for fail_after seconds, the
- * rollout has failed now, with that reason.
+ * rollout has failed now, with that reason. The new template's pods: the
+ * Deployment's ReplicaSet of that template, the StatefulSet's update
+ * revision, the DaemonSet's ControllerRevision of that template (never
+ * the old pods, whose failing a fix may be fixing).
  *
  * rollback: `kubectl rollout undo` semantics — a Deployment gets the JSON
  * patch kubectl sends (the ReplicaSet's template, its annotations), a

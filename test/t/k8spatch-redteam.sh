@@ -55,6 +55,17 @@ spec:
       containers:
       - {name: app, image: "nginx:1.25"}
 ---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: web}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+      - {name: agent, image: "busybox:1.36", resources: {limits: {memory: 4Mi}}}
+---
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: statefulsets.apps.kruise.io}
@@ -284,6 +295,32 @@ expect_eq "… their template stands" "nginx:1.27 256Mi" \
 expect_eq "… one write of ours, no rollback" 1 "$(writes)"
 control '{"before":[]}'
 k8spatch wait deploy nginx --timeout 30s >/dev/null
+
+# --- a fix for a DaemonSet whose pods are failing ---------------------------
+# The agent's pods are OOMKilled (busybox needs 8Mi); a fix raises the
+# limit. Fail-fast must look at the new revision's pods only: the old
+# ones crashing is what the fix is fixing, not a failed rollout. (The
+# controller is paused for a second after the write, as a busy one is,
+# so the old pods are still there, as terminating ones would be.)
+sed 's/^kinds: .*/kinds: [DaemonSet]/' "$policy" >"$T_DIR/ds.yaml"
+until [ "$(k8spatch get pods -l app=agent | jq -s '[.[].status.containerStatuses[0].restartCount // 0] | min')" -ge 2 ]; do
+	sleep 0.2
+done
+control '{"pause":true}'
+(sleep 1.5; control '{"pause":false}') &
+k8spatch --policy "$T_DIR/ds.yaml" --fail-after 5s --timeout 30s patch ds agent \
+    -p '{"spec":{"template":{"spec":{"containers":[{"name":"agent","resources":{"limits":{"memory":"16Mi"},"requests":{"memory":"16Mi"}}}]}}}}' \
+    >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "a DaemonSet fix is not failed by the old revision's crashing pods (exit 0, applied)" "0 applied" \
+    "$? $(jq -r .result "$T_DIR/out")"
+expect_eq "… its pods run the fix" 16Mi \
+    "$(k8spatch get pods -l app=agent | jq -rs '[.[].spec.containers[0].resources.limits.memory] | unique | join(" ")')"
+k8spatch --policy "$T_DIR/ds.yaml" --fail-after 5s --timeout 30s patch ds agent \
+    -p '{"spec":{"template":{"spec":{"containers":[{"name":"agent","resources":{"limits":{"memory":"4Mi"},"requests":{"memory":"4Mi"}}}]}}}}' \
+    >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "… while a DaemonSet change that breaks its new pods is rolled back" "1 rolled-back" \
+    "$? $(jq -r .result "$T_DIR/out")"
+expect_match "… for their OOMKilled" "rollout failed: OOMKilled" "$(jq -r .error "$T_DIR/out")"
 
 # --- a rollout that fails only after the fail-fast window ------------------
 # A readiness probe on a port nginx does not listen on (an allowed path):
