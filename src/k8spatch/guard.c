@@ -252,7 +252,8 @@ get_live(struct run *r)
 	int rc;
 
 	jv_free(r->live);
-	if ((rc = obj_get(r->k, &r->kind, r->ns, r->name, &r->live, &e)) != 0)
+	if ((rc = obj_get_sub(r->k, &r->kind, r->ns, r->name, r->o->sub,
+	    &r->live, &e)) != 0)
 		return api_failed(r, "get", t0, &e, rc);
 	step(r, "get", 1, t0, NULL);
 	return 0;
@@ -262,7 +263,8 @@ static int
 send_patch(struct run *r, const char *body, int dry_run, struct kerr *e)
 {
 	struct patch_opts po = { .type = r->type, .dry_run = dry_run,
-	    .field_manager = r->o->field_manager, .force = r->o->force };
+	    .field_manager = r->o->field_manager, .force = r->o->force,
+	    .sub = r->o->sub };
 
 	jv_free(r->answer);
 	return obj_patch(r->k, &r->kind, r->ns, r->name, body, &po,
@@ -296,7 +298,8 @@ changed_meanwhile(struct run *r, jv judged)
 	jv now;
 	int rc, other;
 
-	if ((rc = obj_get(r->k, &r->kind, r->ns, r->name, &now, &e)) != 0)
+	if ((rc = obj_get_sub(r->k, &r->kind, r->ns, r->name, r->o->sub, &now,
+	    &e)) != 0)
 		return -api_failed(r, "get", t0, &e, rc);
 	other = !jv_equal(user_view(judged), user_view(now));
 	jv_free(now);

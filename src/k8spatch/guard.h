@@ -39,6 +39,9 @@ struct guard_opts {
 	int force;			/* server-side apply --force-conflicts */
 	int wait;			/* guarded: wait, roll back on failure */
 	struct wait_opts wopts;
+	const char *sub;		/* "scale": every step on the /scale
+					 * subresource, as kubectl scale; NULL:
+					 * the object */
 };
 
 /*

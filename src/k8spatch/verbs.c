@@ -322,11 +322,13 @@ verb_scale(struct verb_ctx *c, char **args, int n)
 	} else if (c->o.policy_file == NULL) {
 		rc = plain_scale(c, &kind, name, scale);
 	} else {
-		/* Guarded: the same change as a patch the policy judges. */
+		/* Guarded: the same change through the same /scale, each
+		 * step judged (a Role may grant deployments/scale alone). */
 		snprintf(body, sizeof body, "{\"spec\":{\"replicas\":%lld}}",
 		    c->o.replicas);
 		req = request(c, &kind, name, jv_parse(body), "merge");
 		guard_options(c, &g);
+		g.sub = "scale";
 		rec = guard_apply(&c->k, req, &g, &status);
 		jv_free(req);
 		rc = report(rec, status);
