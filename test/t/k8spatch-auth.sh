@@ -264,6 +264,26 @@ kc "$T_DIR/certexec.yaml" "$ca" "    exec:
 expect_status "an exec plugin that answers with a client certificate" 0 \
     k8spatch --kubeconfig "$T_DIR/certexec.yaml" get deploy stuck
 expect_eq "… as the certificate's user" admin "$(who)"
+# A hung plugin must not hang a CronJob: without a terminal it has the
+# request timeout (at most a minute) to answer, then it is killed with
+# what it started.
+for how in hang answer-then-hang; do
+	cat >"$T_DIR/hungplugin" <<EOP
+#!/bin/sh
+sleep 987 &
+[ "$how" = hang ] || echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"s3cret-token"}}'
+sleep 986
+EOP
+	chmod +x "$T_DIR/hungplugin"
+	kc "$T_DIR/hung.yaml" "$ca" "    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: $T_DIR/hungplugin
+      interactiveMode: IfAvailable"
+	expect_status "a plugin that does not end ($how) is stopped: exit 3" 3 \
+	    timeout 30 k8spatch --request-timeout 2 --kubeconfig "$T_DIR/hung.yaml" get deploy stuck
+	expect_match "… saying so" "exec plugin '.*hungplugin' did not answer within 2s; it was stopped" "$(cat "$T_DIR/err")"
+	ok_if "… with what it started" sh -c '! pgrep -f "^sleep 98[67]$" >/dev/null'
+done
 rm -f "$T_DIR/log"
 expect_status "--token wins over an exec plugin (not run)" 0 \
     k8spatch --kubeconfig "$T_DIR/exec.yaml" --token s3cret-token get deploy stuck
