@@ -179,6 +179,21 @@ wait "$bg"
 expect_eq "… the wait timed out normally" timeout "$(jq -r .rollout "$T_DIR/out")"
 expect_eq "… requests with the new token were accepted" true \
     "$(sent '[.[] | select(.user == "rotator" and .status == 200)] | length > 1')"
+# The same with --token-file, as kubectl's flag reads it.
+control '{"tokens":{"rot-3":"flagged","rot-4":"flagged"}}'
+printf 'rot-3\n' >"$T_DIR/tokfile"
+( sleep 1; printf 'rot-4\n' >"$T_DIR/tokfile"; control '{"revoke":["rot-3"]}' ) &
+bg=$!
+expect_status "--token-file is read again after a 401" 1 \
+    k8spatch --kubeconfig "$T_DIR/noca.yaml" --insecure --token-file "$T_DIR/tokfile" \
+    wait deploy stuck --fail-after 0 --timeout 3s
+wait "$bg"
+expect_eq "… the wait timed out normally, the new token accepted" "timeout true" \
+    "$(jq -r .rollout "$T_DIR/out") $(sent '[.[] | select(.user == "flagged" and .status == 200)] | length > 1')"
+printf 'rot-4\n' >"$T_DIR/tokfile"
+expect_status "… the last of --token-file and --token counts" 0 \
+    k8spatch --kubeconfig "$T_DIR/noca.yaml" --insecure --token-file "$T_DIR/tokfile" --token s3cret-token get deploy stuck
+expect_eq "… as the token's user" alice "$(who)"
 
 # --- exec credential plugins ------------------------------------------------
 cat >"$T_DIR/plugin" <<'EOF'
