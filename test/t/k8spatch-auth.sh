@@ -95,6 +95,22 @@ kc "$T_DIR/proxy.yaml" "$ca
     proxy-url: http://127.0.0.1:1" "    token: s3cret-token"
 expect_status "proxy-url is used (an unreachable proxy fails, exit 3)" 3 \
     k8spatch --retries 0 --kubeconfig "$T_DIR/proxy.yaml" get deploy stuck
+# Through a real proxy (test/fixtures/proxy.py): HTTPS goes through a
+# CONNECT tunnel, with the proxy's own credentials from the URL.
+start_fixture proxy.py --auth pu:proxy-secret
+proxy=$FIXTURE_URL
+kc "$T_DIR/proxied.yaml" "$ca
+    proxy-url: http://pu:proxy-secret@127.0.0.1:${proxy##*:}" "    token: s3cret-token"
+expect_status "proxy-url: through a CONNECT proxy" 0 k8spatch --kubeconfig "$T_DIR/proxied.yaml" get deploy stuck
+expect_eq "… as the token's user" alice "$(who)"
+expect_eq "… the proxy tunnelled to the API server, with its user" "CONNECT 127.0.0.1:${api##*:} pu" \
+    "$(curl -fs "$proxy/_requests" | jq -r '.[-1] | "\(.method) \(.target) \(.auth)"')"
+kc "$T_DIR/badproxy.yaml" "$ca
+    proxy-url: http://pu:wrong-proxy-pass@127.0.0.1:${proxy##*:}" "    token: s3cret-token"
+expect_status "… a proxy that refuses the credentials: exit 3" 3 \
+    k8spatch --retries 0 --kubeconfig "$T_DIR/badproxy.yaml" get deploy stuck
+# shellcheck disable=SC2016 # $1 is the inner shell's
+ok_if "… never printing the proxy's password" sh -c '! grep -q wrong-proxy-pass "$1"' sh "$T_DIR/err"
 kc "$T_DIR/wrong.yaml" "$ca" "    token: wrong-token-value"
 expect_status "a bad token exits 3" 3 get "$T_DIR/wrong.yaml"
 expect_match "… says Unauthorized" "Unauthorized|401" "$(cat "$T_DIR/err")"
