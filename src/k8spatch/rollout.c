@@ -749,6 +749,41 @@ undo_write(struct kclient *k, const struct kkind *kind, const char *ns,
 	return rc;
 }
 
+/* The workload and its history, refused as kubectl refuses: a kind
+ * without a rollbacker, a paused Deployment. 0, or the exit status with
+ * msg set. */
+static int
+undo_history(struct kclient *k, const struct kkind *kind, const char *ns,
+    const char *name, jv *obj, jv *hist, char *msg, size_t len)
+{
+	int deployment = strcmp(kind->kind, "Deployment") == 0, rc;
+	char *q;
+	struct kerr e;
+
+	*obj = jv_null();
+	*hist = jv_null();
+	if (!deployment && strcmp(kind->kind, "StatefulSet") != 0 &&
+	    strcmp(kind->kind, "DaemonSet") != 0) {
+		snprintf(msg, len, "no rollbacker has been implemented for %s",
+		    kind->kind);
+		return EXIT_USAGE;
+	}
+	if ((rc = obj_get(k, kind, ns, name, obj, &e)) != 0 ||
+	    (rc = history(k, *obj, deployment, hist, &e)) != 0) {
+		snprintf(msg, len, "%s", e.message);
+		return rc;
+	}
+	if (deployment && jv_true_at(*obj, "spec.paused")) {
+		q = kinds_qualified(kind);
+		snprintf(msg, len, "you cannot rollback a paused deployment; "
+		    "resume it first with 'kubectl rollout resume %s/%s' and "
+		    "try again", q, name);
+		free(q);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int
 rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
     const char *name, long to_revision, int dry_run, jv *rec)
@@ -757,27 +792,11 @@ rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
 	char *q = kinds_qualified(kind), msg[1200];
 	const char *why;
 	struct kerr e;
-	jv obj = jv_null(), hist = jv_null(), rev = jv_null();
+	jv obj, hist, rev = jv_null();
 
-	if (!deployment && strcmp(kind->kind, "StatefulSet") != 0 &&
-	    strcmp(kind->kind, "DaemonSet") != 0) {
-		snprintf(msg, sizeof msg, "no rollbacker has been implemented "
-		    "for %s", kind->kind);
-		rc = EXIT_USAGE;
+	if ((rc = undo_history(k, kind, ns, name, &obj, &hist, msg,
+	    sizeof msg)) != 0)
 		goto fail;
-	}
-	if ((rc = obj_get(k, kind, ns, name, &obj, &e)) != 0 ||
-	    (rc = history(k, obj, deployment, &hist, &e)) != 0) {
-		snprintf(msg, sizeof msg, "%s", e.message);
-		goto fail;
-	}
-	if (deployment && jv_true_at(obj, "spec.paused")) {
-		snprintf(msg, sizeof msg, "you cannot rollback a paused "
-		    "deployment; resume it first with 'kubectl rollout resume "
-		    "%s/%s' and try again", q, name);
-		rc = EXIT_USAGE;
-		goto fail;
-	}
 	rev = pick_revision(hist, to_revision, deployment, &why);
 	if (why) {
 		snprintf(msg, sizeof msg, "%s%s%s", why, deployment &&
@@ -792,7 +811,6 @@ rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
 		    "template already matches revision %ld)", q, name,
 		    revision_of(rev, deployment));
 		*rec = undo_record(kind, ns, name, "skipped", msg);
-		rc = 0;
 		goto out;
 	}
 	if ((rc = undo_write(k, kind, ns, name, obj, rev, deployment, dry_run,
@@ -802,10 +820,9 @@ rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
 	}
 	snprintf(msg, sizeof msg, "%s/%s rolled back%s", q, name,
 	    dry_run ? " (server dry run)" : "");
-	*rec = undo_record(kind, ns, name, dry_run ? "dry-run" : "rolled-back",
-	    msg);
-	*rec = jv_object_set(*rec, jv_string("revision"), jv_number(
-	    (double)revision_of(rev, deployment)));
+	*rec = jv_object_set(undo_record(kind, ns, name, dry_run ? "dry-run" :
+	    "rolled-back", msg), jv_string("revision"), jv_number((double)
+	    revision_of(rev, deployment)));
 	goto out;
 fail:
 	*rec = undo_record(kind, ns, name, "failed", msg);
