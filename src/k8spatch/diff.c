@@ -136,6 +136,22 @@ keyed(jv list, const char *key, jv *order)
 	return map;
 }
 
+/* The names of order (borrowed) that map (borrowed) also has, in order. */
+static jv
+common(jv order, jv map)
+{
+	jv out = jv_array();
+
+	jv_array_foreach(order, i, n) {
+		(void)i;
+		if (jv_object_has(jv_copy(map), jv_copy(n)))
+			out = jv_array_append(out, n);
+		else
+			jv_free(n);
+	}
+	return out;
+}
+
 /* Items by merge key (a and b consumed); 0 when the lists cannot be
  * matched so. */
 static int
@@ -153,9 +169,9 @@ walk_keyed(struct ctx *c, struct where *w, jv a, jv b, const char *key)
 		jv_free(ob);
 		return 0;
 	}
-	/* Same items in another order: the list itself changed. */
-	if (jv_equal(jv_copy(ma), jv_copy(mb)) && !jv_equal(jv_copy(oa),
-	    jv_copy(ob)))
+	/* Items that stay but in another order (init containers run in
+	 * it): the list itself changed, whatever else did. */
+	if (!jv_equal(common(oa, mb), common(ob, ma)))
 		emit(c, w, jv_copy(oa), jv_copy(ob));
 	jv_array_foreach(oa, i, n) {
 		(void)i;

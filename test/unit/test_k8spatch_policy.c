@@ -164,6 +164,17 @@ test_diff(void **state)
 	assert_string_equal(d("{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}}}",
 	    "{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"b\"},{\"name\":\"a\"}]}}}}"),
 	    "[{\"path\":\"spec.template.spec.containers\",\"old\":[\"a\",\"b\"],\"new\":[\"b\",\"a\"]}]");
+	/* … also when an item changed as well (init containers run in
+	 * their order), or one was added. */
+	assert_string_equal(d("{" DEP ",\"spec\":{\"template\":{\"spec\":{\"initContainers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\"}]}}}}",
+	    "{" DEP ",\"spec\":{\"template\":{\"spec\":{\"initContainers\":[{\"name\":\"c\"},{\"name\":\"b\"},{\"name\":\"a\",\"image\":\"y\"}]}}}}"),
+	    "[{\"path\":\"spec.template.spec.initContainers\",\"old\":[\"a\",\"b\"],\"new\":[\"c\",\"b\",\"a\"]},"
+	    "{\"path\":\"spec.template.spec.initContainers[a].image\",\"old\":\"x\",\"new\":\"y\"},"
+	    "{\"path\":\"spec.template.spec.initContainers[c].name\",\"new\":\"c\"}]");
+	/* An item added at the end or removed keeps the others' order. */
+	assert_string_equal(d("{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}}}",
+	    "{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"b\"}]}}}}"),
+	    "[{\"path\":\"spec.template.spec.containers[a].name\",\"old\":\"a\"}]");
 	/* A subtree replaced by a scalar: both sides' leaves. */
 	assert_string_equal(d("{" DEP ",\"spec\":{\"x\":{\"y\":1}}}",
 	    "{" DEP ",\"spec\":{\"x\":5}}"),
