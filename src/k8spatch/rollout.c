@@ -375,6 +375,7 @@ daemonset_hash(struct kclient *k, jv ds, struct kerr *e, int *rc)
 		jv_free(l);
 		jv_free(rev);
 	}
+	jv_free(hist);
 	return hash;
 }
 
@@ -543,6 +544,7 @@ rollout_wait(struct kclient *k, const struct kkind *kind, const char *ns,
 			if (rc < 0) {
 				*rec = wait_record(kind, ns, name, "error", "",
 				    e.message, obj, (time_now() - start) * 1e3);
+				jv_free(obj);
 				return -rc;
 			}
 			snprintf(reason, sizeof reason, "%s", p.reason);
