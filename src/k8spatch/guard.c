@@ -1,4 +1,5 @@
 /* guard.c — patch requests, applied step by step under a policy. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,56 @@
 /* Attempts at get → dry-run → patch when the server's bookkeeping moved
  * the resourceVersion under us. */
 #define ATTEMPTS	4
+
+/*
+ * Set by SIGTERM, SIGINT or SIGHUP while a guarded change is in hand: a
+ * CronJob past its deadline, a drained node. Nothing is written after
+ * it; a change written but not yet seen to work is rolled back before
+ * k8spatch ends. The only state outside the options: a handler can reach
+ * nothing else.
+ */
+static volatile sig_atomic_t stopping;
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+#define NSTOP	(sizeof stop_signals / sizeof *stop_signals)
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* No SA_RESTART: the wait's sleep ends at once. A signal the parent
+ * ignores stays ignored. */
+static void
+catch_stop(struct sigaction old[NSTOP])
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NSTOP; i++)
+		if (sigaction(stop_signals[i], NULL, &old[i]) == 0 &&
+		    old[i].sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
+}
+
+static void
+release_stop(const struct sigaction old[NSTOP])
+{
+	size_t i;
+
+	for (i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
+}
+
+int
+guard_interrupted(void)
+{
+	return stopping != 0;
+}
 
 struct run {
 	struct kclient *k;
@@ -390,6 +441,11 @@ guarded_write(struct run *r, jv *changes)
 				continue;
 			return rc;
 		}
+		if (stopping) {
+			free(body);
+			return finish(r, "failed", EXIT_FINDING, "interrupted "
+			    "by a signal before the write; nothing was written");
+		}
 		t0 = time_now();
 		rc = send_patch(r, body, 0, &e);
 		free(body);
@@ -466,6 +522,12 @@ roll_back(struct run *r, jv before, const char *why)
 	if (rc)
 		return finish(r, "failed", EXIT_FINDING, "rollout failed (%s) "
 		    "and rolling back failed: %s", why, e.message);
+	if (stopping)
+		/* Told to end: the template is back; its rollout is the
+		 * controller's business now. */
+		return finish(r, "rolled-back", EXIT_FINDING, "rollout failed: "
+		    "%s; the previous template was put back (its rollout was "
+		    "not waited for)", why);
 	t0 = time_now();
 	rc = rollout_wait(r->k, &r->kind, r->ns, r->name, &r->o->wopts, &rec);
 	step(r, "wait-rollback", rc == 0, t0, rc ? jv_get_str(rec, "message") :
@@ -490,11 +552,13 @@ static int
 watch_rollout(struct run *r, jv before)
 {
 	double t0 = time_now();
+	struct wait_opts w = r->o->wopts;
 	struct kerr e;
 	jv rec, obj;
 	int rc;
 
-	rc = rollout_wait(r->k, &r->kind, r->ns, r->name, &r->o->wopts, &rec);
+	w.stop = &stopping;
+	rc = rollout_wait(r->k, &r->kind, r->ns, r->name, &w, &rec);
 	step(r, "wait", rc == 0, t0, rc ? jv_get_str(rec, "message") : NULL);
 	if (rc == EXIT_FINDING) {
 		char why[1200];
@@ -646,10 +710,15 @@ guard_apply(struct kclient *k, jv req, const struct guard_opts *o,
 		    r.kind.namespaced)
 			r.rec = jv_object_set(r.rec, jv_string("namespace"),
 			    jv_string(r.ns));
-		if (o->policy)
+		if (o->policy) {
+			struct sigaction old[NSTOP];
+
+			catch_stop(old);
 			guarded(&r);
-		else
+			release_stop(old);
+		} else {
 			unguarded(&r);
+		}
 	}
 	r.rec = jv_object_set(r.rec, jv_string("steps"), r.steps);
 	*status = r.status;

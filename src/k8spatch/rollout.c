@@ -501,15 +501,42 @@ wait_record(const struct kkind *kind, const char *ns, const char *name,
 	return jv_object_set(r, jv_string("ms"), jv_number((double)(long)ms));
 }
 
+/* Sleeps, unless told to stop (a signal interrupts the sleep). */
 static void
-nap(double sec)
+nap(double sec, const volatile sig_atomic_t *stop)
 {
 	struct timespec ts;
 
 	ts.tv_sec = (time_t)sec;
 	ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (!(stop && *stop) && nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* Gives up when the time is out or a signal said so: EXIT_FINDING with
+ * *rec, else 0. */
+static int
+give_up(const struct wait_opts *o, double start, const char *msg,
+    const struct kkind *kind, const char *ns, const char *name, jv obj,
+    jv *rec)
+{
+	char text[1600];
+
+	if (o->stop && *o->stop) {
+		snprintf(text, sizeof text, "interrupted before the rollout "
+		    "completed: %s", msg);
+		*rec = wait_record(kind, ns, name, "failed", "Interrupted",
+		    text, obj, (time_now() - start) * 1e3);
+		return EXIT_FINDING;
+	}
+	if (o->timeout > 0 && time_now() - start >= o->timeout) {
+		snprintf(text, sizeof text, "timed out after %gs: %s",
+		    o->timeout, msg);
+		*rec = wait_record(kind, ns, name, "timeout", "Timeout", text,
+		    obj, (time_now() - start) * 1e3);
+		return EXIT_FINDING;
+	}
+	return 0;
 }
 
 int
@@ -556,15 +583,11 @@ rollout_wait(struct kclient *k, const struct kkind *kind, const char *ns,
 			jv_free(obj);
 			return EXIT_FINDING;
 		}
-		if (o->timeout > 0 && time_now() - start >= o->timeout) {
-			snprintf(text, sizeof text, "timed out after %gs: %s",
-			    o->timeout, msg);
-			*rec = wait_record(kind, ns, name, "timeout", "Timeout",
-			    text, obj, (time_now() - start) * 1e3);
+		if ((rc = give_up(o, start, msg, kind, ns, name, obj, rec))) {
 			jv_free(obj);
-			return EXIT_FINDING;
+			return rc;
 		}
-		nap(poll);
+		nap(poll, o->stop);
 		poll = poll * 1.5 > 2 ? 2 : poll * 1.5;
 	}
 	*rec = wait_record(kind, ns, name, st == ROLL_DONE ? "complete" :

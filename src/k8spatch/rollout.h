@@ -23,6 +23,7 @@
 #ifndef K8SPATCH_ROLLOUT_H
 #define K8SPATCH_ROLLOUT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <jv.h>
 
@@ -33,6 +34,9 @@ struct wait_opts {
 	double timeout;		/* seconds; 0: none */
 	double fail_after;	/* seconds; 0: no fail-fast */
 	int fail_restarts;	/* restarts that fail a crashing pod */
+	/* Set (by a signal handler) to give up now: the wait fails with
+	 * reason "Interrupted". NULL: never. */
+	const volatile sig_atomic_t *stop;
 };
 
 enum { ROLL_WAITING, ROLL_DONE, ROLL_FAILED };

@@ -438,6 +438,11 @@ verb_stdin(struct verb_ctx *c, char **args, int n)
 		rc = worst(rc, report(rec, status));
 		if (rc == EXIT_LOCAL)
 			break;
+		if (guard_interrupted()) {
+			msg_warn("stdin:%zu: interrupted; the requests after it "
+			    "were not read", jsonl_lineno(in));
+			break;
+		}
 	}
 	if (jsonl_bad(in) > 0)
 		rc = worst(rc, EXIT_USAGE);

@@ -296,6 +296,26 @@ expect_eq "… one write of ours, no rollback" 1 "$(writes)"
 control '{"before":[]}'
 k8spatch wait deploy nginx --timeout 30s >/dev/null
 
+# --- stopped in the middle -------------------------------------------------
+# A CronJob past its deadline gets SIGTERM while k8spatch waits for a
+# rollout it has not seen work: it must not leave the change behind.
+before=$(k8spatch get deploy nginx | jq -c .spec.template)
+clear
+k8spatch --policy "$policy" --fail-after 0 --timeout 60s patch deploy nginx \
+    -p '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","resources":{"limits":{"memory":"32Mi"},"requests":{"memory":"32Mi"}}}]}}}}' \
+    >"$T_DIR/out" 2>"$T_DIR/err" &
+kp=$!
+until [ "$(writes)" -ge 1 ]; do sleep 0.1; done
+sleep 1
+kill -TERM "$kp"
+wait "$kp"
+expect_eq "SIGTERM during the wait: exit 1, rolled back" "1 rolled-back" "$? $(jq -r .result "$T_DIR/out")"
+expect_match "… because it was interrupted" "rollout failed: Interrupted" "$(jq -r .error "$T_DIR/out")"
+expect_eq "… the template is byte-identical to before" "$before" "$(k8spatch get deploy nginx | jq -c .spec.template)"
+expect_eq "… steps end with the rollback, not its wait" "wait:false rollback:true" \
+    "$(jq -r '[.steps[-2:][] | "\(.step):\(.ok)"] | join(" ")' "$T_DIR/out")"
+k8spatch wait deploy nginx --timeout 30s >/dev/null
+
 # --- a fix for a DaemonSet whose pods are failing ---------------------------
 # The agent's pods are OOMKilled (busybox needs 8Mi); a fix raises the
 # limit. Fail-fast must look at the new revision's pods only: the old
