@@ -205,6 +205,40 @@ test_selectors_kinds(void **state)
 	assert_int_equal(kinds_builtin("rollouts", &k), -1);
 }
 
+/* Words that go into API paths cannot leave their place there. */
+static void
+test_path_words(void **state)
+{
+	static const char *const names[] = { "nginx", "web-1.x", "sa:x",
+	    "system:node:a", NULL };
+	static const char *const bad_names[] = { "", ".", "..", "a/b", "a%2F",
+	    "a?b", "a#b", "a b", "a\\b", "d\xc3\xa9", NULL };
+	static const char *const spaces[] = { "web", "kube-system", "a1",
+	    NULL };
+	static const char *const bad_spaces[] = { "", "Web", "-a", "a-",
+	    "web/../kube-system", "a.b", "kube-system?", NULL };
+	static const char *const versions[] = { "v1", "apps/v1",
+	    "networking.k8s.io/v1", "argoproj.io/v1alpha1", NULL };
+	static const char *const bad_versions[] = { "", "/v1", "apps/",
+	    "apps/v1/namespaces", "apps/v1?", "apps/v1#", "Apps/v1", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; names[i]; i++)
+		assert_true(kinds_valid_name(names[i]));
+	for (i = 0; bad_names[i]; i++)
+		assert_false(kinds_valid_name(bad_names[i]));
+	assert_false(kinds_valid_name(NULL));
+	for (i = 0; spaces[i]; i++)
+		assert_true(kinds_valid_namespace(spaces[i]));
+	for (i = 0; bad_spaces[i]; i++)
+		assert_false(kinds_valid_namespace(bad_spaces[i]));
+	for (i = 0; versions[i]; i++)
+		assert_true(kinds_valid_api_version(versions[i]));
+	for (i = 0; bad_versions[i]; i++)
+		assert_false(kinds_valid_api_version(bad_versions[i]));
+}
+
 static const char *
 answer(const char *text, const char *want_version)
 {
@@ -261,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_statefulset_daemonset),
 		cmocka_unit_test(test_pods),
 		cmocka_unit_test(test_selectors_kinds),
+		cmocka_unit_test(test_path_words),
 		cmocka_unit_test(test_exec_answer),
 	};
 
