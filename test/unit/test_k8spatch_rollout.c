@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "credential.h"
@@ -116,6 +117,40 @@ problem(const char *json)
 	return out;
 }
 
+/* A container status running and ready, last terminated REASON
+ * AGO seconds ago after RESTARTS restarts. */
+static const char *
+running_after(const char *reason, int restarts, long ago)
+{
+	char when[32], json[512];
+	time_t t = time(NULL) - ago;
+
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	snprintf(json, sizeof json, "{\"status\":{\"containerStatuses\":[{\"name\":\"a\","
+	    "\"restartCount\":%d,\"ready\":true,\"state\":{\"running\":{\"startedAt\":\"%s\"}},"
+	    "\"lastState\":{\"terminated\":{\"reason\":\"%s\",\"finishedAt\":\"%s\"}}}]}}",
+	    restarts, when, reason, when);
+	return problem(json);
+}
+
+/* Between two kills a crash-looping container runs, even ready: still
+ * failing while its last death is recent and not its first. */
+static void
+test_pods_between_kills(void)
+{
+	assert_string_equal(running_after("OOMKilled", 3, 1), "OOMKilled a 3");
+	assert_string_equal(running_after("Error", 5, 30), "CrashLoopBackOff a 5");
+	/* One death, or the last long ago: healthy (a fixed pod, a blip). */
+	assert_string_equal(running_after("OOMKilled", 1, 1), "healthy");
+	assert_string_equal(running_after("OOMKilled", 7, 3600), "healthy");
+	assert_string_equal(running_after("Error", 2, 700), "healthy");
+	/* A crashed pod being deleted (a rollout's old one): not a problem. */
+	assert_string_equal(problem("{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},"
+	    "\"status\":{\"containerStatuses\":[{\"name\":\"a\",\"restartCount\":4,"
+	    "\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\"}},"
+	    "\"lastState\":{\"terminated\":{\"reason\":\"OOMKilled\"}}}]}}"), "healthy");
+}
+
 static void
 test_pods(void **state)
 {
@@ -150,6 +185,7 @@ test_pods(void **state)
 	    "\"state\":{\"waiting\":{\"reason\":\"ImagePullBackOff\"}}}]}}"),
 	    "ImagePullBackOff b 0");
 	assert_string_equal(problem("{\"status\":{\"phase\":\"Succeeded\"}}"), "healthy");
+	test_pods_between_kills();
 	/* Not what a pod looks like: no crash. */
 	assert_string_equal(problem("{\"status\":{\"containerStatuses\":[1,\"x\",null]}}"), "healthy");
 	assert_string_equal(problem("[]"), "healthy");
