@@ -117,7 +117,8 @@ EOS
 # until_failing: the simulated kubelet needs a moment to OOM-kill nginx.
 until_failing() {
 	i=0
-	until k8spatch failing 2>/dev/null | jq -e --arg r "$1" 'select(.reason == $r)' >/dev/null; do
+	# grep, not jq -e: jq 1.6 exits 0 on empty input.
+	until k8spatch failing 2>/dev/null | jq -c --arg r "$1" 'select(.reason == $r)' | grep -q .; do
 		i=$((i + 1))
 		[ "$i" -lt 100 ] || fail "nginx did not fail as set up"
 		sleep 0.1

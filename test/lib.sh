@@ -235,6 +235,16 @@ relay_tap() {
 	done <"$1"
 }
 
+# jq_holds FILTER [FILE...]: FILTER's last output is neither false nor
+# null, and there was input. (jq 1.6's own -e exits 0 on empty input, so
+# `cmd | jq -e F` passes when cmd printed nothing.)
+jq_holds() {
+	jqh_filter=$1
+	shift
+	jq -n -e "[inputs | $jqh_filter] | length > 0 and (.[-1] | . != false and . != null)" \
+	    "$@" >/dev/null
+}
+
 # done_testing: the last line of every script; exit status tells failures.
 done_testing() {
 	echo "1..$T_COUNT"

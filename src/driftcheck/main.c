@@ -51,7 +51,7 @@ static const struct opt_program prog = {
 	.tables = tables,
 	.epilog = "Exit status: 0 no drift, 1 drift (also when bad rows were left out),\n"
 	"2 usage error or bad input (no verdict, or no drift on what was left),\n"
-	"4 the verdict could not be written.\n"
+	"4 a local failure (the verdict could not be written, out of memory).\n"
 	"Environment: OMP_NUM_THREADS limits the threads mmd uses.\n"
 };
 
@@ -228,6 +228,7 @@ type_features(struct table *ref, struct table *cur, const struct conf *c)
 	int *numeric = xcalloc(k, sizeof *numeric);
 	size_t *ntext = xcalloc(k, sizeof *ntext);
 	enum method m = c->vc.method;
+	const char *ex;
 	int rc = -1;
 
 	for (i = 0; i < c->ncategorical; i++)
@@ -242,6 +243,17 @@ type_features(struct table *ref, struct table *cur, const struct conf *c)
 		ntext[i] = a->ntext + b->ntext;
 		numeric[i] = m != M_CHI2 && !declared(c, a->name) &&
 		    ntext[i] < ref->nrows + cur->nrows;
+		/* All text, but numbers in another locale's spelling: not
+		 * categories the user asked for. */
+		if (!numeric[i] && m != M_CHI2 && !declared(c, a->name) &&
+		    (ex = sample_numeric_text(ref, cur, i)) != NULL) {
+			msg_warn("feature '%s': every value is text, but values "
+			    "like '%.40s' are numbers written another way (a "
+			    "decimal comma, thousands separators, hex): convert "
+			    "them, or compare them as categories with "
+			    "--categorical %s", a->name, ex, a->name);
+			goto out;
+		}
 		if (!numeric[i]) {
 			sample_to_text(ref, i);
 			sample_to_text(cur, i);

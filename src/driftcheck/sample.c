@@ -640,6 +640,84 @@ sample_free(struct table *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* Digits from p; their count. */
+static size_t
+digits(const char *p)
+{
+	return strspn(p, "0123456789");
+}
+
+/* Groups of three digits, each after the separator sep; what follows. */
+static const char *
+groups(const char *p, char sep)
+{
+	while (*p == sep && digits(p + 1) == 3 &&
+	    !strchr("0123456789", p[4] ? p[4] : 'x'))
+		p += 4;
+	return p;
+}
+
+/*
+ * s is a number written another way than the grammar numbers take here
+ * (text_number): [+-] then 0x and hex digits; or digits, a ',' and
+ * digits (a decimal comma); or 1 to 3 digits, groups of 3 after one
+ * separator of ",. '_", and a decimal part after the other of ',' and
+ * '.'. Ranges ("18-25") and versions ("1.2.3") are none of these.
+ */
+static int
+number_like(const char *s)
+{
+	static const char seps[] = ",. '_";
+	const char *p, *q;
+	size_t n;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '+' || *s == '-')
+		s++;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') &&
+	    (n = strspn(s + 2, "0123456789abcdefABCDEF")) > 0)
+		return s[2 + n + strspn(s + 2 + n, " ")] == '\0';
+	if ((n = digits(s)) == 0)
+		return 0;
+	p = s + n;
+	if (*p == ',' && digits(p + 1) > 0) {
+		q = p + 1 + digits(p + 1);
+		if (q[strspn(q, " ")] == '\0')
+			return 1;
+	}
+	for (const char *sep = seps; *sep && n <= 3; sep++) {
+		if (*p != *sep || (q = groups(p, *sep)) == p)
+			continue;
+		if ((*q == ',' || *q == '.') && *q != *sep && digits(q + 1) > 0)
+			q += 1 + digits(q + 1);
+		if (q[strspn(q, " ")] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+const char *
+sample_numeric_text(const struct table *a, const struct table *b, size_t c)
+{
+	const struct table *t[2] = { a, b };
+	const char *example = NULL;
+
+	for (int k = 0; k < 2; k++) {
+		const struct column *col = &t[k]->col[c];
+
+		if (col->ntext < t[k]->nrows || col->str == NULL)
+			return NULL;
+		for (size_t r = 0; r < t[k]->nrows; r++) {
+			if (col->str[r] == NULL || !number_like(col->str[r]))
+				return NULL;
+			if (example == NULL)
+				example = col->str[r];
+		}
+	}
+	return example;
+}
+
 void
 sample_to_text(struct table *s, size_t c)
 {

@@ -53,6 +53,15 @@ int sample_read(struct table *s, const char *path, const struct read_conf *c);
 void sample_free(struct table *s);
 /* Row-major matrix of the numeric columns (caller frees). */
 double *sample_matrix(const struct table *s);
+/*
+ * When every cell of column c in a and b is text, and all of it is a
+ * number written another way — a decimal comma ("1,5"), thousands
+ * separators ("1.234.567", "1 234,5"), hex ("0x1F") — one of those
+ * texts (borrowed), else NULL: a column of numbers exported in another
+ * locale, not categories.
+ */
+const char *sample_numeric_text(const struct table *a, const struct table *b,
+    size_t c);
 /* Makes column c categorical: numbers become their text. */
 void sample_to_text(struct table *s, size_t c);
 /*

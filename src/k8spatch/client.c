@@ -69,7 +69,7 @@ kc_init(struct kclient *k, const struct kube_conn *conn,
 	k->http = *http;
 	memset(http, 0, sizeof *http);
 	k->conn = conn;
-	cred_init(&k->cred, conn);
+	cred_init(&k->cred, conn, k->http.timeout);
 	k->pool = http_pool_new(&k->http, 1);
 	k->cluster = xstrdup(conn && conn->cluster_name ? conn->cluster_name :
 	    k->http.url ? k->http.url : "");

@@ -1,6 +1,7 @@
 /* credential.c — token files re-read, exec plugins run and cached. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -27,10 +29,13 @@ extern char **environ;
 #define PLUGIN_MAX	(1024 * 1024)
 
 void
-cred_init(struct cred *c, const struct kube_conn *conn)
+cred_init(struct cred *c, const struct kube_conn *conn,
+    double request_timeout)
 {
 	memset(c, 0, sizeof *c);
 	c->conn = conn;
+	c->plugin_timeout = request_timeout > 0 && request_timeout <
+	    CRED_PLUGIN_TIMEOUT ? request_timeout : CRED_PLUGIN_TIMEOUT;
 }
 
 int
@@ -252,6 +257,7 @@ static int
 spawn(const struct kube_conn *k, int interactive_, int out_fd, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
 	char **argv, **env = plugin_env(k, interactive_);
 	size_t n = 0, i;
 	int rc;
@@ -263,26 +269,91 @@ spawn(const struct kube_conn *k, int interactive_, int out_fd, pid_t *pid)
 	for (i = 0; i < n; i++)
 		argv[i + 1] = k->exec->args[i];
 	posix_spawn_file_actions_init(&fa);
-	if (!interactive_)
+	posix_spawnattr_init(&at);
+	if (!interactive_) {
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
 		    "/dev/null", O_RDONLY, 0);
+		/* A group of its own, to stop it whole when it hangs (an
+		 * interactive one keeps the terminal's). */
+		posix_spawnattr_setpgroup(&at, 0);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	}
 	posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
 	posix_spawn_file_actions_addclose(&fa, out_fd);
-	rc = posix_spawnp(pid, k->exec->command, &fa, NULL, argv, env);
+	rc = posix_spawnp(pid, k->exec->command, &fa, &at, argv, env);
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	free(argv);
 	strv_free(env);
 	return rc;
 }
 
+/* Reads the plugin's answer until it closes stdout; 0, or -1 when the
+ * deadline (0: none) passed first. */
 static int
-run_plugin(const struct kube_conn *k, struct buf *out, char **err)
+read_answer(int fd, double deadline, struct buf *out)
 {
-	const struct kube_exec *x = k->exec;
-	int fds[2], status, yes, rc;
-	pid_t pid;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	char chunk[4096];
 	ssize_t n;
+	int ms, r;
+
+	for (;;) {
+		ms = -1;
+		if (deadline > 0) {
+			double left = deadline - time_now();
+
+			if (left <= 0)
+				return -1;
+			ms = (int)(left * 1e3) + 1;
+		}
+		if ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			continue;	/* the deadline, checked above */
+		if (r < 0)
+			return 0;
+		if ((n = read(fd, chunk, sizeof chunk)) == 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || out->len + (size_t)n > PLUGIN_MAX)
+			return 0;
+		buf_add(out, chunk, (size_t)n);
+	}
+}
+
+/* Waits for the plugin to exit; 0, or -1 when the deadline (0: none)
+ * passed first (it may answer and then hang). */
+static int
+wait_exit(pid_t pid, double deadline, int *status)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, deadline > 0 ? WNOHANG : 0);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR) {
+			*status = 0;
+			return 0;
+		}
+		if (deadline > 0 && time_now() >= deadline)
+			return -1;
+		if (r == 0)
+			nanosleep(&ts, NULL);
+	}
+}
+
+static int
+run_plugin(const struct cred *c, struct buf *out, char **err)
+{
+	const struct kube_conn *k = c->conn;
+	const struct kube_exec *x = k->exec;
+	int fds[2], status, yes, rc, late;
+	double deadline;
+	pid_t pid;
 
 	if ((rc = interactive(x, &yes, err)) != 0)
 		return rc;
@@ -297,16 +368,20 @@ run_plugin(const struct kube_conn *k, struct buf *out, char **err)
 		    x->install_hint ? x->install_hint : "");
 		return EXIT_USAGE;
 	}
-	while ((n = read(fds[0], chunk, sizeof chunk)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || out->len + (size_t)n > PLUGIN_MAX)
-			break;
-		buf_add(out, chunk, (size_t)n);
-	}
+	/* A person at a terminal may take their time; nobody else. */
+	deadline = yes || c->plugin_timeout <= 0 ? 0 : time_now() +
+	    c->plugin_timeout;
+	late = read_answer(fds[0], deadline, out) != 0 ||
+	    wait_exit(pid, deadline, &status) != 0;
 	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (late) {
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		*err = strfmt("exec plugin '%s' did not answer within %gs; it "
+		    "was stopped", x->command, c->plugin_timeout);
+		return EXIT_UPSTREAM;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		*err = strfmt("exec plugin '%s' failed (%s %d)", x->command,
 		    WIFEXITED(status) ? "exit status" : "signal",
@@ -336,7 +411,7 @@ run_exec(struct cred *c, struct http_conf *http, char **err)
 	char *token = NULL, *cert = NULL, *key = NULL;
 	int rc;
 
-	if ((rc = run_plugin(c->conn, &out, err)) != 0)
+	if ((rc = run_plugin(c, &out, err)) != 0)
 		goto done;
 	rc = EXIT_USAGE;
 	if (cred_parse_exec(out.p ? out.p : "", out.len,

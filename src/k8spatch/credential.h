@@ -7,6 +7,9 @@
  * is first needed, its answer kept until its expirationTimestamp, and run
  * again after a 401. The plugin gets KUBERNETES_EXEC_INFO, its env and
  * args, the terminal as stdin only when interactive, and our stderr.
+ * Without a terminal it must answer within plugin_timeout, else it is
+ * killed with the processes it started (its own process group): a hung
+ * plugin must not hang a CronJob.
  */
 #ifndef K8SPATCH_CREDENTIAL_H
 #define K8SPATCH_CREDENTIAL_H
@@ -14,14 +17,21 @@
 #include "http.h"
 #include "kubeconfig.h"
 
+/* How long a plugin may take without a terminal (and no longer than the
+ * request timeout). */
+#define CRED_PLUGIN_TIMEOUT	60.0
+
 struct cred {
 	const struct kube_conn *conn;	/* borrowed */
 	double read_at;			/* when the token file was read */
 	double expires;			/* exec credential: 0 never */
 	int have;			/* an exec credential is held */
+	double plugin_timeout;		/* seconds; 0: none */
 };
 
-void cred_init(struct cred *c, const struct kube_conn *conn);
+/* request_timeout: the HTTP layer's per-request seconds (0: none). */
+void cred_init(struct cred *c, const struct kube_conn *conn,
+    double request_timeout);
 /*
  * Puts a current credential into http (token, or client certificate and
  * key). refresh: the server said 401, so read or run again regardless.

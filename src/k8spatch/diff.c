@@ -136,6 +136,22 @@ keyed(jv list, const char *key, jv *order)
 	return map;
 }
 
+/* The names of order (borrowed) that map (borrowed) also has, in order. */
+static jv
+common(jv order, jv map)
+{
+	jv out = jv_array();
+
+	jv_array_foreach(order, i, n) {
+		(void)i;
+		if (jv_object_has(jv_copy(map), jv_copy(n)))
+			out = jv_array_append(out, n);
+		else
+			jv_free(n);
+	}
+	return out;
+}
+
 /* Items by merge key (a and b consumed); 0 when the lists cannot be
  * matched so. */
 static int
@@ -153,9 +169,9 @@ walk_keyed(struct ctx *c, struct where *w, jv a, jv b, const char *key)
 		jv_free(ob);
 		return 0;
 	}
-	/* Same items in another order: the list itself changed. */
-	if (jv_equal(jv_copy(ma), jv_copy(mb)) && !jv_equal(jv_copy(oa),
-	    jv_copy(ob)))
+	/* Items that stay but in another order (init containers run in
+	 * it): the list itself changed, whatever else did. */
+	if (!jv_equal(common(oa, mb), common(ob, ma)))
 		emit(c, w, jv_copy(oa), jv_copy(ob));
 	jv_array_foreach(oa, i, n) {
 		(void)i;
@@ -318,7 +334,7 @@ walk(struct ctx *c, struct where *w, jv a, jv b)
 
 /* The object without the fields the server owns. */
 static jv
-strip(jv obj)
+strip(jv obj, int flags)
 {
 	static const char *const meta[] = { "resourceVersion", "generation",
 	    "managedFields", "creationTimestamp", "uid", "selfLink", NULL };
@@ -327,7 +343,8 @@ strip(jv obj)
 
 	if (jv_get_kind(obj) != JV_KIND_OBJECT)
 		return obj;
-	obj = jv_object_delete(obj, jv_string("status"));
+	if (!(flags & DIFF_STATUS))
+		obj = jv_object_delete(obj, jv_string("status"));
 	m = jv_object_get(jv_copy(obj), jv_string("metadata"));
 	if (jv_get_kind(m) != JV_KIND_OBJECT) {
 		jv_free(m);
@@ -339,7 +356,7 @@ strip(jv obj)
 }
 
 jv
-diff_effective(jv before, jv after)
+diff_effective(jv before, jv after, int flags)
 {
 	struct where w = { BUF_INIT, BUF_INIT };
 	struct ctx c;
@@ -347,7 +364,8 @@ diff_effective(jv before, jv after)
 	c.api_version = jv_get_str(after, "apiVersion");
 	c.kind = jv_get_str(after, "kind");
 	c.out = jv_array();
-	walk(&c, &w, strip(jv_copy(before)), strip(jv_copy(after)));
+	walk(&c, &w, strip(jv_copy(before), flags), strip(jv_copy(after),
+	    flags));
 	buf_free(&w.path);
 	buf_free(&w.spath);
 	return c.out;

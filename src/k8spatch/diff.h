@@ -13,8 +13,12 @@
  * order shows as a change of the list itself.
  *
  * Left out, because the server owns them and a dry run changes them
- * anyway: status, metadata.resourceVersion, generation, managedFields,
- * creationTimestamp, uid and selfLink.
+ * anyway: metadata.resourceVersion, generation, managedFields,
+ * creationTimestamp, uid and selfLink; and status unless DIFF_STATUS is
+ * given. The guard gives it: its dry run carries the live
+ * resourceVersion, so the answer's status is the live one unless the
+ * patch changed it — which a kind without a status subresource (a
+ * custom resource) lets a patch do.
  */
 #ifndef K8SPATCH_DIFF_H
 #define K8SPATCH_DIFF_H
@@ -26,7 +30,9 @@
  * "new" missing when the field is absent on that side, in the objects'
  * field order. The apiVersion and kind of after select the merge keys.
  */
-jv diff_effective(jv before, jv after);
+#define DIFF_STATUS	1	/* judge status too */
+
+jv diff_effective(jv before, jv after, int flags);
 
 /* The distinct paths of changes (consumed), in order. */
 jv diff_paths(jv changes);

@@ -1,4 +1,5 @@
 /* guard.c — patch requests, applied step by step under a policy. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,56 @@
 /* Attempts at get → dry-run → patch when the server's bookkeeping moved
  * the resourceVersion under us. */
 #define ATTEMPTS	4
+
+/*
+ * Set by SIGTERM, SIGINT or SIGHUP while a guarded change is in hand: a
+ * CronJob past its deadline, a drained node. Nothing is written after
+ * it; a change written but not yet seen to work is rolled back before
+ * k8spatch ends. The only state outside the options: a handler can reach
+ * nothing else.
+ */
+static volatile sig_atomic_t stopping;
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+#define NSTOP	(sizeof stop_signals / sizeof *stop_signals)
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* No SA_RESTART: the wait's sleep ends at once. A signal the parent
+ * ignores stays ignored. */
+static void
+catch_stop(struct sigaction old[NSTOP])
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NSTOP; i++)
+		if (sigaction(stop_signals[i], NULL, &old[i]) == 0 &&
+		    old[i].sa_handler != SIG_IGN)
+			sigaction(stop_signals[i], &sa, NULL);
+}
+
+static void
+release_stop(const struct sigaction old[NSTOP])
+{
+	size_t i;
+
+	for (i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
+}
+
+int
+guard_interrupted(void)
+{
+	return stopping != 0;
+}
 
 struct run {
 	struct kclient *k;
@@ -110,11 +161,19 @@ read_request(struct run *r, jv req)
 	    r->o->namespace;
 	r->name = jv_get_str(req, "name");
 	r->patch = jv_object_get(jv_copy(req), jv_string("patch"));
+	/* Each goes into the request's path: nothing may leave its place
+	 * there ("web/../kube-system", "x?", "x#"). */
 	if (kind == NULL || *kind == '\0')
 		return finish(r, "failed", EXIT_USAGE, "field 'kind' is missing");
-	if (r->name == NULL || *r->name == '\0' || strchr(r->name, '/'))
+	if (!kinds_valid_name(r->name))
 		return finish(r, "failed", EXIT_USAGE,
 		    "field 'name' is missing or not a name");
+	if (!kinds_valid_namespace(r->ns))
+		return finish(r, "failed", EXIT_USAGE,
+		    "field 'namespace' is not a namespace name");
+	if (av && !kinds_valid_api_version(av))
+		return finish(r, "failed", EXIT_USAGE,
+		    "field 'apiVersion' is not an API version");
 	if ((t = guard_patch_type(pt ? pt : "strategic")) < 0)
 		return finish(r, "failed", EXIT_USAGE, "field 'patch_type' "
 		    "'%s' is not strategic, merge, json or apply", pt);
@@ -177,6 +236,55 @@ patch_body(struct run *r, const char *rv)
 	return text;
 }
 
+/* 1 when the directive at obj."$retainKeys" leaves key out. */
+static int
+retains_not(jv obj, const char *key)
+{
+	jv keep = jv_object_get(jv_copy(obj), jv_string("$retainKeys"));
+	int out = jv_is_valid(keep) && jv_get_kind(keep) != JV_KIND_NULL;
+
+	if (jv_get_kind(keep) == JV_KIND_ARRAY)
+		jv_array_foreach(keep, i, k) {
+			(void)i;
+			if (jv_get_kind(k) == JV_KIND_STRING &&
+			    strcmp(jv_string_value(k), key) == 0)
+				out = 0;
+			jv_free(k);
+		}
+	jv_free(keep);
+	return out;
+}
+
+static int
+deletes(jv obj)
+{
+	const char *d = jv_get_kind(obj) == JV_KIND_OBJECT ? jv_get_str(obj,
+	    "$patch") : NULL;
+
+	return d && strcmp(d, "delete") == 0;
+}
+
+/* Why a strategic merge patch would take away the resourceVersion the
+ * write carries (patch_body), so that the write would overwrite a change
+ * made after the dry run; NULL when it cannot. */
+static const char *
+unpins(const struct run *r)
+{
+	jv meta;
+	const char *why = NULL;
+
+	if (r->type != PATCH_STRATEGIC)
+		return NULL;	/* merge: no directives; JSON patch: last op */
+	meta = jv_object_get(jv_copy(r->patch), jv_string("metadata"));
+	if (deletes(r->patch) || deletes(meta))
+		why = "$patch: delete";
+	else if (retains_not(r->patch, "metadata") || (jv_get_kind(meta) ==
+	    JV_KIND_OBJECT && retains_not(meta, "resourceVersion")))
+		why = "$retainKeys";
+	jv_free(meta);
+	return why;
+}
+
 /* ---- the steps ---------------------------------------------------------- */
 
 static int
@@ -195,7 +303,8 @@ get_live(struct run *r)
 	int rc;
 
 	jv_free(r->live);
-	if ((rc = obj_get(r->k, &r->kind, r->ns, r->name, &r->live, &e)) != 0)
+	if ((rc = obj_get_sub(r->k, &r->kind, r->ns, r->name, r->o->sub,
+	    &r->live, &e)) != 0)
 		return api_failed(r, "get", t0, &e, rc);
 	step(r, "get", 1, t0, NULL);
 	return 0;
@@ -205,7 +314,8 @@ static int
 send_patch(struct run *r, const char *body, int dry_run, struct kerr *e)
 {
 	struct patch_opts po = { .type = r->type, .dry_run = dry_run,
-	    .field_manager = r->o->field_manager, .force = r->o->force };
+	    .field_manager = r->o->field_manager, .force = r->o->force,
+	    .sub = r->o->sub };
 
 	jv_free(r->answer);
 	return obj_patch(r->k, &r->kind, r->ns, r->name, body, &po,
@@ -239,7 +349,8 @@ changed_meanwhile(struct run *r, jv judged)
 	jv now;
 	int rc, other;
 
-	if ((rc = obj_get(r->k, &r->kind, r->ns, r->name, &now, &e)) != 0)
+	if ((rc = obj_get_sub(r->k, &r->kind, r->ns, r->name, r->o->sub, &now,
+	    &e)) != 0)
 		return -api_failed(r, "get", t0, &e, rc);
 	other = !jv_equal(user_view(judged), user_view(now));
 	jv_free(now);
@@ -290,7 +401,7 @@ judge(struct run *r, const char *body, jv *changes, int *again)
 	step(r, "dry-run", 1, t0, NULL);
 	t0 = time_now();
 	jv_free(*changes);
-	*changes = diff_effective(r->live, r->answer);
+	*changes = diff_effective(r->live, r->answer, DIFF_STATUS);
 	set_changed(r, jv_copy(*changes));
 	why = policy_check_changes(r->o->policy, *changes);
 	step(r, "policy", why == NULL, t0, why);
@@ -329,6 +440,11 @@ guarded_write(struct run *r, jv *changes)
 			if (again)
 				continue;
 			return rc;
+		}
+		if (stopping) {
+			free(body);
+			return finish(r, "failed", EXIT_FINDING, "interrupted "
+			    "by a signal before the write; nothing was written");
 		}
 		t0 = time_now();
 		rc = send_patch(r, body, 0, &e);
@@ -406,6 +522,12 @@ roll_back(struct run *r, jv before, const char *why)
 	if (rc)
 		return finish(r, "failed", EXIT_FINDING, "rollout failed (%s) "
 		    "and rolling back failed: %s", why, e.message);
+	if (stopping)
+		/* Told to end: the template is back; its rollout is the
+		 * controller's business now. */
+		return finish(r, "rolled-back", EXIT_FINDING, "rollout failed: "
+		    "%s; the previous template was put back (its rollout was "
+		    "not waited for)", why);
 	t0 = time_now();
 	rc = rollout_wait(r->k, &r->kind, r->ns, r->name, &r->o->wopts, &rec);
 	step(r, "wait-rollback", rc == 0, t0, rc ? jv_get_str(rec, "message") :
@@ -430,11 +552,13 @@ static int
 watch_rollout(struct run *r, jv before)
 {
 	double t0 = time_now();
+	struct wait_opts w = r->o->wopts;
 	struct kerr e;
 	jv rec, obj;
 	int rc;
 
-	rc = rollout_wait(r->k, &r->kind, r->ns, r->name, &r->o->wopts, &rec);
+	w.stop = &stopping;
+	rc = rollout_wait(r->k, &r->kind, r->ns, r->name, &w, &rec);
 	step(r, "wait", rc == 0, t0, rc ? jv_get_str(rec, "message") : NULL);
 	if (rc == EXIT_FINDING) {
 		char why[1200];
@@ -460,10 +584,20 @@ watch_rollout(struct run *r, jv before)
 		return rc;
 	}
 	jv_free(rec);
-	if (obj_get(r->k, &r->kind, r->ns, r->name, &obj, &e) == 0) {
-		set_outcome(r, obj);
-		jv_free(obj);
-	}
+	if ((rc = obj_get(r->k, &r->kind, r->ns, r->name, &obj, &e)) != 0)
+		return finish(r, "failed", rc, "the patch was written and its "
+		    "rollout completed, but reading it back failed: %s",
+		    e.message);
+	/* A rollout that completed is ours only if the template is. */
+	rc = jv_equal(jv_at(obj, "spec.template"), jv_at(r->answer,
+	    "spec.template"));
+	set_outcome(r, obj);
+	jv_free(obj);
+	if (!rc)
+		return finish(r, "failed", EXIT_FINDING, "the template was "
+		    "changed by someone else during the rollout: the rollout "
+		    "that completed was theirs, ours was not seen to work; "
+		    "theirs is left as it is");
 	return finish(r, "applied", 0, NULL);
 }
 
@@ -479,7 +613,9 @@ static int
 guarded(struct run *r)
 {
 	double t0 = time_now();
-	char *why = policy_check_target(r->o->policy, r->kind.kind, r->ns);
+	char *why = policy_check_target(r->o->policy, r->kind.kind,
+	    r->kind.group, r->kind.namespaced ? r->ns : NULL);
+	const char *pin;
 	jv changes = jv_array(), before;
 	int rc;
 
@@ -488,6 +624,12 @@ guarded(struct run *r)
 		finish(r, "refused", EXIT_FINDING, "%s", why);
 		free(why);
 		return EXIT_FINDING;
+	}
+	if ((pin = unpins(r)) != NULL) {
+		step(r, "policy", 0, t0, pin);
+		return finish(r, "refused", EXIT_FINDING, "the patch's '%s' "
+		    "would drop the resourceVersion that keeps the write from "
+		    "overwriting someone else's change; nothing was sent", pin);
 	}
 	if ((rc = guarded_write(r, &changes)) != 0 || finished(r)) {
 		jv_free(changes);
@@ -526,12 +668,28 @@ unguarded(struct run *r)
 	if (rc)
 		return api_failed(r, name, t0, &e, rc);
 	step(r, name, 1, t0, NULL);
-	changes = diff_effective(r->live, r->answer);
+	changes = diff_effective(r->live, r->answer, 0);
 	set_outcome(r, r->answer);
 	rc = jv_array_length(jv_copy(changes)) == 0;
 	set_changed(r, changes);
 	return finish(r, r->o->dry_run ? "dry-run" : rc ? "unchanged" :
 	    "applied", 0, NULL);
+}
+
+/* The request's fields without those the result owns: a request that
+ * brings its own "result" (a result fed back, or a model's text) must be
+ * judged, not believed, nor its "error" or "changed" passed on as ours. */
+static jv
+request_fields(jv req)
+{
+	static const char *const own[] = { "result", "changed", "generation",
+	    "revision", "error", "steps", NULL };
+	size_t i;
+
+	req = jv_copy(req);
+	for (i = 0; own[i]; i++)
+		req = jv_object_delete(req, jv_string(own[i]));
+	return req;
 }
 
 jv
@@ -543,7 +701,7 @@ guard_apply(struct kclient *k, jv req, const struct guard_opts *o,
 	memset(&r, 0, sizeof r);
 	r.k = k;
 	r.o = o;
-	r.rec = jv_copy(req);
+	r.rec = request_fields(req);
 	r.steps = jv_array();
 	r.live = jv_null();
 	r.answer = jv_null();
@@ -552,10 +710,15 @@ guard_apply(struct kclient *k, jv req, const struct guard_opts *o,
 		    r.kind.namespaced)
 			r.rec = jv_object_set(r.rec, jv_string("namespace"),
 			    jv_string(r.ns));
-		if (o->policy)
+		if (o->policy) {
+			struct sigaction old[NSTOP];
+
+			catch_stop(old);
 			guarded(&r);
-		else
+			release_stop(old);
+		} else {
 			unguarded(&r);
+		}
 	}
 	r.rec = jv_object_set(r.rec, jv_string("steps"), r.steps);
 	*status = r.status;

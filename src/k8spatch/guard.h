@@ -18,6 +18,11 @@
  *   rollback   on failure: the exact previous template put back
  *   wait-rollback  the rollback's own rollout
  *
+ * A SIGTERM, SIGINT or SIGHUP meanwhile (a CronJob past its deadline)
+ * stops the run: before the write, nothing is written; during the wait,
+ * the rollout has failed ("Interrupted") and the previous template is put
+ * back, its rollout not waited for.
+ *
  * A 409 caused only by the server's own bookkeeping (status updates
  * between our read and our write) is retried from "get" a few times; a
  * 409 after a change to anything but status is a conflict.
@@ -39,18 +44,27 @@ struct guard_opts {
 	int force;			/* server-side apply --force-conflicts */
 	int wait;			/* guarded: wait, roll back on failure */
 	struct wait_opts wopts;
+	const char *sub;		/* "scale": every step on the /scale
+					 * subresource, as kubectl scale; NULL:
+					 * the object */
 };
 
 /*
  * Applies req (borrowed): a patch-request record {"apiVersion", "kind",
  * "namespace", "name", "patch", "patch_type"}. Returns the patch-result
  * record (req's fields plus "result", "changed", "generation",
- * "revision", "error", "steps") and sets *status: 0 applied, unchanged or
+ * "revision", "error", "steps", which replace any req had) and sets
+ * *status: 0 applied, unchanged or
  * dry-run; 1 refused, rolled back, a conflict or a failed rollback; 2 a
  * bad request or a patch the server calls invalid; 3 the server failed.
  */
 jv guard_apply(struct kclient *k, jv req, const struct guard_opts *o,
     int *status);
+
+/* 1 when a signal (SIGTERM, SIGINT, SIGHUP) came during a guarded
+ * change: it wrote nothing more, rolled back what it had written but not
+ * seen to work, and the caller should take no more requests. */
+int guard_interrupted(void);
 
 /* The patch type of a name ("strategic", "merge", "json", "apply"); -1
  * when it is none of those. */

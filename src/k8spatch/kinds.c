@@ -178,6 +178,17 @@ kinds_builtin(const char *name, struct kkind *out)
 	return -1;
 }
 
+const char *
+kinds_builtin_group(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof builtins / sizeof *builtins; i++)
+		if (strcmp(builtins[i].kind, kind) == 0)
+			return builtins[i].group;
+	return NULL;
+}
+
 /* ---- discovery ---------------------------------------------------------- */
 
 /* The APIResourceList of a group version, fetched once. */
@@ -389,6 +400,58 @@ kinds_qualified(const struct kkind *k)
 {
 	return *k->group ? strfmt("%s.%s", k->resource, k->group) :
 	    xstrdup(k->resource);
+}
+
+int
+kinds_valid_name(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 253 || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; s[i]; i++)
+		if (strchr("/%?#\\", s[i]) || (unsigned char)s[i] <= ' ' ||
+		    (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int
+kinds_valid_namespace(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 63 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!lower_alnum(s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+int
+kinds_valid_api_version(const char *s)
+{
+	const char *slash = s ? strchr(s, '/') : NULL;
+	const char *v = slash ? slash + 1 : s;
+	size_t i;
+
+	if (s == NULL || *s == '\0' || *v == '\0' || slash == s)
+		return 0;
+	for (i = 0; s + i < v - (slash != NULL); i++)
+		if (!lower_alnum(s[i]) && s[i] != '.' && s[i] != '-')
+			return 0;
+	for (i = 0; v[i]; i++)
+		if (!lower_alnum(v[i]))
+			return 0;
+	return 1;
 }
 
 void

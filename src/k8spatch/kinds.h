@@ -31,6 +31,9 @@ int kinds_resolve(struct kclient *k, const char *name, struct kkind *out,
     char **err);
 /* The built-in table only: 0 or -1. */
 int kinds_builtin(const char *name, struct kkind *out);
+/* The group of the built-in kind spelt exactly kind ("Deployment" →
+ * "apps", "Pod" → ""), else NULL. */
+const char *kinds_builtin_group(const char *kind);
 /* The kind for an object's apiVersion and kind ("apps/v1", "Deployment"). */
 int kinds_for_object(struct kclient *k, const char *api_version,
     const char *kind, struct kkind *out, char **err);
@@ -40,6 +43,19 @@ void kkind_free(struct kkind *k);
 char *kinds_api_version(const struct kkind *k);
 /* "deployments.apps" or "pods", as kubectl names a resource in messages. */
 char *kinds_qualified(const struct kkind *k);
+
+/*
+ * What may stand in an API path (kinds_path), checked before a request is
+ * built from words a patch request or the command line brought: 1 when
+ * valid. A name is not empty, "." or "..", and holds no '/', '%', '?',
+ * '#', '\\', blank, control or non-ASCII byte (Kubernetes' path segment
+ * names, and nothing a URL would read as something else). A namespace
+ * is an RFC 1123 label (63 of a-z, 0-9 and '-', alphanumeric at both
+ * ends). An apiVersion is VERSION or GROUP/VERSION (a-z, 0-9, '.', '-').
+ */
+int kinds_valid_name(const char *s);
+int kinds_valid_namespace(const char *s);
+int kinds_valid_api_version(const char *s);
 
 /*
  * The API path of a resource: "/apis/apps/v1/namespaces/web/deployments"

@@ -436,39 +436,70 @@ entry(jv merged, const char *section, const char *name)
 	return e;
 }
 
+/* The context's namespace (unless -n gave one), cluster and user. */
+static int
+use_context(jv merged, const char *name, const char *files,
+    struct kube_conn *c, char **err)
+{
+	jv ctx = entry(merged, "contexts", name);
+	char what[320], *ns = NULL;
+	int rc = EXIT_USAGE;
+
+	if (jv_get_kind(ctx) != JV_KIND_OBJECT) {
+		set_err(err, "context '%s' not found in %s", name, files);
+		goto out;
+	}
+	c->context = xstrdup(name);
+	snprintf(what, sizeof what, "context '%s'", name);
+	if (str_field(ctx, "namespace", &ns, what, err) ||
+	    str_field(ctx, "cluster", &c->cluster_name, what, err) ||
+	    str_field(ctx, "user", &c->user_name, what, err))
+		goto out;
+	/* -n beats the context's namespace. */
+	if (c->namespace == NULL) {
+		c->namespace = ns;
+		ns = NULL;
+	}
+	rc = 0;
+out:
+	free(ns);
+	jv_free(ctx);
+	return rc;
+}
+
+/* The named cluster or user of the merged files, read by fields(). */
+static int
+use_entry(jv merged, const char *section, const char *label,
+    const char *name, const char *files, struct kube_conn *c,
+    int (*fields)(jv, struct kube_conn *, const char *, char **),
+    char **err)
+{
+	jv e = entry(merged, section, name);
+	char what[320];
+	int rc;
+
+	snprintf(what, sizeof what, "%s '%s'", label, name);
+	if (jv_get_kind(e) != JV_KIND_OBJECT)
+		rc = set_err(err, "%s not found in %s", what, files);
+	else
+		rc = fields(e, c, what, err);
+	jv_free(e);
+	return rc;
+}
+
 static int
 from_files(jv merged, const char *files, const struct kube_select *sel,
     struct kube_conn *c, char **err)
 {
 	const char *ctxname = sel->context ? sel->context :
 	    jv_get_str(merged, "current-context");
-	jv ctx = jv_null(), cl = jv_null(), us = jv_null();
-	char what[320], *ns = NULL;
-	int rc = EXIT_USAGE;
 
-	if (ctxname == NULL && sel->server == NULL) {
-		set_err(err, "no current-context in %s: give --context", files);
-		goto out;
-	}
-	if (ctxname) {
-		ctx = entry(merged, "contexts", ctxname);
-		if (jv_get_kind(ctx) != JV_KIND_OBJECT) {
-			set_err(err, "context '%s' not found in %s", ctxname,
-			    files);
-			goto out;
-		}
-		c->context = xstrdup(ctxname);
-		snprintf(what, sizeof what, "context '%s'", ctxname);
-		if (str_field(ctx, "namespace", &ns, what, err) ||
-		    str_field(ctx, "cluster", &c->cluster_name, what, err) ||
-		    str_field(ctx, "user", &c->user_name, what, err))
-			goto out;
-		/* -n beats the context's namespace. */
-		if (c->namespace == NULL) {
-			c->namespace = ns;
-			ns = NULL;
-		}
-	}
+	if (ctxname == NULL && sel->server == NULL)
+		return set_err(err, "no current-context in %s: give --context",
+		    files);
+	if (ctxname && use_context(merged, ctxname, files, c, err))
+		return EXIT_USAGE;
+	/* --cluster and --user beat the context's. */
 	if (sel->cluster) {
 		free(c->cluster_name);
 		c->cluster_name = xstrdup(sel->cluster);
@@ -477,33 +508,13 @@ from_files(jv merged, const char *files, const struct kube_select *sel,
 		free(c->user_name);
 		c->user_name = xstrdup(sel->user);
 	}
-	if (c->cluster_name) {
-		cl = entry(merged, "clusters", c->cluster_name);
-		snprintf(what, sizeof what, "cluster '%s'", c->cluster_name);
-		if (jv_get_kind(cl) != JV_KIND_OBJECT) {
-			set_err(err, "%s not found in %s", what, files);
-			goto out;
-		}
-		if (cluster_fields(cl, c, what, err))
-			goto out;
-	}
-	if (c->user_name && *c->user_name) {
-		us = entry(merged, "users", c->user_name);
-		snprintf(what, sizeof what, "user '%s'", c->user_name);
-		if (jv_get_kind(us) != JV_KIND_OBJECT) {
-			set_err(err, "%s not found in %s", what, files);
-			goto out;
-		}
-		if (user_fields(us, c, what, err))
-			goto out;
-	}
-	rc = 0;
-out:
-	free(ns);
-	jv_free(ctx);
-	jv_free(cl);
-	jv_free(us);
-	return rc;
+	if (c->cluster_name && use_entry(merged, "clusters", "cluster",
+	    c->cluster_name, files, c, cluster_fields, err))
+		return EXIT_USAGE;
+	if (c->user_name && *c->user_name && use_entry(merged, "users", "user",
+	    c->user_name, files, c, user_fields, err))
+		return EXIT_USAGE;
+	return 0;
 }
 
 static char *

@@ -36,7 +36,7 @@ enum patch_type {
  * so the caller prints "k8spatch: FILE: " before it. EXIT_LOCAL (4): the
  * edited document did not read back as the patched value, a bug; out is
  * left as it was. PATCH_APPLY is refused (server-side apply has no local
- * form). See share/man/man1/k8spatch-local.mdoc-fragment.txt.
+ * form). See LOCAL MODE in k8spatch(1).
  */
 int local_patch(const char *text, size_t len, const char *kind,
     const char *name, jv patch, enum patch_type type, struct buf *out,

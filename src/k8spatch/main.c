@@ -191,7 +191,7 @@ connect_cluster(struct options *o, struct kube_conn *conn, struct kclient *k)
 {
 	struct kube_select sel = { 0 };
 	struct http_conf http;
-	const char *url = NULL;
+	const char *url = NULL, *token_file = NULL;
 	char *err = NULL;
 	size_t i;
 
@@ -217,6 +217,16 @@ connect_cluster(struct options *o, struct kube_conn *conn, struct kclient *k)
 		/* --token or --token-file replace the kubeconfig's user. */
 		kube_conn_drop_user(conn);
 	}
+	for (i = 0; i < o->nhttp; i++)
+		if (o->http[i].key == HTTP_OPT_TOKEN)
+			token_file = NULL;
+		else if (o->http[i].key == HTTP_OPT_TOKEN_FILE)
+			token_file = o->http[i].arg;
+	/* The last of --token and --token-file counts; a file is read again
+	 * after a minute and after a 401, as a kubeconfig's tokenFile (the
+	 * flag is still applied below, for its usage errors). */
+	if (token_file)
+		conn->token_file = xstrdup(token_file);
 	http_conf_init(&http, NULL, NULL);
 	if (kc_configure(&http, conn, &err) != 0)
 		msg_die(EXIT_USAGE, "kubeconfig: %s%s%s: %s", conn->cluster_name ?
@@ -287,6 +297,9 @@ main(int argc, char **argv)
 		msg_die(EXIT_LOCAL, "cannot initialise libcurl");
 	connect_cluster(&c.o, &conn, &c.k);
 	c.namespace = conn.namespace;
+	/* The kubeconfig's or the pod's namespace goes into paths too. */
+	if (!kinds_valid_namespace(c.namespace))
+		msg_die(EXIT_USAGE, "'%s' is not a valid namespace", c.namespace);
 	rc = v->run(&c, argv + 1, n);
 	kc_free(&c.k);
 	kube_conn_free(&conn);

@@ -26,16 +26,23 @@ must_be_object(jv *out, struct kerr *e)
 }
 
 int
-obj_get(struct kclient *k, const struct kkind *kind, const char *ns,
-    const char *name, jv *out, struct kerr *e)
+obj_get_sub(struct kclient *k, const struct kkind *kind, const char *ns,
+    const char *name, const char *sub, jv *out, struct kerr *e)
 {
 	struct buf path = BUF_INIT;
 	int rc;
 
-	kinds_path(&path, kind, ns, name, NULL);
+	kinds_path(&path, kind, ns, name, sub);
 	rc = kc_get(k, path.p, out, e);
 	buf_free(&path);
 	return rc ? rc : must_be_object(out, e);
+}
+
+int
+obj_get(struct kclient *k, const struct kkind *kind, const char *ns,
+    const char *name, jv *out, struct kerr *e)
+{
+	return obj_get_sub(k, kind, ns, name, NULL, out, e);
 }
 
 /* One page of a list as it streams in. */

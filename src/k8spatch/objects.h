@@ -22,6 +22,9 @@ typedef int (*obj_fn)(void *ctx, jv item);
 
 int obj_get(struct kclient *k, const struct kkind *kind, const char *ns,
     const char *name, jv *out, struct kerr *e);
+/* The same for a subresource ("scale"; NULL: the object). */
+int obj_get_sub(struct kclient *k, const struct kkind *kind, const char *ns,
+    const char *name, const char *sub, jv *out, struct kerr *e);
 /* labels, fields: selectors or NULL; ns NULL or "" lists every namespace. */
 int obj_list(struct kclient *k, const struct kkind *kind, const char *ns,
     const char *labels, const char *fields, obj_fn fn, void *ctx,

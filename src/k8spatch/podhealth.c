@@ -1,6 +1,7 @@
 /* podhealth.c — classifying a pod's trouble from its status. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "jsonl.h"
 #include "kutil.h"
@@ -50,6 +51,23 @@ set(struct pod_problem *p, const char *reason, jv cs, const char *msg)
 	snprintf(p->message, sizeof p->message, "%s", msg ? msg : "");
 }
 
+/*
+ * A crash loop is running and even ready between two kills: the kubelet
+ * restarts the container, which works until it dies again. It is still
+ * the pod's problem while the last death is recent (the kubelet forgets
+ * its back-off after 10 minutes of running) and not the first one.
+ */
+#define CRASH_MEMORY	600.0
+
+static int
+crashed_lately(jv cs)
+{
+	double finished = time_at(cs, "lastState.terminated.finishedAt");
+
+	return jv_num_or(cs, "restartCount", 0) >= 2 && finished > 0 &&
+	    (double)time(NULL) - finished < CRASH_MEMORY;
+}
+
 /* One container status; 1 when it names the pod's problem. */
 static int
 container(jv cs, struct pod_problem *p)
@@ -69,12 +87,14 @@ container(jv cs, struct pod_problem *p)
 	else if (one_of(waiting, config))
 		set(p, "CreateContainerConfigError", cs, wmsg ? wmsg : waiting);
 	else if ((term && strcmp(term, "OOMKilled") == 0) || (last &&
-	    strcmp(last, "OOMKilled") == 0 && (waiting || !is_ready)))
+	    strcmp(last, "OOMKilled") == 0 && (waiting || !is_ready ||
+	    crashed_lately(cs))))
 		set(p, "OOMKilled", cs, "the container was OOMKilled (exit "
 		    "code 137): it needs more memory than its limit");
 	else if (waiting && strcmp(waiting, "CrashLoopBackOff") == 0)
 		set(p, "CrashLoopBackOff", cs, wmsg ? wmsg : waiting);
-	else if (last && !is_ready && jv_num_or(cs, "restartCount", 0) > 0)
+	else if (last && ((!is_ready && jv_num_or(cs, "restartCount", 0) > 0) ||
+	    crashed_lately(cs)))
 		/* Between two back-offs a crashing container runs a while. */
 		set(p, "CrashLoopBackOff", cs, "restarting after it "
 		    "terminated");
@@ -119,7 +139,10 @@ pod_problem(jv pod, struct pod_problem *p)
 	int hit = 0;
 
 	memset(p, 0, sizeof *p);
-	if (phase && (strcmp(phase, "Succeeded") == 0)) {
+	/* A pod being deleted (a rollout's old one, say) is on its way out:
+	 * its crash is history, not the workload's present. */
+	if ((phase && strcmp(phase, "Succeeded") == 0) ||
+	    jv_str_at(pod, "metadata.deletionTimestamp") != NULL) {
 		jv_free(sched);
 		return 0;
 	}

@@ -8,12 +8,16 @@
  *   CreateContainerConfigError  waiting CreateContainerConfigError or
  *                               CreateContainerError
  *   OOMKilled                   terminated (now or last) with OOMKilled,
- *                               and waiting or not ready
- *   CrashLoopBackOff            waiting CrashLoopBackOff
+ *                               and waiting or not ready, or running
+ *                               again after its second or later death
+ *                               less than 10 minutes ago
+ *   CrashLoopBackOff            waiting CrashLoopBackOff, or running
+ *                               after a recent death as above
  *   NotReady                    running but not ready (a probe failing:
  *                               `failing` calls it ProbeFailure when an
  *                               Unhealthy event says so)
- * Init containers are looked at before the others.
+ * Init containers are looked at before the others. A pod that succeeded or
+ * is being deleted has no problem.
  */
 #ifndef K8SPATCH_PODHEALTH_H
 #define K8SPATCH_PODHEALTH_H

@@ -1,4 +1,5 @@
 /* policy.c — the guard's policy file, and its judgement of a change. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "buf.h"
 #include "jsonl.h"
+#include "kinds.h"
 #include "kutil.h"
 #include "msg.h"
 #include "policy.h"
@@ -301,14 +303,44 @@ listed(char **l, const char *s, int star)
 	return 0;
 }
 
+/* One of the policy's kinds: "*", "Kind.group", or a bare "Kind" — which
+ * for a built-in kind's name means the built-in one, not a custom
+ * resource of another group that took the same name. */
+static int
+kind_matches(const char *entry, const char *kind, const char *group)
+{
+	const char *dot = strchr(entry, '.'), *bg;
+	size_t n = strlen(kind);
+
+	if (strcmp(entry, "*") == 0)
+		return 1;
+	if (dot)
+		return (size_t)(dot - entry) == n && strncmp(entry, kind, n) ==
+		    0 && strcmp(dot + 1, group) == 0;
+	bg = kinds_builtin_group(kind);
+	return strcmp(entry, kind) == 0 && (bg == NULL || strcmp(bg, group) ==
+	    0);
+}
+
 char *
 policy_check_target(const struct policy *p, const char *kind,
-    const char *namespace)
+    const char *group, const char *namespace)
 {
 	const char *ns = namespace ? namespace : "";
+	const char *bg = kinds_builtin_group(kind);
+	size_t i;
 
-	if (!listed(p->kinds, kind, 1))
-		return strfmt("kind '%s' is not in the policy's kinds", kind);
+	for (i = 0; p->kinds && p->kinds[i]; i++)
+		if (kind_matches(p->kinds[i], kind, group))
+			break;
+	if (p->kinds == NULL || p->kinds[i] == NULL)
+		return strfmt("kind '%s%s%s' is not in the policy's kinds", kind,
+		    *group && !(bg && strcmp(bg, group) == 0) ? "." : "",
+		    *group && !(bg && strcmp(bg, group) == 0) ? group : "");
+	/* In no namespace: only a policy for every namespace covers it. */
+	if (namespace == NULL && !listed(p->namespaces, "*", 0))
+		return strfmt("kind '%s' is cluster-scoped and the policy's "
+		    "namespaces are not [\"*\"]", kind);
 	if (listed(p->deny_namespaces, ns, 1))
 		return strfmt("namespace '%s' is in the policy's "
 		    "deny_namespaces", ns);
@@ -374,9 +406,16 @@ check_limit(const struct policy_limit *l, const char *what, const char *path,
 		quantity_format(l->min, lim, sizeof lim);
 		why = strfmt("'%s' %s is below the policy's %s min %s", path, nt,
 		    what, lim);
-	} else if (l->has_factor && jv_is_valid(ov) &&
-	    quantity_from_jv(ov, &o) == 0 && o.nano > 0 &&
-	    !quantity_le_scaled(n, o, l->factor)) {
+	} else if (l->has_factor && (!jv_is_valid(ov) || quantity_from_jv(ov,
+	    &o) != 0 || o.nano <= 0)) {
+		/* Nothing to multiply: only a max can bound the new value. */
+		if (!l->has_max && n.nano > 0) {
+			quantity_format(l->factor, lim, sizeof lim);
+			why = strfmt("'%s' %s has no current value to bound by the "
+			    "policy's %s max_factor %s, and no max", path, nt,
+			    what, lim);
+		}
+	} else if (l->has_factor && !quantity_le_scaled(n, o, l->factor)) {
 		quantity_format(l->factor, lim, sizeof lim);
 		why = strfmt("'%s' %s is more than %s times the current %s", path,
 		    nt, lim, ot);
@@ -429,6 +468,146 @@ policy_image_normalize(const char *image)
 	return buf_detach(&b);
 }
 
+/* Docker's reference grammar (distribution/reference), by hand: libonig,
+ * which libjq brings, exports its own regcomp and regexec over libc's. */
+#define REF_NAME_MAX	255	/* Docker's limit on the name part */
+
+static int
+alnum_lower(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int
+alnum_any(char c)
+{
+	return alnum_lower(c) || (c >= 'A' && c <= 'Z');
+}
+
+/* [a-z0-9]+ ((\.|_|__|-+) [a-z0-9]+)* over s[0..n). */
+static int
+path_component(const char *s, size_t n)
+{
+	size_t i = 0, sep;
+
+	while (i < n) {
+		if (!alnum_lower(s[i]))
+			return 0;
+		while (i < n && alnum_lower(s[i]))
+			i++;
+		if (i == n)
+			return 1;
+		sep = i;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += i + 1 < n && s[i + 1] == '_' ? 2 : 1;
+		else
+			while (i < n && s[i] == '-')
+				i++;
+		if (i == sep || i == n)
+			return 0;
+	}
+	return 0;
+}
+
+/* host[:port]: DNS labels of letters, digits and inner '-' joined by
+ * '.', or [IPv6]; the port digits. */
+static int
+domain(const char *s, size_t n)
+{
+	size_t i = 0, start;
+
+	if (n > 0 && s[0] == '[') {
+		for (i = 1; i < n && (isxdigit((unsigned char)s[i]) ||
+		    s[i] == ':'); i++)
+			;
+		if (i == 1 || i == n || s[i++] != ']')
+			return 0;
+	} else {
+		do {
+			start = i;
+			while (i < n && (alnum_any(s[i]) || s[i] == '-'))
+				i++;
+			if (i == start || s[start] == '-' || s[i - 1] == '-')
+				return 0;
+		} while (i < n && s[i] == '.' && ++i);
+	}
+	if (i < n && s[i] == ':') {
+		start = ++i;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == start)
+			return 0;
+	}
+	return i == n;
+}
+
+/* algorithm:hex, the algorithm [A-Za-z][A-Za-z0-9]* joined by [-_+.],
+ * at least 32 hex digits. */
+static int
+digest(const char *s)
+{
+	size_t i = 0, hex = 0;
+
+	do {
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z')))
+			return 0;
+		while (alnum_any(s[i]))
+			i++;
+	} while (s[i] && strchr("-_+.", s[i]) && ++i);
+	if (s[i++] != ':')
+		return 0;
+	for (; isxdigit((unsigned char)s[i]); i++)
+		hex++;
+	return s[i] == '\0' && hex >= 32;
+}
+
+static int
+tag(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 128 || !(alnum_any(s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!(alnum_any(s[i]) || strchr("_.-", s[i])))
+			return 0;
+	return 1;
+}
+
+int
+policy_image_valid(const char *image)
+{
+	const char *at = strchr(image, '@');
+	size_t n = at ? (size_t)(at - image) : strlen(image), i, start;
+	const char *slash = memrchr(image, '/', n);
+	const char *colon = memchr(slash ? slash : image, ':', n -
+	    (size_t)((slash ? slash : image) - image));
+	size_t name = colon ? (size_t)(colon - image) : n;
+	size_t first = strcspn(image, "/");
+
+	if ((at && !digest(at + 1)) || (colon && !tag(colon + 1, n - name - 1)))
+		return 0;
+	if (name == 0 || name > REF_NAME_MAX)
+		return 0;
+	/* The first component is a registry, or the path's first. */
+	i = first < name && domain(image, first) ? first + 1 : 0;
+	if (i == name)
+		return 0;
+	for (; i < name; i++) {
+		start = i;
+		while (i < name && image[i] != '/')
+			i++;
+		if (!path_component(image + start, i - start))
+			return 0;
+		if (i + 1 == name)
+			return 0;	/* a trailing '/' */
+	}
+	return 1;
+}
+
 static char *
 check_image(const struct policy *p, const char *path, jv ch)
 {
@@ -439,6 +618,14 @@ check_image(const struct policy *p, const char *path, jv ch)
 	if (jv_get_kind(nv) != JV_KIND_STRING) {
 		jv_free(nv);
 		return NULL;
+	}
+	/* What is not a reference cannot be judged by its prefix
+	 * ("docker.io/library/x/../../evil/y", " nginx"). */
+	if (!policy_image_valid(jv_string_value(nv))) {
+		why = strfmt("'%s' image '%s' is not a valid image reference",
+		    path, jv_string_value(nv));
+		jv_free(nv);
+		return why;
 	}
 	norm = policy_image_normalize(jv_string_value(nv));
 	for (i = 0; p->registries[i]; i++) {

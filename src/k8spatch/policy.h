@@ -52,10 +52,13 @@ int policy_parse(const char *name, const char *text, size_t len,
     struct policy *p, char **err);
 void policy_free(struct policy *p);
 
-/* NULL when kind in namespace may be patched, else why not (static or
- * caller-freed? caller frees). */
+/* NULL when kind (of API group, "" for the core one) in namespace may be
+ * patched, else why not (caller frees). The policy's kinds are "*",
+ * "Kind.group", or a bare "Kind", which for a built-in kind's name means
+ * only the built-in one. namespace NULL: a cluster-scoped kind, which
+ * only namespaces ["*"] allows. */
 char *policy_check_target(const struct policy *p, const char *kind,
-    const char *namespace);
+    const char *group, const char *namespace);
 
 /*
  * Judges changes (borrowed, diff_effective's array): every path under an
@@ -64,6 +67,10 @@ char *policy_check_target(const struct policy *p, const char *kind,
  * path (caller frees).
  */
 char *policy_check_changes(const struct policy *p, jv changes);
+
+/* 1 when image is an image reference by Docker's grammar (registry,
+ * lower-case path, tag, digest), which new images must be. */
+int policy_image_valid(const char *image);
 
 /* The registry part of an image reference as Docker normalises it:
  * "nginx:1.25" → "docker.io/library/nginx:1.25" (caller frees). */

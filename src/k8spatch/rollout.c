@@ -299,6 +299,86 @@ owned_replicasets(struct kclient *k, jv d, jv *out, struct kerr *e)
 	return rc;
 }
 
+/* The history of a workload: its ReplicaSets or ControllerRevisions. */
+static int
+history(struct kclient *k, jv obj, int deployment, jv *out, struct kerr *e)
+{
+	struct kkind cr;
+	jv sel, all, mine;
+	char *s;
+	int rc;
+
+	if (deployment)
+		return owned_replicasets(k, obj, out, e);
+	mine = jv_array();
+	sel = jv_at(obj, "spec.selector");
+	s = obj_selector(sel);
+	jv_free(sel);
+	kinds_builtin("controllerrevisions", &cr);
+	rc = obj_list_all(k, &cr, jv_str_at(obj, "metadata.namespace"), s,
+	    NULL, &all, e);
+	free(s);
+	kkind_free(&cr);
+	if (rc == 0)
+		jv_array_foreach(all, i, r) {
+			(void)i;
+			if (owned_by(r, jv_str_at(obj, "metadata.uid")))
+				mine = jv_array_append(mine, r);
+			else
+				jv_free(r);
+		}
+	jv_free(all);
+	*out = mine;
+	return rc;
+}
+
+/* The ControllerRevision's patch without its "$patch" markers, compared
+ * with the object's template. */
+static int
+revision_matches(jv obj, jv rev)
+{
+	jv want = jv_at(rev, "data.spec.template");
+
+	if (jv_get_kind(want) == JV_KIND_OBJECT)
+		want = jv_object_delete(want, jv_string("$patch"));
+	return jv_equal(want, jv_at(obj, "spec.template"));
+}
+
+/* The hash of the DaemonSet's ControllerRevision for its current
+ * template (what its new pods carry as controller-revision-hash), or
+ * NULL when the controller has not made it yet (caller frees). */
+static char *
+daemonset_hash(struct kclient *k, jv ds, struct kerr *e, int *rc)
+{
+	static const char *const labels[] = { REV_HASH_LABEL,
+	    "controller.kubernetes.io/hash", NULL };
+	const char *name = jv_str_at(ds, "metadata.name");
+	char *hash = NULL;
+	jv hist;
+	size_t i;
+
+	*rc = history(k, ds, 0, &hist, e);
+	jv_array_foreach(hist, n, rev) {
+		const char *rn = jv_str_at(rev, "metadata.name");
+		jv l = jv_at(rev, "metadata.labels");
+
+		(void)n;
+		for (i = 0; hash == NULL && revision_matches(ds, rev) &&
+		    labels[i]; i++)
+			if (jv_get_str(l, labels[i]))
+				hash = xstrdup(jv_get_str(l, labels[i]));
+		/* Else its name: DAEMONSET-HASH. */
+		if (hash == NULL && revision_matches(ds, rev) && name && rn &&
+		    strncmp(rn, name, strlen(name)) == 0 &&
+		    rn[strlen(name)] == '-')
+			hash = xstrdup(rn + strlen(name) + 1);
+		jv_free(l);
+		jv_free(rev);
+	}
+	jv_free(hist);
+	return hash;
+}
+
 /* The selector of the new template's pods, or NULL when none exist yet. */
 static char *
 new_pods_selector(struct kclient *k, jv obj, struct kerr *e, int *rc)
@@ -336,7 +416,13 @@ new_pods_selector(struct kclient *k, jv obj, struct kerr *e, int *rc)
 	    (hash = jv_str_at(obj, "status.updateRevision")) != NULL) {
 		buf_printf(&b, "%s,%s=%s", base, REV_HASH_LABEL, hash);
 	} else if (is_kind(obj, "DaemonSet")) {
-		buf_adds(&b, base);	/* every pod: old ones are fine */
+		/* Only the current revision's pods: old ones failing is what a
+		 * fix may be fixing. */
+		char *h = daemonset_hash(k, obj, e, rc);
+
+		if (h)
+			buf_printf(&b, "%s,%s=%s", base, REV_HASH_LABEL, h);
+		free(h);
 	}
 	free(base);
 	out = b.len ? buf_detach(&b) : NULL;
@@ -415,15 +501,42 @@ wait_record(const struct kkind *kind, const char *ns, const char *name,
 	return jv_object_set(r, jv_string("ms"), jv_number((double)(long)ms));
 }
 
+/* Sleeps, unless told to stop (a signal interrupts the sleep). */
 static void
-nap(double sec)
+nap(double sec, const volatile sig_atomic_t *stop)
 {
 	struct timespec ts;
 
 	ts.tv_sec = (time_t)sec;
 	ts.tv_nsec = (long)((sec - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (!(stop && *stop) && nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* Gives up when the time is out or a signal said so: EXIT_FINDING with
+ * *rec, else 0. */
+static int
+give_up(const struct wait_opts *o, double start, const char *msg,
+    const struct kkind *kind, const char *ns, const char *name, jv obj,
+    jv *rec)
+{
+	char text[1600];
+
+	if (o->stop && *o->stop) {
+		snprintf(text, sizeof text, "interrupted before the rollout "
+		    "completed: %s", msg);
+		*rec = wait_record(kind, ns, name, "failed", "Interrupted",
+		    text, obj, (time_now() - start) * 1e3);
+		return EXIT_FINDING;
+	}
+	if (o->timeout > 0 && time_now() - start >= o->timeout) {
+		snprintf(text, sizeof text, "timed out after %gs: %s",
+		    o->timeout, msg);
+		*rec = wait_record(kind, ns, name, "timeout", "Timeout", text,
+		    obj, (time_now() - start) * 1e3);
+		return EXIT_FINDING;
+	}
+	return 0;
 }
 
 int
@@ -458,6 +571,7 @@ rollout_wait(struct kclient *k, const struct kkind *kind, const char *ns,
 			if (rc < 0) {
 				*rec = wait_record(kind, ns, name, "error", "",
 				    e.message, obj, (time_now() - start) * 1e3);
+				jv_free(obj);
 				return -rc;
 			}
 			snprintf(reason, sizeof reason, "%s", p.reason);
@@ -469,15 +583,11 @@ rollout_wait(struct kclient *k, const struct kkind *kind, const char *ns,
 			jv_free(obj);
 			return EXIT_FINDING;
 		}
-		if (o->timeout > 0 && time_now() - start >= o->timeout) {
-			snprintf(text, sizeof text, "timed out after %gs: %s",
-			    o->timeout, msg);
-			*rec = wait_record(kind, ns, name, "timeout", "Timeout",
-			    text, obj, (time_now() - start) * 1e3);
+		if ((rc = give_up(o, start, msg, kind, ns, name, obj, rec))) {
 			jv_free(obj);
-			return EXIT_FINDING;
+			return rc;
 		}
-		nap(poll);
+		nap(poll, o->stop);
 		poll = poll * 1.5 > 2 ? 2 : poll * 1.5;
 	}
 	*rec = wait_record(kind, ns, name, st == ROLL_DONE ? "complete" :
@@ -640,51 +750,6 @@ deployment_undo_patch(jv d, jv rs)
 	return text;
 }
 
-/* The history of a workload: its ReplicaSets or ControllerRevisions. */
-static int
-history(struct kclient *k, jv obj, int deployment, jv *out, struct kerr *e)
-{
-	struct kkind cr;
-	jv sel, all, mine;
-	char *s;
-	int rc;
-
-	if (deployment)
-		return owned_replicasets(k, obj, out, e);
-	mine = jv_array();
-	sel = jv_at(obj, "spec.selector");
-	s = obj_selector(sel);
-	jv_free(sel);
-	kinds_builtin("controllerrevisions", &cr);
-	rc = obj_list_all(k, &cr, jv_str_at(obj, "metadata.namespace"), s,
-	    NULL, &all, e);
-	free(s);
-	kkind_free(&cr);
-	if (rc == 0)
-		jv_array_foreach(all, i, r) {
-			(void)i;
-			if (owned_by(r, jv_str_at(obj, "metadata.uid")))
-				mine = jv_array_append(mine, r);
-			else
-				jv_free(r);
-		}
-	jv_free(all);
-	*out = mine;
-	return rc;
-}
-
-/* The ControllerRevision's patch without its "$patch" markers, compared
- * with the object's template. */
-static int
-revision_matches(jv obj, jv rev)
-{
-	jv want = jv_at(rev, "data.spec.template");
-
-	if (jv_get_kind(want) == JV_KIND_OBJECT)
-		want = jv_object_delete(want, jv_string("$patch"));
-	return jv_equal(want, jv_at(obj, "spec.template"));
-}
-
 static int
 undo_write(struct kclient *k, const struct kkind *kind, const char *ns,
     const char *name, jv obj, jv rev, int deployment, int dry_run,
@@ -709,6 +774,41 @@ undo_write(struct kclient *k, const struct kkind *kind, const char *ns,
 	return rc;
 }
 
+/* The workload and its history, refused as kubectl refuses: a kind
+ * without a rollbacker, a paused Deployment. 0, or the exit status with
+ * msg set. */
+static int
+undo_history(struct kclient *k, const struct kkind *kind, const char *ns,
+    const char *name, jv *obj, jv *hist, char *msg, size_t len)
+{
+	int deployment = strcmp(kind->kind, "Deployment") == 0, rc;
+	char *q;
+	struct kerr e;
+
+	*obj = jv_null();
+	*hist = jv_null();
+	if (!deployment && strcmp(kind->kind, "StatefulSet") != 0 &&
+	    strcmp(kind->kind, "DaemonSet") != 0) {
+		snprintf(msg, len, "no rollbacker has been implemented for %s",
+		    kind->kind);
+		return EXIT_USAGE;
+	}
+	if ((rc = obj_get(k, kind, ns, name, obj, &e)) != 0 ||
+	    (rc = history(k, *obj, deployment, hist, &e)) != 0) {
+		snprintf(msg, len, "%s", e.message);
+		return rc;
+	}
+	if (deployment && jv_true_at(*obj, "spec.paused")) {
+		q = kinds_qualified(kind);
+		snprintf(msg, len, "you cannot rollback a paused deployment; "
+		    "resume it first with 'kubectl rollout resume %s/%s' and "
+		    "try again", q, name);
+		free(q);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int
 rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
     const char *name, long to_revision, int dry_run, jv *rec)
@@ -717,27 +817,11 @@ rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
 	char *q = kinds_qualified(kind), msg[1200];
 	const char *why;
 	struct kerr e;
-	jv obj = jv_null(), hist = jv_null(), rev = jv_null();
+	jv obj, hist, rev = jv_null();
 
-	if (!deployment && strcmp(kind->kind, "StatefulSet") != 0 &&
-	    strcmp(kind->kind, "DaemonSet") != 0) {
-		snprintf(msg, sizeof msg, "no rollbacker has been implemented "
-		    "for %s", kind->kind);
-		rc = EXIT_USAGE;
+	if ((rc = undo_history(k, kind, ns, name, &obj, &hist, msg,
+	    sizeof msg)) != 0)
 		goto fail;
-	}
-	if ((rc = obj_get(k, kind, ns, name, &obj, &e)) != 0 ||
-	    (rc = history(k, obj, deployment, &hist, &e)) != 0) {
-		snprintf(msg, sizeof msg, "%s", e.message);
-		goto fail;
-	}
-	if (deployment && jv_true_at(obj, "spec.paused")) {
-		snprintf(msg, sizeof msg, "you cannot rollback a paused "
-		    "deployment; resume it first with 'kubectl rollout resume "
-		    "%s/%s' and try again", q, name);
-		rc = EXIT_USAGE;
-		goto fail;
-	}
 	rev = pick_revision(hist, to_revision, deployment, &why);
 	if (why) {
 		snprintf(msg, sizeof msg, "%s%s%s", why, deployment &&
@@ -752,7 +836,6 @@ rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
 		    "template already matches revision %ld)", q, name,
 		    revision_of(rev, deployment));
 		*rec = undo_record(kind, ns, name, "skipped", msg);
-		rc = 0;
 		goto out;
 	}
 	if ((rc = undo_write(k, kind, ns, name, obj, rev, deployment, dry_run,
@@ -762,10 +845,9 @@ rollout_undo(struct kclient *k, const struct kkind *kind, const char *ns,
 	}
 	snprintf(msg, sizeof msg, "%s/%s rolled back%s", q, name,
 	    dry_run ? " (server dry run)" : "");
-	*rec = undo_record(kind, ns, name, dry_run ? "dry-run" : "rolled-back",
-	    msg);
-	*rec = jv_object_set(*rec, jv_string("revision"), jv_number(
-	    (double)revision_of(rev, deployment)));
+	*rec = jv_object_set(undo_record(kind, ns, name, dry_run ? "dry-run" :
+	    "rolled-back", msg), jv_string("revision"), jv_number((double)
+	    revision_of(rev, deployment)));
 	goto out;
 fail:
 	*rec = undo_record(kind, ns, name, "failed", msg);

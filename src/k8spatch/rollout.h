@@ -7,7 +7,10 @@
  * in CrashLoopBackOff or OOMKilled (restarted fail_restarts times, or for
  * fail_after seconds), or in ImagePullBackOff/ErrImagePull,
  * CreateContainerConfigError or Unschedulable for fail_after seconds, the
- * rollout has failed now, with that reason.
+ * rollout has failed now, with that reason. The new template's pods: the
+ * Deployment's ReplicaSet of that template, the StatefulSet's update
+ * revision, the DaemonSet's ControllerRevision of that template (never
+ * the old pods, whose failing a fix may be fixing).
  *
  * rollback: `kubectl rollout undo` semantics — a Deployment gets the JSON
  * patch kubectl sends (the ReplicaSet's template, its annotations), a
@@ -20,6 +23,7 @@
 #ifndef K8SPATCH_ROLLOUT_H
 #define K8SPATCH_ROLLOUT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <jv.h>
 
@@ -30,6 +34,9 @@ struct wait_opts {
 	double timeout;		/* seconds; 0: none */
 	double fail_after;	/* seconds; 0: no fail-fast */
 	int fail_restarts;	/* restarts that fail a crashing pod */
+	/* Set (by a signal handler) to give up now: the wait fails with
+	 * reason "Interrupted". NULL: never. */
+	const volatile sig_atomic_t *stop;
 };
 
 enum { ROLL_WAITING, ROLL_DONE, ROLL_FAILED };

@@ -27,22 +27,6 @@ emit(jv v)
 	return jsonl_write(stdout, v) ? EXIT_LOCAL : 0;
 }
 
-/* A name that cannot leave its place in an API path. */
-static int
-valid_name(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || *s == '\0' || strlen(s) > 253 || strcmp(s, ".") == 0 ||
-	    strcmp(s, "..") == 0)
-		return 0;
-	for (i = 0; s[i]; i++)
-		if (strchr("/%?#\\", s[i]) || (unsigned char)s[i] <= ' ' ||
-		    s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* KIND[/NAME] [NAME]: the kind's text and the one name. */
 static void
 split_target(char **args, int n, char *kind, size_t klen, const char **name,
@@ -57,7 +41,7 @@ split_target(char **args, int n, char *kind, size_t klen, const char **name,
 		opt_usage_error("give KIND/NAME or KIND NAME, not both");
 	if (need_name && *name == NULL)
 		opt_usage_error("a NAME is needed after '%s'", args[0]);
-	if (*name && !valid_name(*name))
+	if (*name && !kinds_valid_name(*name))
 		opt_usage_error("'%s' is not a valid object name", *name);
 }
 
@@ -76,7 +60,7 @@ verb_check(const struct verb_ctx *c, const char *verb, char **args, int n)
 		opt_usage_error("patch needs one of -p or --patch-file");
 	if (strcmp(verb, "scale") == 0 && o->replicas < 0)
 		opt_usage_error("scale needs --replicas");
-	if (o->namespace && !valid_name(o->namespace))
+	if (o->namespace && !kinds_valid_namespace(o->namespace))
 		opt_usage_error("'%s' is not a valid namespace", o->namespace);
 	if (o->filename && !o->local)
 		opt_usage_error("-f is for patch --local");
@@ -133,7 +117,7 @@ verb_get(struct verb_ctx *c, char **args, int n)
 		const char *nm = i == 0 ? name : args[i];
 		int r;
 
-		if (!valid_name(nm)) {
+		if (!kinds_valid_name(nm)) {
 			msg_warn("'%s' is not a valid object name", nm);
 			rc = worst(rc, EXIT_USAGE);
 			continue;
@@ -338,11 +322,13 @@ verb_scale(struct verb_ctx *c, char **args, int n)
 	} else if (c->o.policy_file == NULL) {
 		rc = plain_scale(c, &kind, name, scale);
 	} else {
-		/* Guarded: the same change as a patch the policy judges. */
+		/* Guarded: the same change through the same /scale, each
+		 * step judged (a Role may grant deployments/scale alone). */
 		snprintf(body, sizeof body, "{\"spec\":{\"replicas\":%lld}}",
 		    c->o.replicas);
 		req = request(c, &kind, name, jv_parse(body), "merge");
 		guard_options(c, &g);
+		g.sub = "scale";
 		rec = guard_apply(&c->k, req, &g, &status);
 		jv_free(req);
 		rc = report(rec, status);
@@ -452,6 +438,11 @@ verb_stdin(struct verb_ctx *c, char **args, int n)
 		rc = worst(rc, report(rec, status));
 		if (rc == EXIT_LOCAL)
 			break;
+		if (guard_interrupted()) {
+			msg_warn("stdin:%zu: interrupted; the requests after it "
+			    "were not read", jsonl_lineno(in));
+			break;
+		}
 	}
 	if (jsonl_bad(in) > 0)
 		rc = worst(rc, EXIT_USAGE);

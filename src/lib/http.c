@@ -855,6 +855,17 @@ transport_error(struct job *j, CURLcode cc)
 	    j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
 }
 
+/* Whether this attempt's request went out (libcurl counts the bytes of
+ * the request it wrote, from zero for each transfer). */
+static int
+request_sent(struct job *j)
+{
+	long n = 0;
+
+	return curl_easy_getinfo(j->easy, CURLINFO_REQUEST_SIZE, &n) !=
+	    CURLE_OK || n > 0;
+}
+
 /* Classifies a finished attempt into rs, and says what comes next. */
 static enum verdict
 judge(struct job *j, CURLcode cc)
@@ -901,6 +912,13 @@ judge(struct job *j, CURLcode cc)
 	}
 	rs->rc = HTTP_ETRANSPORT;
 	transport_error(j, cc);
+	if (j->rq->no_resend && request_sent(j)) {
+		size_t n = strlen(rs->error);
+
+		snprintf(rs->error + n, sizeof rs->error - n, " (the request "
+		    "was sent and may have been acted on: not retried)");
+		return V_DONE;
+	}
 	return more && !j->delivered && retryable_curl(cc) ? V_RETRY : V_DONE;
 }
 

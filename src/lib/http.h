@@ -257,6 +257,12 @@ struct http_request {
 	 * HTTP_RETRY_DEFAULT for the usual policy, or HTTP_RETRY_NEVER to
 	 * give up now. NULL: the usual policy. */
 	double (*retry_wait)(void *ctx, const struct http_response *rs);
+	/* Nonzero for a request that must not reach the server twice (it
+	 * places a phone call): a transport failure once the request was
+	 * sent (a timeout, a cut connection, no answer) is not retried, and
+	 * rs->error says the server may have acted on it. Failures to
+	 * resolve or connect, and 408, 429 and 5xx answers, still are. */
+	int no_resend;
 };
 
 #define HTTP_RETRY_DEFAULT	(-1.0)

@@ -9,11 +9,15 @@
  *
  * The forms come from their owners' documentation: RFC 7468 (PEM) and
  * RFC 4880 (PGP armor) private key blocks, PuTTY's key file format,
- * RFC 7519 (JWT), RFC 3986 userinfo, RFC 6750 and 7617 (Bearer, Basic);
+ * RFC 7519 (JWT), RFC 3986 userinfo, RFC 6750 and 7617 (Bearer, Basic),
+ * RFC 9110 (Authorization's SCHEME CREDENTIALS), RFC 6265 (Cookie),
+ * RFC 7517/7518 and 8037 (JSON Web Keys' private members);
  * token prefixes as GitHub, GitLab, Slack, AWS, Google (AIza…, GOCSPX-,
  * ya29.), Hugging Face (hf_…), Stripe (sk_live_…, rk_…, whsec_), Square,
- * npm, PyPI, Docker Hub, SendGrid, Vault, Grafana and others publish
- * them; the password flags of mysql(1), redis-cli(1), mongosh, docker
+ * npm, PyPI, Docker Hub, SendGrid, Vault, Grafana, Mailgun and others
+ * publish them; Discord's and Telegram's bot tokens, Azure DevOps' PATs
+ * (Microsoft Purview's definition); Slack, Discord and Teams webhook
+ * URLs; the password flags of mysql(1), redis-cli(1), mongosh, docker
  * login, az login, sshpass(1), the LDAP tools, sqlcmd, mosquitto and
  * curl(1) as their manuals give them; Azure Storage connection strings
  * (AccountKey=) and SAS tokens (sig=); kubeconfig's client-key-data,
@@ -32,6 +36,8 @@ struct text {
 	const char *s;
 	size_t len;
 	int depth;		/* base64 blobs decoded to get here */
+	int jwk;		/* it has a "kty" member: JSON Web Keys */
+	size_t *b64_seen;	/* m_b64 looked at the blob up to here */
 };
 
 static size_t redact_text(struct buf *out, const char *s, size_t len,
@@ -270,8 +276,11 @@ static const struct token_kind tokens[] = {
 	{ "whsec_", "", 24, 0, 0 },
 	{ "sq0atp-", "_-", 22, 0, 0 }, { "sq0csp-", "_-", 40, 0, 0 },
 	{ "access_token$production$", "$", 30, 0, 0 },
+	/* Mailgun's (older) API keys */
+	{ "key-", "", 32, 32, 0 },
 	/* registries and package indexes */
 	{ "npm_", "", 36, 36, 0 }, { "pypi-AgEIcHlwaS5vcmc", "_-", 50, 0, 0 },
+	{ "pypi-AgENdGVzdC5weXBpLm9yZw", "_-", 50, 0, 0 },	/* TestPyPI */
 	{ "dckr_pat_", "_-", 20, 0, 0 }, { "dckr_oat_", "_-", 20, 0, 0 },
 	/* infrastructure: Vault, Grafana, DigitalOcean, Databricks,
 	 * Pulumi, Atlassian, New Relic, SendGrid, Shopify, Sentry,
@@ -289,6 +298,19 @@ static const struct token_kind tokens[] = {
 	{ "AGE-SECRET-KEY-1", "", 58, 58, TOK_UPPER },
 };
 
+/* Letters of both cases: what a generated token has and a word lacks. */
+static int
+mixed_case(const char *s, size_t n)
+{
+	int upper = 0, lower = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		upper |= isupper((unsigned char)s[i]) != 0;
+		lower |= islower((unsigned char)s[i]) != 0;
+	}
+	return upper && lower;
+}
+
 static int
 token_fits(const struct token_kind *k, const char *s, size_t n)
 {
@@ -300,7 +322,11 @@ token_fits(const struct token_kind *k, const char *s, size_t n)
 				return 0;
 		return 1;
 	}
-	return (k->flags & TOK_LETTERS) || has_digit_or_symbol(s, n);
+	/* A word after a prefix ("sk-learn") has neither a digit nor both
+	 * cases; a random token of letters only still has both (a
+	 * 20-character GitLab token has no digit 3 times in 100). */
+	return (k->flags & TOK_LETTERS) || has_digit_or_symbol(s, n) ||
+	    mixed_case(s, n);
 }
 
 static size_t
@@ -376,62 +402,260 @@ is_text(const unsigned char *s, size_t n)
 	return ctl * 20 <= n;
 }
 
+/* Line breaks in wrapped base64: "\n" as JSON writes it, or a real
+ * one, either after a CR. */
+static const char *const line_breaks[] = { "\\r\\n", "\\n", "\r\n",
+    "\n" };
+#define NBREAKS	(sizeof line_breaks / sizeof *line_breaks)
+
+/* The length of the line break at j, or 0. */
+static size_t
+line_break(const struct text *t, size_t j)
+{
+	for (size_t k = 0; k < NBREAKS; k++)
+		if (has_prefix(t, j, line_breaks[k]))
+			return strlen(line_breaks[k]);
+	return 0;
+}
+
+/* Lines of wrapped base64 (base64(1) writes 76 columns, openssl and PEM
+ * 64): all but the last of one width, a multiple of 4 of 40 or more. */
+static int
+wrap_width(size_t n)
+{
+	return n >= 40 && n % 4 == 0;
+}
+
+/* The base64 characters of the blob at i (n of them on its first line)
+ * into b, its lines joined; returns the length of text it spans. */
+static size_t
+b64_blob(const struct text *t, size_t i, size_t n, struct buf *b)
+{
+	size_t j = i + n, br, m;
+
+	buf_add(b, t->s + i, n);
+	while (wrap_width(n) && b->len < (1 << 20) &&
+	    (br = line_break(t, j)) != 0 &&
+	    (m = span(t, j + br, "+/-_")) > 0 && m <= n) {
+		buf_add(b, t->s + j + br, m);
+		j += br + m;
+		if (m < n)
+			break;
+	}
+	return j - i;
+}
+
 /*
  * A base64 blob whose decoded text holds a secret is one: a Kubernetes
  * Secret's data ("client-key-data", "tls.key", a .dockerconfigjson with
- * its "auth"), a kubeconfig inside a ConfigMap. Only whole runs of at
- * least 24 characters that decode to text are looked into, and only two
- * levels deep.
+ * its "auth"), a kubeconfig inside a ConfigMap, or `base64 kubeconfig`
+ * wrapped in lines. Only whole runs of at least 24 characters that
+ * decode to text are looked into, and only two levels deep.
  */
 static size_t
 m_b64(const struct text *t, size_t i, struct buf *out)
 {
 	enum { MIN = 24, MAX = 1 << 20 };
 	unsigned char head[3], *text;
-	size_t n, pad, len, found;
-	struct buf scratch = BUF_INIT;
+	size_t n, pad, len, found, end;
+	struct buf scratch = BUF_INIT, blob = BUF_INIT;
 
-	if (t->depth >= 2 || b64_value(t->s[i]) < 0 ||
-	    (i > 0 && b64_value(t->s[i - 1]) >= 0))
+	/* A run starts here: not inside one, unless after the letter of
+	 * a "\n"-like escape (a blob on the next line of a log); nor in a
+	 * blob looked at from an earlier line (which keeps this linear).
+	 * Not the shape of the line before: another matcher may replace
+	 * it, and a second pass would then look where the first did not. */
+	if (t->depth >= 2 || i < *t->b64_seen || b64_value(t->s[i]) < 0 ||
+	    (i > 0 && b64_value(t->s[i - 1]) >= 0 && !(i >= 2 &&
+	    t->s[i - 2] == '\\' && strchr("nrt", t->s[i - 1]))))
 		return 0;
 	n = span(t, i, "+/-_");
 	if (n < MIN || n > MAX || b64_decode(t->s + i, 4, head, 3) != 3 ||
 	    !is_text(head, 3))
 		return 0;
-	for (pad = 0; pad < 2 && i + n + pad < t->len &&
-	    t->s[i + n + pad] == '='; pad++)
+	end = i + b64_blob(t, i, n, &blob);
+	for (pad = 0; pad < 2 && end + pad < t->len && t->s[end + pad] == '=';
+	    pad++)
 		;
-	text = malloc(n);
-	if (text == NULL)
-		return 0;
-	len = b64_decode(t->s + i, n, text, n);
-	found = is_text(text, len) ? redact_text(&scratch, (char *)text,
-	    len, t->depth + 1) : 0;
+	found = 0;
+	if ((text = malloc(blob.len)) != NULL) {
+		len = b64_decode(blob.p, blob.len, text, blob.len);
+		found = is_text(text, len) ? redact_text(&scratch,
+		    (char *)text, len, t->depth + 1) : 0;
+	}
 	buf_free(&scratch);
+	buf_free(&blob);
 	free(text);
-	if (found == 0)
+	if (found == 0) {
+		*t->b64_seen = end;
+		return 0;
+	}
+	buf_adds(out, REDACTED);
+	return end + pad - i;
+}
+
+/* ---- bot tokens ------------------------------------------------------------ */
+
+/*
+ * Discord's bot tokens: the bot's id (17 to 20 digits) in base64url,
+ * a timestamp of 6 characters and an HMAC of 27 or more, dot-separated.
+ * The id decodes to digits only, which is what tells them apart.
+ */
+static size_t
+m_discord(const struct text *t, size_t i, struct buf *out)
+{
+	unsigned char id[24];
+	size_t a, b, c, n;
+
+	/* base64 of an ASCII digit starts with M, N or O */
+	if (t->s[i] < 'M' || t->s[i] > 'O')
+		return 0;
+	a = span(t, i, "_-");
+	if (a < 23 || a > 28 || i + a >= t->len || t->s[i + a] != '.')
+		return 0;
+	b = span(t, i + a + 1, "_-");
+	if (b != 6 || i + a + 1 + b >= t->len || t->s[i + a + 1 + b] != '.')
+		return 0;
+	c = span(t, i + a + b + 2, "_-");
+	n = b64_decode(t->s + i, a, id, sizeof id);
+	if (c < 25 || n < 17 || n > 20)
+		return 0;
+	for (size_t k = 0; k < n; k++)
+		if (!isdigit(id[k]))
+			return 0;
+	buf_adds(out, REDACTED);
+	return a + b + c + 2;
+}
+
+/*
+ * Telegram's bot tokens: the bot's id, ':', about 35 characters (the Bot
+ * API's example "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"); in the
+ * API's URLs right after "bot", which stays.
+ */
+static size_t
+m_telegram(const struct text *t, size_t i, struct buf *out)
+{
+	size_t p = has_prefix(t, i, "bot") ? 3 : 0, d = 0, n;
+
+	while (i + p + d < t->len && isdigit((unsigned char)t->s[i + p + d]))
+		d++;
+	if (d < 6 || d > 12 || i + p + d >= t->len || t->s[i + p + d] != ':')
+		return 0;
+	n = span(t, i + p + d + 1, "_-");
+	if (n < 30 || n > 50 || !mixed_case(t->s + i + p + d + 1, n))
+		return 0;
+	buf_add(out, t->s + i, p);
+	buf_adds(out, REDACTED);
+	return p + d + 1 + n;
+}
+
+/* Azure DevOps' personal access tokens: 84 letters and digits with the
+ * signature "AZDO" at 76 (Microsoft Purview's definition). The older
+ * 52-character ones are only known by name (…_PAT). */
+static size_t
+m_azdo_pat(const struct text *t, size_t i, struct buf *out)
+{
+	if (span(t, i, NULL) != 84 || memcmp(t->s + i + 76, "AZDO", 4) != 0)
 		return 0;
 	buf_adds(out, REDACTED);
-	return n + pad;
+	return 84;
 }
 
 /* ---- URLs ------------------------------------------------------------------ */
 
-/* hooks.slack.com/services/T…/B…/secret: the path is the credential. */
+/*
+ * Webhook URLs whose path is the credential (whoever has one posts as
+ * the integration): Slack's services, workflows and triggers, Discord's
+ * /api[/vN]/webhooks/ID/TOKEN, Microsoft Teams' …webhook.office.com/
+ * webhookb2/…. The host and the path's fixed part stay.
+ */
+struct hook {
+	const char *host;	/* the host, or what it ends with after '.' */
+	const char *path;	/* the fixed part before the secret */
+};
+
+static const struct hook hooks[] = {
+	{ "hooks.slack.com", "/services/" },
+	{ "hooks.slack.com", "/workflows/" },
+	{ "hooks.slack.com", "/triggers/" },
+	{ "discord.com", "/api/webhooks/" },
+	{ "discordapp.com", "/api/webhooks/" },
+	{ "webhook.office.com", "/webhookb2/" },
+};
+
+static int
+host_is(const struct text *t, size_t h, size_t hn, const char *host)
+{
+	size_t n = strlen(host);
+
+	return (hn == n || (hn > n && t->s[h + hn - n - 1] == '.')) &&
+	    strncasecmp(t->s + h + hn - n, host, n) == 0;
+}
+
+/* The length of a hook's fixed path at j for the host t->s[h..h+hn),
+ * or 0. Discord's "/api/" may carry a version: "/api/v10/webhooks/". */
+static size_t
+hook_path(const struct text *t, size_t h, size_t hn, size_t j)
+{
+	const struct hook *k;
+	size_t v;
+
+	for (k = hooks; k < hooks + sizeof hooks / sizeof *hooks; k++) {
+		if (!host_is(t, h, hn, k->host))
+			continue;
+		if (has_prefix(t, j, k->path))
+			return strlen(k->path);
+		if (strncmp(k->path, "/api/", 5) == 0 &&
+		    has_prefix(t, j, "/api/v")) {
+			v = span(t, j + 6, NULL);
+			if (v > 0 && has_prefix(t, j + 6 + v, k->path + 4))
+				return 6 + v + strlen(k->path + 4);
+		}
+	}
+	return 0;
+}
+
+/* The secret after a hook's fixed path at j: its length, or 0. */
+static size_t
+hook_secret(const struct text *t, size_t j)
+{
+	return span(t, j, "/_-.@%~");
+}
+
+/* https://hooks.slack.com/services/[REDACTED] and the like. */
+static size_t
+m_webhook(const struct text *t, size_t i, struct buf *out)
+{
+	size_t h = i + 3, hn, j, p, n;
+
+	if (!has_prefix(t, i, "://"))
+		return 0;
+	hn = span(t, h, ".-");
+	j = h + hn;
+	if (j < t->len && t->s[j] == ':')
+		j += 1 + span(t, j + 1, "");
+	if (hn == 0 || (p = hook_path(t, h, hn, j)) == 0 ||
+	    (n = hook_secret(t, j + p)) == 0)
+		return 0;
+	buf_add(out, t->s + i, j + p - i);
+	buf_adds(out, REDACTED);
+	return j + p + n - i;
+}
+
+/* hooks.slack.com/services/T…/B…/secret without a scheme. */
 static size_t
 m_slack_hook(const struct text *t, size_t i, struct buf *out)
 {
-	static const char host[] = "hooks.slack.com/services/";
-	size_t n;
+	static const char host[] = "hooks.slack.com";
+	size_t hn = sizeof host - 1, p, n;
 
-	if (!has_prefix(t, i, host))
+	if (!has_prefix(t, i, host) ||
+	    (p = hook_path(t, i, hn, i + hn)) == 0 ||
+	    (n = hook_secret(t, i + hn + p)) == 0)
 		return 0;
-	n = span(t, i + sizeof host - 1, "/_-");
-	if (n == 0)
-		return 0;
-	buf_adds(out, host);
+	buf_add(out, t->s + i, hn + p);
 	buf_adds(out, REDACTED);
-	return sizeof host - 1 + n;
+	return hn + p + n;
 }
 
 /*
@@ -517,15 +741,57 @@ m_auth_scheme(const struct text *t, size_t i, struct buf *out)
 
 /* ---- values: where they start and end ------------------------------------- */
 
-/* Skips a closing quote after a key: '"', '\"' or '\''. */
+/*
+ * The quote at j: '"', '\'', or a '"' escaped once or more — '\"' in a
+ * JSON string, '\\\"' in a JSON string inside one (a log line holding
+ * JSON that holds JSON). Its length, or 0.
+ */
+static size_t
+quote_at(const struct text *t, size_t j)
+{
+	size_t k = j;
+
+	if (j < t->len && (t->s[j] == '"' || t->s[j] == '\''))
+		return 1;
+	while (k < t->len && t->s[k] == '\\')
+		k++;
+	return k > j && (k - j) % 2 == 1 && k < t->len && t->s[k] == '"' ?
+	    k + 1 - j : 0;
+}
+
+/* Skips a closing quote after a key (quote_at). */
 static size_t
 skip_quote(const struct text *t, size_t j)
 {
-	if (j < t->len && (t->s[j] == '"' || t->s[j] == '\''))
-		return j + 1;
-	if (j + 1 < t->len && t->s[j] == '\\' && t->s[j + 1] == '"')
-		return j + 2;
-	return j;
+	return j + quote_at(t, j);
+}
+
+/*
+ * The end of a string opened at j by an escaped quote q bytes long: the
+ * next quote escaped as much. One escaped more is inside the string (a
+ * quote in the password); one escaped less, or a bare '"', ends the
+ * string that holds it, so this one too.
+ */
+static size_t
+escaped_string_end(const struct text *t, size_t j, size_t q)
+{
+	size_t k, r;
+
+	for (k = j + q; k < t->len; k++) {
+		if (t->s[k] == '"')
+			return k;
+		if (t->s[k] != '\\')
+			continue;
+		for (r = 0; k + r < t->len && t->s[k + r] == '\\'; r++)
+			;
+		/* An even run escapes itself: the quote after it is bare. */
+		if (k + r < t->len && t->s[k + r] == '"' && r % 2 == 0)
+			return k + r;
+		if (k + r < t->len && t->s[k + r] == '"' && r <= q - 1)
+			return k;
+		k += r;		/* the run, and what it escapes */
+	}
+	return t->len;
 }
 
 static size_t
@@ -543,12 +809,9 @@ value_end(const struct text *t, size_t j, size_t *skip)
 	size_t k;
 
 	*skip = 0;
-	if (has_prefix(t, j, "\\\"")) {
-		*skip = 2;
-		for (k = j + 2; k < t->len && t->s[k] != '"' &&
-		    !has_prefix(t, k, "\\\""); k++)
-			;
-		return k;
+	if ((k = quote_at(t, j)) > 1) {
+		*skip = k;
+		return escaped_string_end(t, j, k);
 	}
 	if (j < t->len && (t->s[j] == '"' || t->s[j] == '\'')) {
 		char q = t->s[j];
@@ -763,7 +1026,9 @@ enum {
 	NAME_SEGMENT = 1,	/* a whole word of the name: "pass", "db_pass",
 				 * "dbPass", not "bypass" */
 	NAME_GATED = 2,		/* only values that look generated */
-	NAME_NOT = 4		/* not a secret, though a shorter one matches */
+	NAME_NOT = 4,		/* not a secret, though a shorter one matches */
+	NAME_LINE = 8		/* a bare value runs to the end of the line
+				 * (a Cookie header: every cookie in it) */
 };
 
 struct secret_name {
@@ -777,7 +1042,8 @@ struct secret_name {
 static const struct secret_name secret_names[] = {
 	NAME("password", 0), NAME("passwd", 0), NAME("pwd", 0),
 	NAME("passphrase", 0), NAME("pass", NAME_SEGMENT),
-	NAME("pw", NAME_SEGMENT), NAME("secret", 0), NAME("token", 0),
+	NAME("pw", NAME_SEGMENT), NAME("pat", NAME_SEGMENT),
+	NAME("secret", 0), NAME("token", 0),
 	NAME("bearer", 0), NAME("apikey", 0), NAME("api_key", 0),
 	NAME("api-key", 0), NAME("accesskey", 0), NAME("access_key", 0),
 	NAME("access-key", 0), NAME("secretkey", 0), NAME("secret_key", 0),
@@ -788,6 +1054,9 @@ static const struct secret_name secret_names[] = {
 	NAME("authorization", 0), NAME("client-key-data", 0),
 	NAME("client-certificate-data", 0), NAME("key", NAME_GATED),
 	NAME("signature", NAME_GATED), NAME("sig", NAME_SEGMENT | NAME_GATED),
+	NAME("cookie", NAME_SEGMENT | NAME_LINE), NAME("set-cookie", 0),
+	NAME("sessionid", 0), NAME("session_id", 0), NAME("session-id", 0),
+	NAME("sessid", 0), NAME("session", NAME_SEGMENT | NAME_GATED),
 	NAME("publickey", NAME_NOT), NAME("public_key", NAME_NOT),
 	NAME("public-key", NAME_NOT), NAME("pubkey", NAME_NOT),
 };
@@ -895,6 +1164,21 @@ scheme_word(const struct text *t, size_t j)
 	return 0;
 }
 
+/* Authorization's value is "SCHEME CREDENTIALS" whatever the scheme
+ * (RFC 9110, 11.4): Bot (Discord), ApiKey (Elasticsearch), SSWS (Okta),
+ * GenieKey (Opsgenie), Splunk, sso-key (GoDaddy) as much as Bearer. The
+ * scheme's length with its space, or 0. */
+static size_t
+any_scheme(const struct text *t, size_t j)
+{
+	size_t n = span(t, j, "-_.");
+
+	if (n == 0 || n > 32 || j + n + 1 >= t->len || t->s[j + n] != ' ' ||
+	    !isgraph((unsigned char)t->s[j + n + 1]))
+		return 0;
+	return n + 1;
+}
+
 /* A value that holds no secret of its own: true, false, null, or, not
  * quoted, a JSON object or array (its members are looked at one by one). */
 static int
@@ -937,6 +1221,24 @@ secret_label(const struct text *t, size_t i, size_t n, size_t v, size_t e)
 	return 0;
 }
 
+/* The end of the line a bare value at j is on: a newline, "\n" or "\r"
+ * as JSON writes them, or the quote that ends the JSON string. */
+static size_t
+line_end(const struct text *t, size_t j)
+{
+	size_t k;
+
+	for (k = j; k < t->len; k++) {
+		char c = t->s[k];
+
+		if (c == '\n' || c == '\r' || c == '"' || c == '\0' ||
+		    (c == '\\' && k + 1 < t->len && strchr("nr\"", t->s[k + 1])
+		    && t->s[k + 1] != '\0'))
+			break;
+	}
+	return k;
+}
+
 /* password=… , "client_secret": "…", DB_PASSWORD","value":"…" */
 static size_t
 m_pair(const struct text *t, size_t i, struct buf *out)
@@ -956,6 +1258,8 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 	j = skip_spaces(t, j);
 	end = value_end(t, j, &skip);
 	sw = skip ? 0 : scheme_word(t, j);
+	if (sw == 0 && skip == 0 && strcmp(name->word, "authorization") == 0)
+		sw = any_scheme(t, j);
 	if (sw) {
 		size_t s2;
 
@@ -964,6 +1268,13 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 			return 0;
 	}
 	v = j + skip + sw;
+	if ((name->flags & NAME_LINE) && skip == 0 && sw == 0)
+		end = line_end(t, v);
+	/* "PRIVATE_KEY=-----BEGIN …": a bare value would end at the first
+	 * space or "\n", leaving the key's body; the PEM matcher takes the
+	 * whole block when the scan reaches it. */
+	if (skip == 0 && sw == 0 && has_prefix(t, v, "-----BEGIN "))
+		return 0;
 	/* Replaced before: taken as it is, so a second pass consumes what
 	 * the first did. Redacted in part by other matchers: left alone. */
 	if (is_redaction(t->s + v, end - v)) {
@@ -984,6 +1295,66 @@ m_pair(const struct text *t, size_t i, struct buf *out)
 	return end - i;
 }
 
+/* ---- JSON Web Keys ------------------------------------------------------------ */
+
+/*
+ * The private members of a JSON Web Key (RFC 7518, 6.2.2, 6.3.2 and
+ * 6.4.1; RFC 8037 for OKP keys): a JWK set with private keys (an OIDC
+ * provider's signing keys, an exported realm) gives them away whole.
+ * Named "d" or "k" they are secrets only in a text that has a "kty"
+ * member, and only as base64url. Not the object around them: which
+ * object that is would change as values holding braces are redacted,
+ * and a second pass would find more (redacting twice must not).
+ */
+static const char *const jwk_private[] = { "d", "p", "q", "dp", "dq", "qi",
+    "k" };
+
+/* A JWK's private member is base64url of 16 or more characters (an
+ * HS256 key is 22, an EC or Ed25519 private key 43). */
+static int
+jwk_value(const char *s, size_t n)
+{
+	if (n < 16)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '=')
+			return 0;
+	return 1;
+}
+
+/* "d":"…" in a JWK (quoted keys only: JWKs are JSON). */
+static size_t
+m_jwk(const struct text *t, size_t i, struct buf *out)
+{
+	size_t n = span(t, i, NULL), j, q, end, skip, k;
+
+	if (i == 0 || t->s[i - 1] != '"' || n > 2)
+		return 0;
+	for (k = 0; k < sizeof jwk_private / sizeof *jwk_private; k++)
+		if (strlen(jwk_private[k]) == n &&
+		    memcmp(t->s + i, jwk_private[k], n) == 0)
+			break;
+	if (k == sizeof jwk_private / sizeof *jwk_private ||
+	    (q = quote_at(t, i + n)) == 0)
+		return 0;
+	j = skip_spaces(t, i + n + q);
+	if (j >= t->len || t->s[j] != ':')
+		return 0;
+	j = skip_spaces(t, j + 1);
+	end = value_end(t, j, &skip);
+	if (!t->jwk || skip == 0 || end <= j + skip)
+		return 0;
+	if (is_redaction(t->s + j + skip, end - j - skip)) {
+		buf_add(out, t->s + i, end - i);
+		return end - i;
+	}
+	if (!jwk_value(t->s + j + skip, end - j - skip))
+		return 0;
+	buf_add(out, t->s + i, j + skip - i);
+	buf_adds(out, REDACTED);
+	return end - i;
+}
+
 /* ---- the engine ---------------------------------------------------------------- */
 
 typedef size_t (*matcher)(const struct text *, size_t, struct buf *);
@@ -991,11 +1362,14 @@ typedef size_t (*matcher)(const struct text *, size_t, struct buf *);
 static size_t
 redact_text(struct buf *out, const char *s, size_t len, int depth)
 {
-	static const matcher anywhere[] = { m_pem, m_userinfo, m_slack_hook,
-	    m_putty };
-	static const matcher at_word[] = { m_jwt, m_token, m_b64,
-	    m_auth_scheme, m_cmd_flag, m_pair };
-	struct text t = { s, len, depth };
+	static const matcher anywhere[] = { m_pem, m_userinfo, m_webhook,
+	    m_slack_hook, m_putty };
+	static const matcher at_word[] = { m_jwt, m_token, m_discord,
+	    m_telegram, m_azdo_pat, m_b64, m_auth_scheme, m_cmd_flag, m_pair,
+	    m_jwk };
+	size_t b64_seen = 0;
+	struct text t = { s, len, depth, memmem(s, len, "\"kty", 4) != NULL,
+	    &b64_seen };
 	size_t i = 0, run = 0, n, count = 0, k, last = (size_t)-1, mark = 0;
 
 	while (i < len) {
@@ -1011,8 +1385,9 @@ redact_text(struct buf *out, const char *s, size_t len, int depth)
 		}
 		/* Right after a replacement counts as a word start: the
 		 * replacement ends in ']', as it will when redacted again. */
-		/* "--db-password=…": a flag is a word, dashes and all. */
-		if (n == 0 && (is_alnum(s[i]) || s[i] == '-') &&
+		/* "--db-password=…": a flag is a word, dashes and all; so
+		 * is .npmrc's "_authToken=…", underscore and all. */
+		if (n == 0 && (is_alnum(s[i]) || s[i] == '-' || s[i] == '_') &&
 		    (word_start(&t, i) || i == last)) {
 			buf_add(out, s + run, i - run);
 			run = i;

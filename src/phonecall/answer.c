@@ -4,8 +4,9 @@
  * false or null answer calls the next level, a wrong true leaves an
  * incident with nobody on it. So any negation anywhere wins ("yes, but
  * not now" is no), a few fixed phrases that contain a negation yet mean
- * yes ("no problem", "pas de souci") are read first, and words that are
- * neither leave the answer null, with the words kept by the caller.
+ * yes ("no problem", "pas de souci") are read first, asking for someone
+ * else is no, a question back is never yes, and words that are neither
+ * leave the answer null, with the words kept by the caller.
  */
 #include <ctype.h>
 #include <string.h>
@@ -32,6 +33,13 @@ static const char *const yes_phrases[] = {
 	"pas de probleme", "pas de problème", "pas de soucis", "pas de souci",
 	"sans probleme", "sans problème", "pourquoi pas", "bien sûr",
 	"bien sur", "je m'en occupe", "j'y vais", NULL
+};
+
+/* Phrases that mean no without a negative word: asking for someone
+ * else is not taking the incident. */
+static const char *const no_phrases[] = {
+	"someone else", "somebody else", "anyone else", "anybody else",
+	"quelqu'un d'autre", NULL
 };
 
 /* Phrases that count for nothing: a question back is not a yes. */
@@ -152,6 +160,7 @@ answer_speech(const char *speech)
 	if (speech == NULL)
 		return ANSWER_NULL;
 	normalize(&b, speech);
+	no += strip_phrases(&b, no_phrases);
 	yes += strip_phrases(&b, yes_phrases);
 	strip_phrases(&b, neutral_phrases);
 	for (w = strtok_r(b.p, " ", &save); w != NULL;
@@ -171,6 +180,10 @@ answer_speech(const char *speech)
 	}
 	if (words == 1 && yes + no == 0)
 		yes = listed(yes_alone, alone), no = listed(no_alone, alone);
+	/* A question back ("who can help?", "yes?") is no yes, whatever
+	 * words it holds: the speech recogniser marks it. */
+	if (strchr(speech, '?') != NULL)
+		yes = 0;
 	buf_free(&b);
 	if (no > 0)
 		return ANSWER_NO;

@@ -9,6 +9,7 @@
  * yes or the levels run out. A number already called for this request
  * is not called again on a later level.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,62 @@
 #include "timeutil.h"
 
 #define MAX_LEVELS	100
+
+/* ---- stop signals ----------------------------------------------------- */
+
+/* Process-wide by nature: a signal handler can only leave word in a
+ * flag, which the call being followed reads. */
+static volatile sig_atomic_t stop_armed, stop_sig;
+
+static void
+on_stop(int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	if (stop_armed) {
+		stop_sig = sig;
+		return;
+	}
+	/* no call to tidy up: die of it, as without a handler */
+	sigaction(sig, &dfl, NULL);
+	raise(sig);
+}
+
+void
+stop_install(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	/* no SA_RESTART: a sleep ends early, and the loop looks */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			msg_warn("cannot handle signal %d", sigs[i]);
+}
+
+void
+stop_arm(int on)
+{
+	stop_armed = on;
+}
+
+int
+stop_caught(void)
+{
+	return stop_sig;
+}
+
+char *
+stop_words(int sig)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "interrupted by %s: hung up", sig == SIGTERM ?
+	    "SIGTERM" : sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" :
+	    "a signal");
+	return buf_detach(&b);
+}
 
 struct target {
 	const char *number, *person, *rotation;
@@ -302,6 +359,7 @@ call_request(const struct settings *s, const struct request *rq)
 			continue;
 		rc = worse(rc, attempt_call(s, rq, &t[i], attempt, &ans,
 		    &stop));
+		stop |= stop_caught() != 0;	/* no further level */
 		if (ans == ANSWER_YES && s->state != NULL && rq->incident &&
 		    state_ack(s->state, rq->incident, time(NULL),
 		    t[i].person ? t[i].person : t[i].number) != 0)

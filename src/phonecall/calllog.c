@@ -5,7 +5,8 @@
  * (so writers on filesystems where O_APPEND alone is not atomic, and
  * the CSV header check, are serialised too), then fsynced before the
  * lock is let go: processes running at once never interleave or lose
- * a line, and a crash after a call never loses its record.
+ * a line, and a crash after a call never loses its record. A record
+ * that cannot be written whole is not left half-written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,12 +39,16 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Appends text to path; a header first when the file is empty. */
+/*
+ * Appends text to path; a header first when the file is empty. A write
+ * that fails half-way (a full disk, a file size limit) is cut off
+ * again, so the next record does not continue a torn line.
+ */
 static int
 append(const char *path, const char *header, const char *text, size_t len)
 {
 	struct stat sb;
-	int fd, rc = -1, err = 0;
+	int fd, rc = -1, err = 0, sized = 0;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
@@ -55,17 +60,24 @@ append(const char *path, const char *header, const char *text, size_t len)
 			err = errno;
 			goto out;
 		}
-	if (header != NULL && (fstat(fd, &sb) != 0 || (sb.st_size == 0 &&
-	    write_all(fd, header, strlen(header)) != 0))) {
+	if (fstat(fd, &sb) != 0) {
 		err = errno;
 		goto out;
 	}
-	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+	sized = 1;
+	if ((header != NULL && sb.st_size == 0 &&
+	    write_all(fd, header, strlen(header)) != 0) ||
+	    write_all(fd, text, len) != 0 || fsync(fd) != 0) {
 		err = errno;
 		goto out;
 	}
 	rc = 0;
 out:
+	/* a regular file only: /dev/full has no size to go back to */
+	if (rc != 0 && sized && S_ISREG(sb.st_mode) &&
+	    ftruncate(fd, sb.st_size) != 0)
+		msg_warn("cannot cut a torn line off log '%s': %s", path,
+		    strerror(errno));
 	if (rc != 0)
 		msg_warn("cannot write log '%s': %s", path,
 		    strerror(err ? err : EIO));

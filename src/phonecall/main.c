@@ -23,6 +23,7 @@
 
 #define DEFAULT_LANGUAGE	"en-US"
 #define WAIT_AFTER_RING		300.0	/* seconds a call may last */
+#define WHO_MAX			253402300800.0	/* 10000-01-01T00:00:00Z */
 
 enum {
 	O_SPEECH = OPT_ID(1), O_QUESTION, O_INCIDENT, O_PROVIDER, O_VOICE,
@@ -78,7 +79,8 @@ static const struct opt_program prog = {
 	.overrides = overrides,
 	.epilog = "Exit status: 0 someone said yes (or the incident was acknowledged\n"
 	"already), 1 nobody could intervene, 2 bad input, 3 the provider failed,\n"
-	"4 a write error.\n"
+	"4 a local failure (a write error, the address taken, out of memory,\n"
+	"a call interrupted by a signal: hung up, recorded).\n"
 	"Environment: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_KEY,\n"
 	"TWILIO_API_SECRET, TWILIO_FROM, PHONECALL_PROVIDER, PHONECALL_URL,\n"
 	"PHONECALL_LISTEN, PHONECALL_PUBLIC_URL, PHONECALL_LOG, PHONECALL_CSV,\n"
@@ -212,6 +214,20 @@ parse_options(struct opts *o, int argc, char **argv)
 	return first;
 }
 
+/* Whether an http(s) URL names a user (and so maybe a password). */
+static int
+has_userinfo(const char *url)
+{
+	const char *host = strstr(url, "://");
+	size_t n;
+
+	if (host == NULL)
+		return 0;
+	host += 3;
+	n = strcspn(host, "/?#");
+	return memchr(host, '@', n) != NULL;
+}
+
 /* Combinations that cannot work, refused before anything happens. */
 static void
 check(const struct opts *o)
@@ -235,6 +251,10 @@ check(const struct opts *o)
 	    strncmp(o->public_url, "http://", 7))
 		opt_usage_error("invalid --public-url '%s': expected an http(s) "
 		    "URL", o->public_url);
+	if (o->public_url != NULL && has_userinfo(o->public_url))
+		opt_usage_error("invalid --public-url: no user:password@ in it "
+		    "(the listener asks for none; Twilio's signature proves "
+		    "who calls, and the password would show in messages)");
 }
 
 /* A credential from the environment: no control characters. */
@@ -336,17 +356,24 @@ run_args(const struct settings *s, const struct opts *o)
 	return call_request(s, &rq);
 }
 
-/* A string field, or NULL; a present non-string is refused. */
+/* A string field, or NULL; a present non-string is refused, and so is
+ * a NUL byte (C would read "+336...\u0000x" as a shorter string). */
 static int
 field(struct jsonl *in, jv rec, const char *name, const char **out)
 {
 	jv v = jv_object_get(jv_copy(rec), jv_string(name));
 	jv_kind k = jv_get_kind(v);
+	int nul = k == JV_KIND_STRING && strlen(jv_string_value(v)) !=
+	    (size_t)jv_string_length_bytes(jv_copy(v));
 
 	jv_free(v);
 	*out = jv_get_str(rec, name);
 	if (k != JV_KIND_STRING && k != JV_KIND_NULL && k != JV_KIND_INVALID) {
 		jsonl_warn(in, "field '%s' must be a string", name);
+		return -1;
+	}
+	if (nul) {
+		jsonl_warn(in, "field '%s' holds a NUL byte", name);
 		return -1;
 	}
 	return 0;
@@ -359,7 +386,7 @@ run_records(const struct settings *s, const struct opts *o)
 	int rc = 0, got;
 	jv rec;
 
-	while ((got = jsonl_next(in, &rec)) != 0) {
+	while (!stop_caught() && (got = jsonl_next(in, &rec)) != 0) {
 		struct request rq = { rec, NULL, NULL, NULL, NULL };
 		char *why;
 
@@ -406,6 +433,11 @@ run_who(const struct schedule *sch, const char *at)
 			    "2026-11-02T09:00", at);
 		t = (double)tz_instant(sch->timezone, wall);
 	}
+	/* the calendar the tz database and a schedule know; past it the
+	 * lookup would not end (1e300 as Unix seconds did not) */
+	if (!(t >= 0 && t < WHO_MAX))
+		opt_usage_error("invalid --at '%s': out of range (years 1970 "
+		    "to 9999)", at);
 	time_format((double)(time_t)t, now, sizeof now);
 	for (size_t i = 0; i < sch->nlevels; i++) {
 		struct oncall oc;
@@ -471,6 +503,7 @@ run_calls(struct opts *o, const struct schedule *sch, int records)
 	if (!records && o->to == NULL && sch == NULL)
 		opt_usage_error("whom to call: --to NUMBER or --schedule FILE");
 	provider_setup(&p, o);
+	stop_install();
 	if (o->public_url != NULL) {
 		p.gather_url = gather = http_url_join(o->public_url, "gather");
 		p.status_url = status = http_url_join(o->public_url, "status");
@@ -479,10 +512,19 @@ run_calls(struct opts *o, const struct schedule *sch, int records)
 	    (p.listener = listener_start(o->listen, o->public_url,
 	    p.auth_token, o->language)) == NULL)
 		exit(EXIT_LOCAL);
+	/* A state that cannot be used must not stop a page (as a read or
+	 * write error later does not): call without the limits, exit 4. */
 	if (o->state != NULL && !o->dry_run &&
 	    (s.state = state_open(o->state)) == NULL)
-		exit(EXIT_LOCAL);
+		msg_warn("calling without --quiet-period and "
+		    "--max-calls-per-hour");
 	rc = records ? run_records(&s, o) : run_args(&s, o);
+	if (o->state != NULL && !o->dry_run && s.state == NULL)
+		rc = worse(rc, EXIT_LOCAL);
+	if (stop_caught()) {
+		msg_warn("stopped by a signal: nothing further called");
+		rc = worse(rc, EXIT_LOCAL);
+	}
 	listener_stop(p.listener);
 	state_close(s.state);
 	http_pool_free(p.pool);

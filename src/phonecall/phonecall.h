@@ -15,7 +15,8 @@
  * state.c     --state DIR: quiet periods and the hourly cap, under flock
  * calllog.c   --log (JSON lines) and --csv appends: O_APPEND, flock, fsync
  * tts.c       speech to WAV offline with libespeak-ng
- * call.c      one call request: levels, state, attempts, records
+ * call.c      one call request: levels, state, attempts, records;
+ *             stop signals
  * main.c      options, modes (call, -, who, tts), exit statuses
  */
 #ifndef PHONECALL_H
@@ -338,6 +339,19 @@ struct request {
 	const char *to;		/* NULL: the schedule decides */
 	const char *speech, *question, *incident;
 };
+
+/*
+ * Stop signals (SIGTERM, SIGINT, SIGHUP). While a Twilio call is placed
+ * or followed (armed), one is only noted, so the call can be hung up and
+ * recorded before phonecall exits 4 without calling further; at any
+ * other time it ends phonecall at once, as it would without a handler.
+ */
+void stop_install(void);
+void stop_arm(int on);
+/* The signal caught while armed, or 0. */
+int stop_caught(void);
+/* "interrupted by SIGTERM: hung up" (caller frees). */
+char *stop_words(int sig);
 
 /* Calls about one request, printing a record per attempt; returns its
  * exit status (0 yes or suppressed, 1 nobody, 2, 3, 4). */

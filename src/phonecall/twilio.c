@@ -246,15 +246,17 @@ error_rc(const char *body)
 
 /*
  * One request to the API; on 2xx *out is the JSON answer. Otherwise the
- * outcome gets the error, in plain words, and the exit status.
+ * outcome gets the error, in plain words, and the exit status. creates:
+ * the request places a call, so one that may have reached Twilio is
+ * never sent again (a second call would ring the callee twice).
  */
 static int
 api(struct provider *p, const char *method, const char *path,
-    const struct params *ps, jv *out, struct outcome *o)
+    const struct params *ps, int creates, jv *out, struct outcome *o)
 {
 	char *url = http_url_join(p->http.url, path);
 	struct http_request rq = { .method = method, .url = url,
-	    .retries = -1 };
+	    .retries = -1, .no_resend = creates };
 	struct http_response rs = { 0 };
 	struct buf form = BUF_INIT;
 	int rc = 0;
@@ -318,7 +320,7 @@ fetch(struct provider *p, const char *sid, struct outcome *o)
 	char *path = calls_path(p, sid);
 	const char *s, *by;
 	jv v;
-	int rc = api(p, "GET", path, NULL, &v, o);
+	int rc = api(p, "GET", path, NULL, 0, &v, o);
 
 	free(path);
 	if (rc != 0)
@@ -352,7 +354,7 @@ hang_up(struct provider *p, const char *sid, struct outcome *o)
 	jv v;
 
 	param(&ps, "Status", ringing ? "canceled" : "completed");
-	if (api(p, "POST", path, &ps, &v, &ignored) == 0)
+	if (api(p, "POST", path, &ps, 0, &v, &ignored) == 0)
 		jv_free(v);
 	free(path);
 	outcome_free(&ignored);
@@ -392,14 +394,20 @@ take_answer(const struct call_news *n, struct outcome *o)
 	}
 }
 
-/* Follows the call until it ends: callbacks first, GETs as a fallback. */
+/* How long a wait lasts at most, so a signal is seen soon: it may be
+ * taken by another thread, and a condition wait does not end on one. */
+#define SLICE	0.25
+
+/* Follows the call until it ends: callbacks first, GETs as a fallback.
+ * A stop signal (SIGTERM, SIGINT, SIGHUP; armed by the caller) ends the
+ * wait as the deadline does: the call is hung up and recorded. */
 static void
 follow(struct provider *p, const char *sid, struct outcome *o)
 {
 	double start = mono_now(), deadline = start + p->max_wait;
 	double next_poll = start + p->poll;
 	struct call_news news = { 0 };
-	int final = 0;
+	int final = 0, sig = 0;
 
 	/* With callbacks coming, a GET is only a fallback. */
 	if (p->listener != NULL)
@@ -407,6 +415,8 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 	while (!final) {
 		double until = next_poll < deadline ? next_poll : deadline;
 
+		if (until > mono_now() + SLICE)
+			until = mono_now() + SLICE;
 		if (p->listener != NULL) {
 			free(news.speech);
 			final = listener_wait(p->listener, sid, until, &news);
@@ -418,6 +428,8 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 		} else {
 			sleep_until(until);
 		}
+		if ((sig = stop_caught()) != 0)
+			deadline = mono_now();
 		if (mono_now() >= next_poll || mono_now() >= deadline) {
 			if (fetch(p, sid, o) == 0 && terminal(o->status))
 				final = 1;
@@ -428,11 +440,13 @@ follow(struct provider *p, const char *sid, struct outcome *o)
 		if (!final && mono_now() >= deadline) {
 			hang_up(p, sid, o);
 			free(o->error);
-			o->error = xstrdup("the call had not ended when the wait "
-			    "was over: hung up");
+			o->error = sig ? stop_words(sig) : xstrdup("the call had "
+			    "not ended when the wait was over: hung up");
 			break;
 		}
 	}
+	if (sig)
+		o->rc = EXIT_LOCAL;
 	if (p->listener != NULL) {
 		/* answers arrive before the end: take the last word */
 		free(news.speech);
@@ -458,11 +472,14 @@ twilio_call(struct provider *p, const struct attempt *a, struct outcome *o)
 
 	memset(o, 0, sizeof *o);
 	o->answer = ANSWER_NULL;
+	/* from the create on, a stop signal waits for the call to be hung
+	 * up and recorded (the create itself ends within --timeout) */
+	stop_arm(1);
 	if ((why = create_params(p, a, &ps, &twiml, timeout,
 	    sizeof timeout)) != NULL) {
 		o->error = xstrdup(why);
 		o->rc = EXIT_USAGE;
-	} else if (api(p, "POST", path, &ps, &v, o) == 0) {
+	} else if (api(p, "POST", path, &ps, 1, &v, o) == 0) {
 		sid = jv_get_str(v, "sid");
 		status = jv_get_str(v, "status");
 		if (!sid_ok(sid)) {
@@ -475,7 +492,11 @@ twilio_call(struct provider *p, const struct attempt *a, struct outcome *o)
 		}
 		jv_free(v);
 	}
-	if (o->status == NULL || (o->error != NULL && o->rc != 0))
+	stop_arm(0);
+	/* the provider failed (not a signal, after which the call ended
+	 * as hang_up says) */
+	if (o->status == NULL || (o->error != NULL && o->rc != 0 &&
+	    o->rc != EXIT_LOCAL))
 		free(o->status), o->status = xstrdup("failed");
 	/* An answering machine is nobody. */
 	if (o->answered_by != NULL && (strncmp(o->answered_by, "machine", 7) == 0

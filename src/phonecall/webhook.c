@@ -74,8 +74,11 @@ void
 webhook_call(struct provider *p, const struct attempt *a, struct outcome *o)
 {
 	struct buf body = BUF_INIT;
+	/* no_resend: a gateway that timed out may be ringing the phone;
+	 * sending again would ring it again (and wait as long again). */
 	struct http_request rq = { .method = "POST", .url = p->http.url,
-	    .content_type = "application/json", .retries = -1 };
+	    .content_type = "application/json", .retries = -1,
+	    .no_resend = 1 };
 	struct http_response rs = { 0 };
 	const char *bad;
 	jv v;

@@ -70,7 +70,7 @@ static const struct opt_program prog = {
 	.overrides = overrides,
 	.epilog = "Exit status: 0 success, 1 a target is down (--targets), 2 usage error,\n"
 	"bad request or rejected query, 3 server unreachable, failing or answering\n"
-	"malformed data, 4 a write error.\n"
+	"malformed data, 4 a local failure (a write error, out of memory).\n"
 	"Environment: PROMETHEUS_URL (default http://localhost:9090), LOKI_URL\n"
 	"(default http://localhost:3100).\n"
 };

@@ -55,6 +55,9 @@ path_refused(const char *p)
 			return "control character in path";
 	if (strlen(p) > 4096)
 		return "path longer than 4096 bytes";
+	/* A JSON string would carry U+FFFD instead: another file. */
+	if (!is_text(p, strlen(p)))
+		return "path is not valid UTF-8";
 	for (s = p; ; s = e + 1) {
 		e = s + strcspn(s, "/");
 		if (e == s)
@@ -288,6 +291,9 @@ branch_refused(const char *name)
 		    strchr("~^:?*[\\", *s) != NULL)
 			return "a branch name may not hold blanks, control "
 			    "characters or any of ~^:?*[\\";
+	/* URLs would carry its bytes, JSON bodies U+FFFD: two branches. */
+	if (!is_text(name, n))
+		return "a branch name must be valid UTF-8";
 	if (strstr(name, "..") || strstr(name, "@{") || strstr(name, "//") ||
 	    strstr(name, "/.") || name[0] == '/' || name[0] == '.' ||
 	    name[0] == '-' || name[n - 1] == '/' || name[n - 1] == '.' ||

@@ -376,14 +376,15 @@ forge_show(struct forge *f, const char *method, const char *path, jv body)
 		    "Bearer <redacted>"));
 	/* Extra headers may carry a secret of their own (PRIVATE-TOKEN). */
 	for (l = f->http.headers; l != NULL; l = l->next) {
-		const char *colon = strchr(l->data, ':');
+		const char *colon = strchr(l->data, ':'), *value;
 		int ours = strncmp(l->data, "Accept:", 7) == 0 ||
 		    strncmp(l->data, "X-GitHub-Api-Version:", 21) == 0;
 
 		if (colon == NULL)
 			continue;
+		value = colon + 1 + strspn(colon + 1, " \t");	/* may be "" */
 		h = jv_object_set(h, jv_string_sized(l->data,
-		    (int)(colon - l->data)), jv_string(ours ? colon + 2 :
+		    (int)(colon - l->data)), jv_string(ours ? value :
 		    "<redacted>"));
 	}
 	rec = jv_object_set(rec, jv_string("method"), jv_string(method));

@@ -308,10 +308,15 @@ create(struct forge *f, const char *rp, const char *what, const char *where,
 	return rc;
 }
 
+/* set_ref's answer when the branch changed between our look and our
+ * write (another prpost posting the same change at once): judge it
+ * again as it now is. */
+#define RACED	(-1)
+
 /*
  * Points the branch at commit: creates it, or moves it with force false
  * so that GitHub refuses anything but a fast-forward (another writer's
- * commits stay).
+ * commits stay). RACED when it was created or moved meanwhile.
  */
 static int
 set_ref(struct forge *f, const char *rp, const struct change *c,
@@ -323,33 +328,30 @@ set_ref(struct forge *f, const char *rp, const struct change *c,
 	jv out;
 	int rc = 0;
 
-	buf_printf(&ref, "refs/heads/%s", c->branch);
 	if (!exists) {
+		buf_printf(&ref, "refs/heads/%s", c->branch);
 		st = forge_callp(f, "POST", pathf(rp, "/git/refs", NULL, NULL),
 		    JV_OBJECT(jv_string("ref"), jv_string(ref.p),
 		    jv_string("sha"), jv_string(commit)), &out, &err);
-		/* Created meanwhile by someone else: move it, if it may. */
-		exists = st == 422 && err != NULL &&
-		    strstr(err, "already exists") != NULL;
-		if (st != 201 && !exists)
+		if (st == 422 && err != NULL &&
+		    strstr(err, "already exists") != NULL)
+			rc = RACED;
+		else if (st != 201)
 			rc = forge_fail(f, "creating the branch", st, err);
 		jv_free(out);
 		free(err);
-		if (!exists) {
-			buf_free(&ref);
-			return rc;
-		}
+		buf_free(&ref);
+		return rc;
 	}
 	p = pathf(rp, "/git/refs/heads/", c->branch, "/");
 	st = forge_callp(f, "PATCH", p, JV_OBJECT(jv_string("sha"), jv_string(commit),
 	    jv_string("force"), jv_false()), &out, &err);
 	if (st == 422 && err != NULL && strstr(err, "fast forward") != NULL)
-		rc = forge_diverged(c);
+		rc = RACED;
 	else if (st != 200)
 		rc = forge_fail(f, "moving the branch", st, err);
 	jv_free(out);
 	free(err);
-	buf_free(&ref);
 	return rc;
 }
 
@@ -591,46 +593,71 @@ add_reviewers(struct forge *f, const char *rp, const struct change *c,
 	}
 }
 
+/* A branch with commits of its own: used when its tree already holds
+ * the change (a re-run, or another prpost's commit), else diverged. */
+static int
+holds_change(struct forge *f, const char *rp, const struct change *c,
+    const char *head, char **commit)
+{
+	char *tree = NULL;
+	jv map = jv_null();
+	int rc, truncated = 0;
+
+	if ((rc = get_commit_tree(f, rp, head, &tree)) != 0 ||
+	    (rc = get_listing(f, rp, tree, &map, &truncated)) != 0)
+		goto out;
+	if (!truncated && count_differing(c, map, 0) == 0) {
+		free(*commit);		/* ours, if made, is not needed */
+		*commit = xstrdup(head);
+	} else {
+		rc = forge_diverged(c);
+	}
+out:
+	free(tree);
+	jv_free(map);
+	return rc;
+}
+
 /*
  * The branch: created on base's tip, moved there when it holds nothing
  * beyond base, used as it is when it already holds the change, else
- * left alone (diverged). *commit is the branch's commit after it.
+ * left alone (diverged). *commit is the branch's commit after it. A
+ * branch created or moved by someone else between the look and the
+ * write is looked at once more, so two runs posting one change at
+ * once both succeed, on one branch.
  */
 static int
 place_change(struct forge *f, const char *rp, const struct change *c,
     const char *base_sha, const char *base_tree, jv map, int truncated,
     char **commit, int *existed)
 {
-	char *head = NULL, *head_tree = NULL;
-	jv head_map = jv_null();
-	int rc, fresh, trunc2 = 0;
+	char *head = NULL;
+	int rc = RACED, fresh;
 
 	*commit = NULL;
-	if ((rc = get_ref(f, rp, c->repo, c->branch, 0, &head)) != 0)
-		return rc;
-	*existed = head != NULL;
-	fresh = head == NULL;
-	if (head != NULL && (rc = in_base(f, rp, base_sha, head, &fresh)) != 0)
-		goto out;
-	if (fresh) {
-		rc = commit_change(f, rp, c, base_sha, base_tree, map,
-		    truncated, commit);
-		if (rc == 0 && *commit != NULL)
-			rc = set_ref(f, rp, c, *commit, head != NULL);
-		goto out;
+	for (int pass = 0; pass < 2 && rc == RACED; pass++) {
+		free(head);
+		if ((rc = get_ref(f, rp, c->repo, c->branch, 0, &head)) != 0)
+			break;
+		*existed |= head != NULL;
+		fresh = head == NULL;
+		if (head != NULL &&
+		    (rc = in_base(f, rp, base_sha, head, &fresh)) != 0)
+			break;
+		if (!fresh) {
+			rc = holds_change(f, rp, c, head, commit);
+			break;
+		}
+		if (*commit == NULL && (rc = commit_change(f, rp, c, base_sha,
+		    base_tree, map, truncated, commit)) != 0)
+			break;
+		if (*commit == NULL)	/* the tree is base's: unchanged */
+			break;
+		rc = set_ref(f, rp, c, *commit, head != NULL);
 	}
-	/* Commits of its own: a re-run finds the change already there. */
-	if ((rc = get_commit_tree(f, rp, head, &head_tree)) != 0 ||
-	    (rc = get_listing(f, rp, head_tree, &head_map, &trunc2)) != 0)
-		goto out;
-	if (!trunc2 && count_differing(c, head_map, 0) == 0)
-		*commit = xstrdup(head);
-	else
+	if (rc == RACED)
 		rc = forge_diverged(c);
-out:
 	free(head);
-	free(head_tree);
-	jv_free(head_map);
 	return rc;
 }
 

@@ -64,7 +64,7 @@ static const struct opt_program prog = {
 	.overrides = overrides,
 	.epilog = "Exit status: 0 created, found or unchanged, 1 a diverged branch or a\n"
 	"missing file (get), 2 usage error or bad input, 3 the forge failed,\n"
-	"4 a write error.\n"
+	"4 a local failure (a write error, out of memory).\n"
 	"Environment: GITHUB_TOKEN, GH_TOKEN, GITLAB_TOKEN, GITHUB_API_URL,\n"
 	"CI_API_V4_URL.\n"
 };
@@ -234,7 +234,7 @@ forge_for(struct forge *forges[2], const struct opts *o, int kind)
 {
 	static const char *const gh_url[] = { "GITHUB_API_URL", NULL };
 	static const char *const gl_url[] = { "CI_API_V4_URL", NULL };
-	const char *tok;
+	const char *var, *why;
 	struct forge *f;
 
 	if (forges[kind] != NULL)
@@ -244,14 +244,15 @@ forge_for(struct forge *forges[2], const struct opts *o, int kind)
 	f->dry_run = o->dry_run;
 	if (kind == FORGE_GITHUB) {
 		http_conf_init(&f->http, gh_url, "https://api.github.com");
-		tok = env("GITHUB_TOKEN") ? env("GITHUB_TOKEN") :
-		    env("GH_TOKEN");
+		var = env("GITHUB_TOKEN") ? "GITHUB_TOKEN" : "GH_TOKEN";
 	} else {
 		http_conf_init(&f->http, gl_url, "https://gitlab.com/api/v4");
-		tok = env("GITLAB_TOKEN");
+		var = "GITLAB_TOKEN";
 	}
-	if (tok != NULL)
-		http_conf_option(&f->http, HTTP_OPT_TOKEN, tok);
+	/* named as the variable it came from, not as --token */
+	if (env(var) != NULL &&
+	    (why = http_conf_set(&f->http, HTTP_OPT_TOKEN, env(var))) != NULL)
+		opt_usage_error("invalid %s: %s", var, why);
 	for (size_t i = 0; i < o->nhttp; i++)
 		http_conf_option(&f->http, o->http_keys[i], o->http_args[i]);
 	if (!o->timeout_set)
@@ -429,6 +430,15 @@ run_args(struct forge *forges[2], struct opts *o, int n, char **args)
 
 /* ---- records ---------------------------------------------------------- */
 
+/* Whether a string (borrowed) holds a NUL byte, which C would take for
+ * its end: "main\u0000x" read as "main". */
+static int
+has_nul(jv s)
+{
+	return strlen(jv_string_value(s)) !=
+	    (size_t)jv_string_length_bytes(jv_copy(s));
+}
+
 static int
 str_field(jv rec, const char *name, const char *dflt, char **out,
     struct buf *why)
@@ -437,16 +447,19 @@ str_field(jv rec, const char *name, const char *dflt, char **out,
 	int ok = 1;
 
 	*out = NULL;
-	if (jv_get_kind(v) == JV_KIND_STRING)
+	if (jv_get_kind(v) == JV_KIND_STRING && has_nul(v))
+		ok = -1;
+	else if (jv_get_kind(v) == JV_KIND_STRING)
 		*out = xstrdup(jv_string_value(v));
 	else if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL)
 		ok = 0;
 	else if (dflt != NULL)
 		*out = xstrdup(dflt);
-	if (!ok)
-		buf_printf(why, "field '%s' must be a string", name);
+	if (ok <= 0)
+		buf_printf(why, "field '%s' %s", name, ok < 0 ?
+		    "holds a NUL byte" : "must be a string");
 	jv_free(v);
-	return ok;
+	return ok > 0;
 }
 
 static int
@@ -460,7 +473,8 @@ list_field(jv rec, const char *name, char *const *dflt, char ***out,
 	if (jv_get_kind(v) == JV_KIND_ARRAY) {
 		jv_array_foreach(v, i, x) {
 			if (jv_get_kind(x) != JV_KIND_STRING ||
-			    jv_string_length_bytes(jv_copy(x)) == 0)
+			    jv_string_length_bytes(jv_copy(x)) == 0 ||
+			    has_nul(x))
 				ok = 0;
 			else
 				strv_add(out, jv_string_value(x));
@@ -519,9 +533,11 @@ file_field(struct change *c, size_t i, jv e, struct buf *why)
 		memcpy(data, jv_string_value(content), len);
 	}
 	jv_free(content);
-	if (why->len == 0 && strlen(path) != (size_t)jv_string_length_bytes(
-	    jv_object_get(jv_copy(e), jv_string("path"))))
+	jv pv = jv_object_get(jv_copy(e), jv_string("path"));
+
+	if (why->len == 0 && has_nul(pv))
 		buf_printf(why, "files[%zu]: NUL in path", i);
+	jv_free(pv);
 	if (why->len == 0 && (bad = change_add(c, path, data, len, is_del)))
 		buf_printf(why, "files[%zu]: invalid path '%s': %s", i, path,
 		    bad);
@@ -573,6 +589,20 @@ record_change(jv rec, const struct opts *o, struct change *c,
 	return ok;
 }
 
+/* The record's "forge"; "" (refused as unknown) when it is there but
+ * not a string, so a wrong type is not taken for no forge at all. */
+static const char *
+forge_field(jv rec)
+{
+	jv v = jv_object_get(jv_copy(rec), jv_string("forge"));
+	jv_kind k = jv_get_kind(v);
+
+	jv_free(v);
+	if (k != JV_KIND_STRING && k != JV_KIND_NULL && k != JV_KIND_INVALID)
+		return "";
+	return jv_get_str(rec, "forge");
+}
+
 /* One record: its change posted, the result merged into it. */
 static int
 run_record(struct forge *forges[2], const struct opts *o, struct jsonl *in,
@@ -589,7 +619,7 @@ run_record(struct forge *forges[2], const struct opts *o, struct jsonl *in,
 		jsonl_warn(in, "expected a JSON object");
 		goto out;
 	}
-	kind = choose_forge(o, jv_get_str(rec, "forge"), &refused);
+	kind = choose_forge(o, forge_field(rec), &refused);
 	if (kind < 0) {
 		jsonl_warn(in, "%s", refused);
 		goto out;

@@ -73,9 +73,9 @@ static const struct opt_program statz_prog = {
 	.synopsis = "[OPTIONS] [FILE...]",
 	.summary = "per-series statistics, anomalies and forecasts of series records",
 	.tables = statz_tables,
-	.epilog = "Exit status: 0 success, 2 usage error or bad input "
-	"(reported with its line, the rest still processed),\n"
-	"4 a write error on stdout."
+	.epilog = "Exit status: 0 success, 2 usage error or bad input (reported "
+	"with its line,\nthe rest still processed), 4 a local failure (a write "
+	"error on stdout,\nout of memory).\n"
 };
 
 /* What one run carries from line to line. */

@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		why = policy_check_changes(&p, ch);
 		free(why);
 		jv_free(ch);
-		why = policy_check_target(&p, "Deployment", "web");
+		why = policy_check_target(&p, "Deployment", "apps", "web");
 		free(why);
 		policy_free(&p);
 	} else {

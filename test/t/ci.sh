@@ -10,8 +10,8 @@
 top=$OPSPIPE_TOP
 
 sed -n '/^## Two commands/,/^## /p' "$top/README.md" >"$T_DIR/two"
-ok_if "README: 'make demo' word for word" grep -qx 'make demo     # the summarize flow on a generated Prometheus history' "$T_DIR/two"
-ok_if "README: 'make check' word for word" grep -qx 'make check    # build and run the whole test suite' "$T_DIR/two"
+ok_if "README: the demo command is 'make demo'" grep -qE '^make demo +# the summarize flow' "$T_DIR/two"
+ok_if "README: the test command is 'make check'" grep -qx 'make check    # build and run the whole test suite' "$T_DIR/two"
 expect_eq "README: one setup line for a fresh Debian 12" 1 "$(grep -c '^apt-get ' "$T_DIR/two")"
 expect_eq "... which installs make and nothing the Makefile could install itself" \
     "apt-get update && apt-get install -y make" "$(grep '^apt-get ' "$T_DIR/two")"

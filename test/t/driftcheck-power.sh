@@ -57,7 +57,7 @@ expect_eq "and names the feature" "0" \
 expect_status "mmd finds the shift in 4 dimensions" 1 \
     sh -c 'driftcheck --ref shift_r.npy --method mmd <shift_c.npy'
 expect_status "psi calls a 0.5 sigma shift at least moderate" 0 \
-    sh -c 'driftcheck --ref shift1_r.npy --method psi <shift1_c.npy | jq -e ".features[0].level != \"none\""'
+    sh -c 'driftcheck --ref shift1_r.npy --method psi <shift1_c.npy | jq -c "select(.features[0].level != \"none\")" | grep -q .'
 expect_status "wasserstein/std over 0.1 for the shift" 1 \
     sh -c 'driftcheck --ref shift1_r.npy --method wasserstein <shift1_c.npy'
 

@@ -57,6 +57,38 @@ printf 'c\nred\nred\nred\nblue\n' >cc.csv
 expect_status "text in every row of both samples is categorical without asking" 0 \
     sh -c 'driftcheck --ref cr.csv <cc.csv'
 expect_eq "... tested by chi2" chi2 "$(jq -r '.features[0].method' "$T_DIR/out")"
+# Numbers spelled with a decimal comma (a European export) are text in
+# every row, and were compared as categories without a word: a numeric
+# feature switched to chi2 (and psi, wasserstein or a threshold chosen for
+# numbers did not apply). They are refused unless declared categorical.
+/usr/bin/python3 - <<'PY'
+import json, random
+r = random.Random(3)
+for name, mu in (("dref", 5.0), ("dcur", 5.3)):
+    vals = [round(r.gauss(mu, 1), 1) for _ in range(500)]
+    with open(name + ".jsonl", "w") as f:
+        for v in vals:
+            f.write(json.dumps({"load": ("%.1f" % v).replace(".", ",")}) + "\n")
+    with open(name + ".csv", "w") as f:
+        f.write("load,pod\n" + "".join('"%s",p%d\n' % (("%.1f" % v).replace(".", ","), i % 3)
+                                        for i, v in enumerate(vals)))
+PY
+for f in jsonl csv; do
+	expect_status "$f: every value a number with a decimal comma: refused (exit 2), not categories" 2 \
+	    sh -c "driftcheck --ref dref.$f <dcur.$f"
+	expect_match "... saying which feature and why" \
+	    "^driftcheck: feature 'load': every value is text, but values like '[0-9-]+,[0-9]' are numbers written another way" \
+	    "$(cat "$T_DIR/err")"
+	expect_eq "... and no verdict" "" "$(cat "$T_DIR/out")"
+done
+driftcheck --ref dref.jsonl --categorical load <dcur.jsonl >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "--categorical load compares them as categories, as asked" "chi2|" \
+    "$(jq -r '.features[0].method' "$T_DIR/out")|$(cat "$T_DIR/err")"
+printf 'v\n"1.234.567"\n"2.345.678"\n' >thou.csv
+expect_status "thousands separators are numbers written another way too" 2 sh -c 'driftcheck --ref thou.csv <thou.csv'
+printf 'band\n18-25\n26-40\n18-25\n41-65\n' >bands.csv
+expect_status "ranges (age bands) are categories" 0 sh -c 'driftcheck --ref bands.csv <bands.csv'
+expect_eq "... by chi2" chi2 "$(jq -r '.features[0].method' "$T_DIR/out")"
 expect_status "--categorical naming no feature: exit 2" 2 \
     sh -c 'driftcheck --ref zr.csv --categorical nope <zc.csv'
 expect_eq "... says so" "driftcheck: --categorical names 'nope', which is no feature of the samples" \

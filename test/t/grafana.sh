@@ -5,7 +5,7 @@
 . "${OPSPIPE_TOP:-.}/test/lib.sh"
 
 g=$OPSPIPE_TOP/share/opspipe/grafana
-is_json_object() { jq -e 'type == "object"' "$1" >/dev/null 2>&1; }
+is_json_object() { jq_holds 'type == "object"' "$1" 2>/dev/null; }
 for f in "$g"/dashboards/*.json; do
 	ok_if "$(basename "$f") is valid JSON" is_json_object "$f"
 done

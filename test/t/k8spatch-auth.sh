@@ -95,6 +95,22 @@ kc "$T_DIR/proxy.yaml" "$ca
     proxy-url: http://127.0.0.1:1" "    token: s3cret-token"
 expect_status "proxy-url is used (an unreachable proxy fails, exit 3)" 3 \
     k8spatch --retries 0 --kubeconfig "$T_DIR/proxy.yaml" get deploy stuck
+# Through a real proxy (test/fixtures/proxy.py): HTTPS goes through a
+# CONNECT tunnel, with the proxy's own credentials from the URL.
+start_fixture proxy.py --auth pu:proxy-secret
+proxy=$FIXTURE_URL
+kc "$T_DIR/proxied.yaml" "$ca
+    proxy-url: http://pu:proxy-secret@127.0.0.1:${proxy##*:}" "    token: s3cret-token"
+expect_status "proxy-url: through a CONNECT proxy" 0 k8spatch --kubeconfig "$T_DIR/proxied.yaml" get deploy stuck
+expect_eq "… as the token's user" alice "$(who)"
+expect_eq "… the proxy tunnelled to the API server, with its user" "CONNECT 127.0.0.1:${api##*:} pu" \
+    "$(curl -fs "$proxy/_requests" | jq -r '.[-1] | "\(.method) \(.target) \(.auth)"')"
+kc "$T_DIR/badproxy.yaml" "$ca
+    proxy-url: http://pu:wrong-proxy-pass@127.0.0.1:${proxy##*:}" "    token: s3cret-token"
+expect_status "… a proxy that refuses the credentials: exit 3" 3 \
+    k8spatch --retries 0 --kubeconfig "$T_DIR/badproxy.yaml" get deploy stuck
+# shellcheck disable=SC2016 # $1 is the inner shell's
+ok_if "… never printing the proxy's password" sh -c '! grep -q wrong-proxy-pass "$1"' sh "$T_DIR/err"
 kc "$T_DIR/wrong.yaml" "$ca" "    token: wrong-token-value"
 expect_status "a bad token exits 3" 3 get "$T_DIR/wrong.yaml"
 expect_match "… says Unauthorized" "Unauthorized|401" "$(cat "$T_DIR/err")"
@@ -179,6 +195,21 @@ wait "$bg"
 expect_eq "… the wait timed out normally" timeout "$(jq -r .rollout "$T_DIR/out")"
 expect_eq "… requests with the new token were accepted" true \
     "$(sent '[.[] | select(.user == "rotator" and .status == 200)] | length > 1')"
+# The same with --token-file, as kubectl's flag reads it.
+control '{"tokens":{"rot-3":"flagged","rot-4":"flagged"}}'
+printf 'rot-3\n' >"$T_DIR/tokfile"
+( sleep 1; printf 'rot-4\n' >"$T_DIR/tokfile"; control '{"revoke":["rot-3"]}' ) &
+bg=$!
+expect_status "--token-file is read again after a 401" 1 \
+    k8spatch --kubeconfig "$T_DIR/noca.yaml" --insecure --token-file "$T_DIR/tokfile" \
+    wait deploy stuck --fail-after 0 --timeout 3s
+wait "$bg"
+expect_eq "… the wait timed out normally, the new token accepted" "timeout true" \
+    "$(jq -r .rollout "$T_DIR/out") $(sent '[.[] | select(.user == "flagged" and .status == 200)] | length > 1')"
+printf 'rot-4\n' >"$T_DIR/tokfile"
+expect_status "… the last of --token-file and --token counts" 0 \
+    k8spatch --kubeconfig "$T_DIR/noca.yaml" --insecure --token-file "$T_DIR/tokfile" --token s3cret-token get deploy stuck
+expect_eq "… as the token's user" alice "$(who)"
 
 # --- exec credential plugins ------------------------------------------------
 cat >"$T_DIR/plugin" <<'EOF'
@@ -264,6 +295,26 @@ kc "$T_DIR/certexec.yaml" "$ca" "    exec:
 expect_status "an exec plugin that answers with a client certificate" 0 \
     k8spatch --kubeconfig "$T_DIR/certexec.yaml" get deploy stuck
 expect_eq "… as the certificate's user" admin "$(who)"
+# A hung plugin must not hang a CronJob: without a terminal it has the
+# request timeout (at most a minute) to answer, then it is killed with
+# what it started.
+for how in hang answer-then-hang; do
+	cat >"$T_DIR/hungplugin" <<EOP
+#!/bin/sh
+sleep 987 &
+[ "$how" = hang ] || echo '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"s3cret-token"}}'
+sleep 986
+EOP
+	chmod +x "$T_DIR/hungplugin"
+	kc "$T_DIR/hung.yaml" "$ca" "    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: $T_DIR/hungplugin
+      interactiveMode: IfAvailable"
+	expect_status "a plugin that does not end ($how) is stopped: exit 3" 3 \
+	    timeout 30 k8spatch --request-timeout 2 --kubeconfig "$T_DIR/hung.yaml" get deploy stuck
+	expect_match "… saying so" "exec plugin '.*hungplugin' did not answer within 2s; it was stopped" "$(cat "$T_DIR/err")"
+	ok_if "… with what it started" sh -c '! pgrep -f "^sleep 98[67]$" >/dev/null'
+done
 rm -f "$T_DIR/log"
 expect_status "--token wins over an exec plugin (not run)" 0 \
     k8spatch --kubeconfig "$T_DIR/exec.yaml" --token s3cret-token get deploy stuck

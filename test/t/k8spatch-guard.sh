@@ -197,6 +197,22 @@ refused "replicas over max" "'spec.replicas' 50 is above the policy's replicas m
 clear
 expect_status "refused: scale over max under --policy" 1 k8spatch --policy "$policy" scale deploy nginx --replicas 30
 expect_eq "… result refused, nothing written" "refused 0" "$(jq -r .result "$T_DIR/out") $(writes)"
+# scale --policy goes through /scale, as kubectl scale does: a Role that
+# grants deployments/scale and not deployments is enough, and nothing but
+# replicas can change through it.
+clear
+control '{"deny":[{"verb":"patch","resource":"deployments"}]}'
+expect_status "scale under --policy through /scale alone" 0 k8spatch --policy "$policy" scale deploy nginx --replicas 3
+expect_eq "… applied, spec.replicas judged" 'applied ["spec.replicas"]' "$(jq -c -r '"\(.result) \(.changed | tojson)"' "$T_DIR/out")"
+expect_eq "… every request on /scale" '["/scale"]' \
+    "$(sent '[.[] | select(.path | test("deployments/nginx")) | .path | sub(".*nginx"; "")] | unique | tojson')"
+expect_eq "… a dry run, then the write carrying the resourceVersion read" "All - true" \
+    "$(sent '[.[] | select(.method == "PATCH")] | "\(.[0].query.dryRun) \(.[1].query.dryRun // "-") \(.[1].body.metadata.resourceVersion == .[0].body.metadata.resourceVersion and .[1].body.metadata.resourceVersion != null)"')"
+expect_eq "… 3 replicas" 3 "$(k8spatch get deploy nginx | jq .spec.replicas)"
+expect_status "… while a guarded patch of the object is forbidden (exit 3)" 3 \
+    k8spatch --policy "$policy" patch deploy nginx --type merge -p '{"spec":{"replicas":2}}'
+control '{"deny":[]}'
+k8spatch --policy "$policy" scale deploy nginx --replicas 2 >/dev/null
 clear
 expect_status "refused: a namespace the policy denies" 1 k8spatch --policy "$policy" -n kube-system patch deploy dns \
     --type merge -p '{"spec":{"replicas":2}}'

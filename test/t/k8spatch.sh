@@ -145,6 +145,17 @@ k8spatch get po -A >"$T_DIR/o2"
 # shellcheck disable=SC2016 # $1 is the inner shell's
 ok_if "list output is one compact object per line" sh -c 'jq -c . "$1" | cmp -s - "$1"' sh "$T_DIR/o2"
 
+# A plain http:// server behind proxy-url: requests go to the proxy in
+# absolute form (test/fixtures/proxy.py forwards them).
+start_fixture proxy.py
+proxy=$FIXTURE_URL
+sed "s|cluster: {server: \"$api\"}|cluster: {server: \"$api\", proxy-url: \"$proxy\"}|" "$KUBECONFIG" >"$T_DIR/proxied.yaml"
+expect_eq "proxy-url: a get and a dry run through a forwarding proxy" "nginx dry-run" \
+    "$(k8spatch --kubeconfig "$T_DIR/proxied.yaml" get deploy nginx | jq -r .metadata.name) $(k8spatch \
+    --kubeconfig "$T_DIR/proxied.yaml" --dry-run patch deploy nginx --type merge -p '{"spec":{"replicas":3}}' | jq -r .result)"
+expect_eq "… each request went through it" "GET GET PATCH $api/apis/apps/v1/namespaces/web/deployments/nginx" \
+    "$(curl -fs "$proxy/_requests" | jq -r '"\(map(.method) | join(" ")) \(.[0].target)"')"
+
 # --- patch (unguarded) ------------------------------------------------------
 expect_status "a strategic merge patch" 0 \
     k8spatch patch deploy nginx -p '{"metadata":{"labels":{"team":"a"}}}'

@@ -82,12 +82,16 @@ expect_eq "generation starts at 1 with defaults" "1 600 RollingUpdate IfNotPrese
 patch() { # TYPE BODY [QUERY]
 	k -X PATCH -H "Content-Type: application/$1" -d "$2" "$deps/web${3:-}"
 }
+# The simulated controllers write status (a new resourceVersion) when they
+# get to it; held still, the stored version is the one the dry run saw.
+control '{"pause":true}'
 rv=$(k "$deps/web" | jq -r .metadata.resourceVersion)
 patch merge-patch+json '{"spec":{"replicas":5}}' '?dryRun=All' >"$T_DIR/dry"
 expect_eq "dry run answers the patched object with generation bumped" "5 2 $rv" \
     "$(jq -r '"\(.spec.replicas) \(.metadata.generation) \(.metadata.resourceVersion)"' "$T_DIR/dry")"
 expect_eq "dry run stores nothing" "2 1 $rv" \
     "$(k "$deps/web" | jq -r '"\(.spec.replicas) \(.metadata.generation) \(.metadata.resourceVersion)"')"
+control '{"pause":false}'
 patch strategic-merge-patch+json '{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"nginx:1.26","env":[{"name":"A","value":"1"}]}]}}}}' >/dev/null
 expect_eq "strategic merge merges containers by name" "1 nginx:1.26 128Mi" \
     "$(k "$deps/web" | jq -r '.spec.template.spec.containers | "\(length) \(.[0].image) \(.[0].resources.limits.memory)"')"

@@ -30,12 +30,12 @@ control() { k -X POST -d "$1" "$api/_control" >/dev/null; }
 ns=$api/api/v1/namespaces/default
 apps=$api/apis/apps/v1/namespaces/default
 
-# until_jq NAME URL FILTER [SECONDS]: passes once FILTER (jq -e) holds for
+# until_jq NAME URL FILTER [SECONDS]: passes once FILTER (jq_holds) holds for
 # what URL answers.
 until_jq() {
 	i=0
 	while [ "$i" -lt "$(( ${4:-10} * 10 ))" ]; do
-		k "$2" | jq -e "$3" >/dev/null 2>&1 && { ok "$1"; return 0; }
+		k "$2" | jq_holds "$3" 2>/dev/null && { ok "$1"; return 0; }
 		sleep 0.1
 		i=$((i + 1))
 	done

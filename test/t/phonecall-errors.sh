@@ -65,6 +65,27 @@ expect_match "503 for good: said" 'HTTP 503' "$(cat "$d/err")"
 reset_twilio
 callee +33600000001 '{"do":"press","digits":"1"}'
 
+# A create that times out may have placed the call (the fixture places
+# it, then answers late): it is not sent again, or the phone rings twice.
+before=$(ncreates)
+callee +33600000032 '{"do":"no-answer","create_delay":2}'
+pc --to +33600000032 --speech x --timeout 1 >"$d/out" 2>"$d/err"
+expect_eq "create timed out: the provider failed" 3 "$?"
+sleep 2.5
+expect_eq "create timed out: one call placed, not four" 1 "$(($(ncreates) - before))"
+expect_match "create timed out: said why" 'may have been acted on: not retried' "$(cat "$d/err")"
+
+# A record that cannot be written whole (past a file size limit here, a
+# full disk alike) is cut off again: the next record starts its own line.
+printf '{"pad":"%0400d"}\n' 0 >"$d/full.jsonl"
+(ulimit -f 1 && trap '' XFSZ && exec phonecall --url "$twilio" --to +33600000001 --speech x \
+    --log "$d/full.jsonl") >"$d/out" 2>"$d/err"
+expect_eq "log past a size limit: exit 4" 4 "$?"
+expect_match "log past a size limit: said" "cannot write log '.*full.jsonl'" "$(cat "$d/err")"
+phonecall --url "$twilio" --to +33600000001 --speech y --log "$d/full.jsonl" >/dev/null 2>&1
+expect_eq "log past a size limit: no torn line before the next record" '[null,"y"]' \
+    "$(jq -sc 'map(.speech)' "$d/full.jsonl" 2>&1)"
+
 # Refused before any call: nothing reaches Twilio.
 before=$(ncreates)
 expect_status "bad --to: exit 2" 2 pc --to 0612345678 --speech x
@@ -81,6 +102,9 @@ expect_status "API key but --public-url: the token signs callbacks" 2 env TWILIO
 expect_match "API key but --public-url: said why" 'needs TWILIO_AUTH_TOKEN' "$(cat "$T_DIR/err")"
 expect_status "a control character in the token" 2 env TWILIO_AUTH_TOKEN="$(printf 'a\nb')" \
     phonecall --url "$twilio" --to +33600000001 --speech x
+expect_status "a password in --public-url is refused" 2 pc --to +33600000001 --speech x \
+    --public-url "http://u:pw-secret@127.0.0.1:$pc_port/pc"
+expect_eq "a password in --public-url: not shown" 0 "$(grep -c pw-secret "$T_DIR/err")"
 expect_status "--listen without --public-url" 2 phonecall --url "$twilio" --to +33600000001 --speech x --listen 127.0.0.1:1
 expect_status "--quiet-period without --state" 2 pc --to +33600000001 --speech x --quiet-period 1h
 expect_status "--ring-timeout past Twilio's 600" 2 pc --to +33600000001 --speech x --ring-timeout 601

@@ -50,6 +50,14 @@ W --to +33600000007 --speech x >"$d/out" 2>"$d/err"
 expect_eq "webhook: an answer that is not a boolean" 3 "$?"
 phonecall --provider webhook --url "$pager/call" --to +33600000001 --speech x >"$d/out" 2>"$d/err"
 expect_eq "webhook: without the token, 401" 3 "$?"
+# A gateway slower than --call-timeout may be ringing the phone already:
+# the POST is not sent again (it would ring again, and wait as long).
+ctl '{"numbers":{"+33600000008":{"sleep":3,"answer":true,"status":"completed"}}}'
+W --to +33600000008 --speech x --call-timeout 1s >"$d/out" 2>"$d/err"
+expect_eq "webhook: slower than --call-timeout: the provider failed" '3 "failed"' "$? $(jq -c .status "$d/out")"
+expect_eq "webhook: slower than --call-timeout: one POST, not four" 1 \
+    "$(curl -fs "$pager/_requests" | jq '[.[] | select(.body.to == "+33600000008")] | length')"
+expect_match "webhook: slower than --call-timeout: said why" 'may have been acted on: not retried' "$(cat "$d/err")"
 expect_status "webhook: needs a URL" 2 phonecall --provider webhook --to +33600000001 --speech x
 expect_status "webhook: no --listen" 2 W --to +33600000001 --speech x --listen 127.0.0.1:1 --public-url http://x/
 PHONECALL_PROVIDER=webhook PHONECALL_URL=$pager/call phonecall --token gw-secret --to +33600000001 \

@@ -122,12 +122,49 @@ expect_eq "outlasting the wait: hung up, canceled" '[null,"canceled"]' "$(jq -c 
 expect_eq "outlasting the wait: Status=canceled sent" '["canceled"]' \
     "$(requests '[.[] | select(.method == "POST" and (.path | test("/Calls/CA")))][-1].params.Status')"
 
+# SIGTERM while a call is on (a CronJob's deadline, a pod stopped): the
+# call is hung up, not left open; its record is printed and logged; the
+# next request is not called; exit 4.
+callee +33600000026 '{"do":"silent","talk":600}'
+printf '%s\n' '{"to":"+33600000026","speech":"db down"}' '{"to":"+33600000001","speech":"next"}' >"$d/two"
+phonecall --url "$twilio" --listen "127.0.0.1:$pc_port" --public-url "http://127.0.0.1:$pc_port/pc" \
+    --log "$d/term.jsonl" - <"$d/two" >"$d/out" 2>"$d/err" &
+pcpid=$!
+i=0
+while [ "$(calls '[.[] | select(.to == "+33600000026")][-1].status')" != '"in-progress"' ] && [ "$i" -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$pcpid"
+wait "$pcpid"
+expect_eq "SIGTERM mid-call: exit 4" 4 "$?"
+expect_eq "SIGTERM mid-call: the record says so" '["+33600000026","completed","interrupted by SIGTERM: hung up"]' \
+    "$(jq -sc '.[] | [.number,.status,.error]' "$d/out")"
+expect_eq "SIGTERM mid-call: the record is logged" '"interrupted by SIGTERM: hung up"' "$(jq -c .error "$d/term.jsonl" 2>&1)"
+expect_eq "SIGTERM mid-call: the call was hung up" '"completed"' \
+    "$(calls '[.[] | select(.to == "+33600000026")][-1].status')"
+expect_eq "SIGTERM mid-call: the next request not called" '[]' "$(calls '[.[] | select(.to == "+33600000001" and (.said[0] == "next"))]')"
+
+# SIGTERM while the call is being placed (a slow create): the create
+# ends, then the call is hung up — canceled while it rings — and recorded.
+callee +33600000027 '{"do":"press","digits":"1","ring":30,"create_delay":1.5}'
+phonecall --url "$twilio" --listen "127.0.0.1:$pc_port" --public-url "http://127.0.0.1:$pc_port/pc" \
+    --to +33600000027 --speech x >"$d/out" 2>"$d/err" &
+pcpid=$!
+sleep 0.5
+kill -TERM "$pcpid"
+wait "$pcpid"
+expect_eq "SIGTERM while placing the call: exit 4, recorded, canceled" \
+    '4 ["canceled","interrupted by SIGTERM: hung up"] "canceled"' \
+    "$? $(jq -c '[.status,.error]' "$d/out") $(calls '[.[] | select(.to == "+33600000027")][-1].status')"
+
 # Call requests on stdin: other fields pass through, "to" becomes "number",
 # a bad line is reported and the rest still called.
 callee +33600000001 '{"do":"press","digits":"1"}'
 printf '%s\n' '{"to":"+33600000001","speech":"db down","incident":"fp1","ticket":"OPS-7"}' \
     '{"to":"+33600000001"}' '{"to":"0612","speech":"x"}' 'not json' \
-    '{"to":"+33600000001","speech":"again","question":"Now?"}' | pc - >"$d/out" 2>"$d/err"
+    '{"to":"+33600000001","speech":"again","question":"Now?"}' \
+    '{"to":"+33600000001\u0000junk","speech":"x"}' | pc - >"$d/out" 2>"$d/err"
 expect_eq "stdin: bad lines make exit 2" 2 "$?"
 expect_eq "stdin: the good requests called" '[["+33600000001","db down","fp1","OPS-7",false],["+33600000001","again",null,null,false]]' \
     "$(jq -sc '[.[] | [.number,.speech,.incident,.ticket,has("to")]]' "$d/out")"
@@ -135,6 +172,7 @@ expect_eq "stdin: the question asked" '"Now?"' "$(jq -sc '.[1].question' "$d/out
 expect_match "stdin: no speech, named by line" 'stdin:2: no speech' "$(cat "$d/err")"
 expect_match "stdin: a bad number, named" "stdin:3: number '0612' is not E.164" "$(cat "$d/err")"
 expect_match "stdin: not JSON, named" 'stdin:4:' "$(cat "$d/err")"
+expect_match "stdin: a NUL in a field, named (not read as a shorter string)" "stdin:6: field 'to' holds a NUL byte" "$(cat "$d/err")"
 
 # The call log: JSON lines as printed, CSV with the six columns.
 callee +33600000002 '{"do":"press","digits":"2"}'
@@ -152,4 +190,8 @@ print(rows[2][1:] == ["+33600000002", "line one\nline two", "false", "completed"
 print(raw.count("\r\n") == 3 and len(rows) == 3)
 PY
 expect_eq "csv: header, quoting, answers, CRLF (RFC 4180)" "True True True True" "$(tr '\n' ' ' <"$d/csvcheck" | sed 's/ $//')"
+
+# "No" is an mdoc macro: a heading starting with it must be escaped.
+expect_match "the man page: the paging storms section has its title" '^   No paging storms$' \
+    "$(mandoc -Tascii "$OPSPIPE_TOP/share/man/man1/phonecall.1" | col -b)"
 done_testing

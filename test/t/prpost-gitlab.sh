@@ -89,6 +89,18 @@ expect_status "a diverged branch exits 1" 1 \
 expect_match "the diverged branch is named" "branch 'fix/diverged' in '42' has commits" "$(cat "$T_DIR/err")"
 expect_eq "the diverged branch is not moved" "$div" "$(repo_state "$gl" '."grp/sub/gitops"."fix/diverged".commit')"
 
+# A second run created the branch between this one's look and its commit
+# (the look answered 404): GitLab's 400 "A branch called ... already
+# exists" has it judged as it is — used when it holds the change.
+ctl "$gl" '{"repos":{"grp/race":{"id":77,"branches":{"main":{"a.yaml":"a: 1\n"},
+  "fix/race":{"from":"main","files":{"a.yaml":"replicas: 1\n"}}}}}}'
+race=$(repo_state "$gl" '."grp/race"."fix/race".commit')
+ctl "$gl" '{"fail":{"method":"GET","path":"/repository/branches/fix%2Frace","status":404,"body":{"message":"404 Branch Not Found"}}}'
+expect_status "a branch created meanwhile holding the change is used" 0 \
+    prpost --url "$gl/api/v4" --repo 77 --base main --branch fix/race --title t a.yaml="$d/same.yaml"
+expect_eq "created meanwhile: its commit is the result, the branch not moved" "true $race $race" \
+    "$(jq -r .created "$T_DIR/out") $(jq -c .commit "$T_DIR/out") $(repo_state "$gl" '."grp/race"."fix/race".commit')"
+
 # errors and get
 expect_status "an unknown project exits 2" 2 prpost --url "$gl/api/v4" --repo grp/nope --base main --title t a=/dev/null
 expect_match "the project is named" "project 'grp/nope' not found" "$(cat "$T_DIR/err")"

@@ -103,23 +103,66 @@ expect_eq "the stale branch now sits on main's tip" \
 expect_eq "the move was asked with force false" "false" \
     "$(sent "$gh" '[.[] | select(.method == "PATCH")][-1].body.force')"
 
+# -- two runs at once ----------------------------------------------------
+# A second prpost posting the same change creates the branch between this
+# one's look and its write (the fixture answers the look with 404, as
+# when the branch did not exist yet). The branch holds the change: it is
+# used, not called diverged; one with other content still is.
+ctl "$gh" '{"repos":{"org/race":{"branches":{"main":{"a.yaml":"a: 1\n"},
+  "fix/race":{"from":"main","files":{"a.yaml":"replicas: 3\n"}},
+  "fix/other":{"from":"main","files":{"a.yaml":"a: 7\n"}}}}}}'
+race=$(repo_state "$gh" '."org/race"."fix/race".commit')
+ctl "$gh" '{"fail":{"method":"GET","path":"/git/ref/heads/fix/race","status":404,"body":{"message":"Not Found"}}}'
+expect_status "a branch created meanwhile holding the change is used" 0 \
+    prpost --url "$gh" --repo org/race --base main --branch fix/race --title t a.yaml="$d/nginx.yaml"
+expect_eq "created meanwhile: its commit is the result, the branch not moved" "true $race $race" \
+    "$(jq -r .created "$T_DIR/out") $(jq -c .commit "$T_DIR/out") $(repo_state "$gh" '."org/race"."fix/race".commit')"
+other=$(repo_state "$gh" '."org/race"."fix/other".commit')
+ctl "$gh" '{"fail":{"method":"GET","path":"/git/ref/heads/fix/other","status":404,"body":{"message":"Not Found"}}}'
+expect_status "a branch created meanwhile with other content: diverged" 1 \
+    prpost --url "$gh" --repo org/race --base main --branch fix/other --title t a.yaml="$d/nginx.yaml"
+expect_eq "created meanwhile with other content: not moved" "$other" "$(repo_state "$gh" '."org/race"."fix/other".commit')"
+
+# And for real: four runs of one change at once all succeed, with one
+# pull request between them.
+printf 'b: 2\n' >"$d/b.yaml"
+pids=""
+for i in 1 2 3 4; do
+	prpost --url "$gh" --repo org/race --base main --title "at once $i" b.yaml="$d/b.yaml" \
+	    >"$d/once.$i" 2>&1 &
+	pids="$pids $!"
+done
+fails=0
+for pid in $pids; do
+	wait "$pid" || fails=$((fails + 1))
+done
+expect_eq "four runs at once: all succeed, one pull request, one branch" "0 1 1" \
+    "$fails $(cat "$d"/once.* | jq -s '[.[].number] | unique | length' 2>&1) $(cat "$d"/once.* | jq -s '[.[].branch] | unique | length' 2>&1)"
+
 # -- errors --------------------------------------------------------------
+# Every message of this section is kept, to look for the tokens in.
+keep_err() { cat "$T_DIR/err" >>"$d/errors.all"; }
 expect_status "a bad token exits 3" 3 env GITHUB_TOKEN=wrong-one \
     prpost --url "$gh" --repo org/gitops --base main --title t a=/dev/null
 expect_match "401: GitHub's 'Bad credentials' and where the token comes from" \
     "Bad credentials \\(check --token" "$(cat "$T_DIR/err")"
+keep_err
 expect_status "an unknown repository exits 2" 2 \
     prpost --url "$gh" --repo org/nope --base main --title t a=/dev/null
 expect_match "404: the repository named" "repository 'org/nope' not found" "$(cat "$T_DIR/err")"
+keep_err
 expect_status "an unknown base branch exits 2" 2 P --base nope --title t a=/dev/null
 expect_match "404: the branch named" "branch 'nope' not found in 'org/gitops'" "$(cat "$T_DIR/err")"
+keep_err
 ctl "$gh" '{"fail":{"path":"/git/ref/","status":502,"count":9}}'
 expect_status "a 5xx after retries exits 3" 3 env OPSPIPE_RETRY_MAX=0.01 \
     prpost --url "$gh" --repo org/gitops --base main --title t a=/dev/null
+keep_err
 expect_eq "a 5xx is retried (--retries, default 3)" "4" \
     "$(sent "$gh" '[.[] | select(.status == 502)] | length')"
 ctl "$gh" '{"fail":{"path":"/none","count":0}}'
-if grep -q s3cret-token-value "$d"/*.err "$T_DIR/err" 2>/dev/null; then not_ok "the token never shows in messages"; else ok "the token never shows in messages"; fi
+expect_eq "the messages of 401, 404 and 5xx were kept" 4 "$(grep -c '^prpost: ' "$d/errors.all")"
+expect_eq "no token, right or wrong, shows in them" 0 "$(grep -c -e s3cret-token-value -e wrong-one "$d/errors.all")"
 
 # -- bytes ---------------------------------------------------------------
 printf '\000\001\377\376binary\r\n' >"$d/blob.bin"
@@ -158,6 +201,12 @@ for bad in "../etc/passwd" "/abs.yaml" "a/./b" "a//b" ".git/config"; do
 	expect_status "path '$bad' is refused (exit 2)" 2 P --title t "$bad=$d/readme"
 done
 expect_match "the refusal says why" "invalid path '.git/config': '.git' component" "$(cat "$T_DIR/err")"
+# Bytes that are not UTF-8 would reach GitHub as U+FFFD: another file,
+# another branch than the one named. Refused, not rewritten.
+expect_status "a path that is not UTF-8 is refused" 2 P --title t "$(printf 'bad\377.yaml')=$d/readme"
+expect_match "a path that is not UTF-8: said why" "not valid UTF-8" "$(cat "$T_DIR/err")"
+expect_status "a branch that is not UTF-8 is refused" 2 P --title t --branch "$(printf 'fix/b\377d')" a.yaml="$d/nginx.yaml"
+expect_match "a branch that is not UTF-8: said why" "must be valid UTF-8" "$(cat "$T_DIR/err")"
 expect_status "a path given twice is refused" 2 P --title t a.yaml="$d/readme" a.yaml="$d/nginx.yaml"
 
 # -- get -----------------------------------------------------------------
@@ -177,6 +226,8 @@ not json
 {"repo":"org/gitops","base":"main","title":"bad","files":[{"path":"../x","content":"x"}]}
 {"repo":"org/gitops","base":"main","title":"nul","files":[{"path":"a\u0000b","content":"x"}]}
 {"repo":"org/gitops","base":"main","files":[{"path":"x","content":"x"}]}
+{"repo":"org/gitops","base":"main","title":"t","forge":5,"files":[{"path":"x","content":"x"}]}
+{"repo":"org/gitops","base":"main\u0000x","title":"t","files":[{"path":"x","content":"x"}]}
 EOF
 prpost --url "$gh" - <"$d/records" >"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "records: bad lines make exit 2" 2 "$?"
@@ -190,6 +241,8 @@ expect_match "records: not JSON is named by line" "stdin:2:" "$(cat "$T_DIR/err"
 expect_match "records: a bad path is named by line" "stdin:3: files\\[0\\]: invalid path '../x'" "$(cat "$T_DIR/err")"
 expect_match "records: a NUL in a path is refused" "stdin:4: files\\[0\\]: NUL in path" "$(cat "$T_DIR/err")"
 expect_match "records: a missing title is named" "stdin:5: no title" "$(cat "$T_DIR/err")"
+expect_match "records: a forge that is not a string is refused" "stdin:6: field 'forge' must be" "$(cat "$T_DIR/err")"
+expect_match "records: a NUL in a field is refused, not read as a shorter string" "stdin:7: field 'base' holds a NUL byte" "$(cat "$T_DIR/err")"
 
 # -- labels, reviewers, draft --------------------------------------------
 printf 'x: 1\n' >"$d/x.yaml"
@@ -218,6 +271,11 @@ expect_eq "--dry-run shows the bodies" \
     "$(jq -sc '.[8].body | .head = "BRANCH"' "$T_DIR/out")"
 expect_eq "--dry-run: the token is redacted" '"Bearer <redacted>"' "$(jq -sc '.[0].headers.Authorization' "$T_DIR/out")"
 if grep -q s3cret "$T_DIR/out" "$T_DIR/err"; then not_ok "--dry-run shows no token"; else ok "--dry-run shows no token"; fi
+# An empty header value (curl's way to drop a header) is shown, not read
+# past its end (SANITIZE=1 catches that).
+expect_status "--dry-run with --header 'Accept:' and an unspaced header" 0 \
+    P --dry-run --title dry --header 'Accept:' --header 'X-Gateway:k3y' a.yaml="$d/readme"
+expect_eq "--dry-run: an unspaced extra header is redacted" '"<redacted>"' "$(jq -sc '.[0].headers["X-Gateway"]' "$T_DIR/out")"
 
 # -- usage ---------------------------------------------------------------
 expect_status "no title is a usage error" 2 P a.yaml="$d/readme"
@@ -226,4 +284,7 @@ expect_status "a bad repository name is a usage error" 2 prpost --repo 'org/../x
 expect_status "both tokens and no forge flag is a usage error" 2 env GITLAB_TOKEN=x \
     prpost --url "$gh" --repo org/gitops --base main --title t a="$d/readme"
 expect_status "a bad --branch is a usage error" 2 P --title t --branch 'a..b' a="$d/readme"
+expect_status "a control character in GITHUB_TOKEN is a usage error" 2 \
+    env GITHUB_TOKEN="$(printf 'tok\nX-Injected: 1')" prpost --url "$gh" --repo org/gitops --base main --title t a="$d/readme"
+expect_match "the message names GITHUB_TOKEN, not --token, and not its value" '^prpost: invalid GITHUB_TOKEN: [^X]*$' "$(head -n 1 "$T_DIR/err")"
 done_testing

@@ -109,14 +109,16 @@ key=$(printf '30\nup\n' | sha256sum | cut -d' ' -f1)
 : >"$c/$key.lock"
 # hold FILE: keep FILE locked in the background until release; polls
 # until the lock is taken (bounded), no sleeping on a guess.
+# hold FILE [MARKER]: ... held until MARKER (default $T_DIR/held) is removed.
 hold() {
-	rm -f "$T_DIR/held"
+	mark=${2:-$T_DIR/held}
+	rm -f "$mark"
 	# shellcheck disable=SC2016 # the inner shell expands its own $1
-	flock "$1" sh -c ': >"$1"; while [ -e "$1" ]; do sleep 0.1; done' sh "$T_DIR/held" &
+	flock "$1" sh -c ': >"$1"; while [ -e "$1" ]; do sleep 0.1; done' sh "$mark" &
 	holder=$!
 	i=0
-	while [ ! -e "$T_DIR/held" ] && [ "$i" -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
-	[ -e "$T_DIR/held" ]
+	while [ ! -e "$mark" ] && [ "$i" -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
+	[ -e "$mark" ]
 }
 release() { rm -f "$T_DIR/held"; wait "$holder"; }
 ok_if "another computation holds the query's lock" hold "$c/$key.lock"
@@ -155,6 +157,48 @@ for pid in $pids; do wait "$pid"; done
 control '{"latency_ms": 0}'
 expect_eq "3 new keys, --slots 1: 3 summaries" 3 "$(cat "$T_DIR"/con.4? | jq -r .summary | grep -c Quiet)"
 expect_eq "... asked of the model one at a time" "[1,1,1]" "$(chats | jq -c 'map(.inflight)')"
+
+# --- lock files: removed by their holder, never left behind ----------------------
+# Every key once had a lock file for ever: a client sending ever new bad
+# queries (each a 400) filled the cache directory with them.
+lc=$T_DIR/lockcache
+mkdir -p "$lc"
+start_fixture prom.py
+prom_plain=$FIXTURE_URL
+wait_http "$prom_plain/api/v1/targets" 10 || not_ok "a second fixture Prometheus started"
+cgi_run 'query=bad' OPSPIPE_SUMMARY_DIR="$lc" PROMETHEUS_URL="$prom_plain"
+expect_eq "a query Prometheus rejects: 400" "Status: 400 Bad Request" "$(head -n 1 "$T_DIR/resp")"
+cgi_run 'query=down' OPSPIPE_SUMMARY_DIR="$lc" PROMETHEUS_URL="$prom_plain"
+expect_eq "Prometheus failing: 502" "Status: 502 Bad Gateway" "$(head -n 1 "$T_DIR/resp")"
+cgi_run 'query=up&minutes=7' OPSPIPE_SUMMARY_DIR="$lc"
+expect_eq "a summary: 200" "Status: 200 OK" "$(head -n 1 "$T_DIR/resp")"
+expect_eq "... and no lock file left for any of the three keys" "" "$(cd "$lc" && ls ./*.lock 2>/dev/null)"
+# A waiter that gets the lock of a file its holder removed holds nothing:
+# it must take the new file's lock, which a newcomer may hold, not compute.
+lkey=$(printf '8\nup\n' | sha256sum | cut -d' ' -f1)
+: >"$lc/$lkey.lock"
+ok_if "a computation holds the key's lock" hold "$lc/$lkey.lock" "$T_DIR/held1"
+holder1=$holder
+n=$(chats | jq length)
+opspipe-summary --cache-dir "$lc" --lock-wait 3 --minutes 8 up >"$T_DIR/waiter.out" 2>"$T_DIR/waiter.err" &
+waiter=$!
+# /proc/locks shows a blocked flock with "->".
+ino=$(stat -c %i "$lc/$lkey.lock")
+i=0
+while ! grep -q -- "-> FLOCK .*:$ino " /proc/locks && [ "$i" -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+ok_if "... another run waits for it" grep -q -- "-> FLOCK .*:$ino " /proc/locks
+# The holder removes the file as it ends; a newcomer makes and locks a new one.
+rm -f "$lc/$lkey.lock"
+: >"$lc/$lkey.lock"
+ok_if "... a newcomer holds the key's new lock file" hold "$lc/$lkey.lock"
+rm -f "$T_DIR/held1"
+wait "$holder1"
+wait "$waiter"
+st=$?
+expect_eq "the waiter, its lock's file removed, waits for the new one: busy (75), nothing computed" \
+    "75 $n" "$st $(chats | jq length)"
+release
+rm -f "$lc/$lkey.lock"
 
 # --- the cache key: white space around the query is not part of it ---------------
 n=$(chats | jq length)

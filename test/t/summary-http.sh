@@ -163,9 +163,19 @@ expect_match "... but logs it for the server" "${dead#http://}" "$(cat "$T_DIR/c
 r=$(cgi_run 'query=up&minutes=12' OLLAMA_HOST="$dead")
 expect_eq "the LLM down: 200 with the fallback record" "Status: 200 OK true 2" \
     "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq -r '"\(.fallback) \(.stats_count)"')"
+# llmask's reason names the model server's address: the client gets a
+# generic one, the server's error log the address.
+llm_err="the model failed; the server's error log says why"
+expect_eq "... whose error does not name the model server" "$llm_err|" \
+    "$(printf '%s\n' "$r" | tail -n 1 | jq -r .error)|$(printf '%s\n' "$r" | grep -F "${dead#http://}")"
+env QUERY_STRING='query=up&minutes=15' REQUEST_METHOD=GET OPSPIPE_SUMMARY_DIR="$T_DIR/direct" \
+    OLLAMA_HOST="$dead" "$cgi" >/dev/null 2>"$T_DIR/cgi.err"
+expect_match "... but the server's error log does" "^llmask: .*${dead#http://}" "$(cat "$T_DIR/cgi.err")"
 r=$(cgi_run 'query=up&minutes=12' OLLAMA_HOST="$dead")
 expect_eq "... then served from the cache by the CGI: 200, cached, still marked" "Status: 200 OK true true" \
     "$(printf '%s\n' "$r" | head -n 1) $(printf '%s\n' "$r" | tail -n 1 | jq -r '"\(.cached) \(.fallback)"')"
+expect_eq "... and still without the address" "$llm_err|" \
+    "$(printf '%s\n' "$r" | tail -n 1 | jq -r .error)|$(printf '%s\n' "$r" | grep -F "${dead#http://}")"
 # A fresh entry is served by the CGI itself: with a flow that always
 # fails beside it, the cached record still comes.
 fp=$T_DIR/fastpath
@@ -184,10 +194,17 @@ expect_eq "... a stale one is the flow's" "Status: 502 Bad Gateway" "$(printf '%
 expect_eq "... whose reason goes to the server's error log" "opspipe-summary: not this time" "$(cat "$T_DIR/cgi.err")"
 expect_eq "... not to the client" "Prometheus failed; the server's error log says why" \
     "$(printf '%s\n' "$r" | tail -n 1 | jq -r .error)"
+# A 500 is this server's problem: the client learns that much, the
+# server's error log the path.
+internal="internal error; the server's error log says why"
 r=$(cgi_run 'query=up' OPSPIPE_SUMMARY_DIR=/proc/opspipe-no-such-dir)
 expect_eq "an unwritable cache is the server's fault: 500" "Status: 500 Internal Server Error" \
     "$(printf '%s\n' "$r" | head -n 1)"
-expect_match "... saying so" "cannot write to the cache directory" "$(printf '%s\n' "$r" | tail -n 1)"
+expect_eq "... saying so, without the cache's path" "$internal" "$(printf '%s\n' "$r" | tail -n 1 | jq -r .error)"
+env QUERY_STRING=query=up REQUEST_METHOD=GET OPSPIPE_SUMMARY_DIR=/proc/opspipe-no-such-dir \
+    "$cgi" >/dev/null 2>"$T_DIR/cgi.err"
+expect_match "... which the server's error log names" "cannot write to the cache directory '/proc/opspipe-no-such-dir'" \
+    "$(cat "$T_DIR/cgi.err")"
 # Prometheus' message quotes the query, so a query with a newline makes it
 # several lines: still the client's fault, with the message whole.
 r=$(cgi_run 'query=%0Aup)%0Aor%0Aup')
@@ -198,10 +215,11 @@ expect_match "... with promq's whole message" "^\"promq: '.*or.*': bad_data" "$(
 if [ "$(id -u)" = 0 ]; then
 	mkdir -p "$T_DIR/shared/opspipe-summary"
 	chown 65534 "$T_DIR/shared/opspipe-summary"
-	r=$(env -u OPSPIPE_SUMMARY_DIR QUERY_STRING=query=up REQUEST_METHOD=GET TMPDIR="$T_DIR/shared" "$cgi" 2>/dev/null | tr -d '\r')
-	expect_eq "the default cache directory owned by another user: 500" "Status: 500 Internal Server Error" \
-	    "$(printf '%s\n' "$r" | head -n 1)"
-	expect_match "... saying why" "another user" "$(printf '%s\n' "$r" | tail -n 1)"
+	r=$(env -u OPSPIPE_SUMMARY_DIR QUERY_STRING=query=up REQUEST_METHOD=GET TMPDIR="$T_DIR/shared" "$cgi" 2>"$T_DIR/cgi.err" | tr -d '\r')
+	expect_eq "the default cache directory owned by another user: 500" "Status: 500 Internal Server Error|$internal" \
+	    "$(printf '%s\n' "$r" | head -n 1)|$(printf '%s\n' "$r" | tail -n 1 | jq -r .error)"
+	expect_match "... the server's error log saying why" "'$T_DIR/shared/opspipe-summary': missing or another user's" \
+	    "$(cat "$T_DIR/cgi.err")"
 else
 	skip "the default cache directory owned by another user: 500" "needs root, to give the directory away"
 fi

@@ -60,7 +60,7 @@ expect_eq "... the same record" "$seed" "$(cat "$T_DIR/out")"
 expect_eq "... asked at /v1/chat/completions" "/v1/chat/completions" \
     "$(curl -fs "$llm/_requests" | jq -r '.[-1].path')"
 
-expect_status "--model is passed to the LLM" 0 opspipe-summary --model qwen2.5:0.5b --minutes 5 up
+expect_status "--model is passed to the LLM" 0 opspipe-summary --model qwen2.5:0.5b --minutes 300 up
 expect_eq "the request named the model" "qwen2.5:0.5b" "$(chats | jq -r '.[-1].body.model')"
 printf 'Answer in one word.\n' >"$T_DIR/prompt"
 expect_status "--prompt FILE replaces the instruction" 0 opspipe-summary --prompt "$T_DIR/prompt" up

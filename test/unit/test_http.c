@@ -803,6 +803,58 @@ test_redirect_same_origin(void **state)
 	assert_int_equal(n, 40);
 }
 
+/* The Location of trick i, as a path on plain that answers with it. */
+static void
+trick_path(char *p, size_t n, int i)
+{
+	if (i == 0)
+		snprintf(p, n, "/redirect?to=/redirect%%3Fto%%3Dhttp://"
+		    "127.0.0.1:%d/dump%%253Fkey%%253Dtrick", other.port);
+	else if (i == 1)
+		snprintf(p, n, "/redirect?code=307&to=//127.0.0.1:%d"
+		    "/dump%%3Fkey%%3Dtrick", other.port);
+	else if (i == 2)
+		snprintf(p, n, "/redirect?code=308&to=http://127.0.0.1:%d@"
+		    "127.0.0.1:%d/dump%%3Fkey%%3Dtrick", plain.port, other.port);
+	else
+		snprintf(p, n, "/redirect?to=http://localhost:%d"
+		    "/dump%%3Fkey%%3Dtrick", other.port);
+}
+
+/*
+ * What "same origin" must not be fooled by: a hop within the origin
+ * first and then out of it, a protocol-relative Location, userinfo that
+ * looks like the origin's host and port, another spelling of the same
+ * host (another origin to the rule: nothing is sent). Each carries a
+ * token; the other server must record nothing.
+ */
+static void
+test_redirect_origin_tricks(void **state)
+{
+	struct http_conf c;
+	struct http_response rs = { 0 };
+	struct http_request rq = { .retries = 0 };
+	char path[200], *got, *d;
+	int n = 0;
+
+	for (int i = 0; i < 4; i++, n++) {
+		trick_path(path, sizeof path, i);
+		cred_conf(&c, C_TOKEN);
+		rq.url = url(&plain, path);
+		assert_int_equal(http_do(&c, &rq, &rs), HTTP_ESTATUS);
+		d = http_describe(&rq, &rs);
+		assert_non_null(strstr(d, "another origin must not get the "
+		    "token"));
+		free(d);
+		http_response_free(&rs);
+		http_conf_free(&c);
+	}
+	got = dumped(&other, "trick");
+	assert_string_equal(got, "");
+	free(got);
+	assert_int_equal(n, 4);
+}
+
 static void
 test_redirect_https_to_http(void **state)
 {
@@ -1873,6 +1925,7 @@ main(void)
 		cmocka_unit_test(test_token_kept_within_origin),
 		cmocka_unit_test(test_redirect_cross_origin),
 		cmocka_unit_test(test_redirect_same_origin),
+		cmocka_unit_test(test_redirect_origin_tricks),
 		cmocka_unit_test(test_redirect_https_to_http),
 		cmocka_unit_test(test_redirect_limits),
 		cmocka_unit_test(test_redirect_in_pool),

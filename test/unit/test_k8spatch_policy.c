@@ -107,7 +107,7 @@ static char *
 d(const char *a, const char *b)
 {
 	static char out[8192];
-	jv ja = J(a), jb = J(b), r = diff_effective(ja, jb);
+	jv ja = J(a), jb = J(b), r = diff_effective(ja, jb, 0);
 
 	r = jv_dump_string(r, 0);
 	snprintf(out, sizeof out, "%s", jv_string_value(r));
@@ -127,6 +127,19 @@ test_diff(void **state)
 	assert_string_equal(d("{" DEP ",\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"1\",\"generation\":1},\"status\":{\"a\":1}}",
 	    "{" DEP ",\"metadata\":{\"name\":\"x\",\"resourceVersion\":\"2\",\"generation\":2},\"status\":{\"a\":2}}"),
 	    "[]");
+	{
+		jv a = J("{\"status\":{\"a\":1},\"metadata\":{\"generation\":1}}");
+		jv b = J("{\"status\":{\"a\":2},\"metadata\":{\"generation\":2}}");
+		jv r = jv_dump_string(diff_effective(a, b, DIFF_STATUS), 0);
+
+		/* The guard's view: status counts (a custom resource without
+		 * a status subresource writes it). */
+		assert_string_equal(jv_string_value(r),
+		    "[{\"path\":\"status.a\",\"old\":1,\"new\":2}]");
+		jv_free(r);
+		jv_free(a);
+		jv_free(b);
+	}
 	assert_string_equal(d("{" DEP ",\"spec\":{\"replicas\":2}}",
 	    "{" DEP ",\"spec\":{\"replicas\":3}}"),
 	    "[{\"path\":\"spec.replicas\",\"old\":2,\"new\":3}]");
@@ -151,6 +164,17 @@ test_diff(void **state)
 	assert_string_equal(d("{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}}}",
 	    "{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"b\"},{\"name\":\"a\"}]}}}}"),
 	    "[{\"path\":\"spec.template.spec.containers\",\"old\":[\"a\",\"b\"],\"new\":[\"b\",\"a\"]}]");
+	/* … also when an item changed as well (init containers run in
+	 * their order), or one was added. */
+	assert_string_equal(d("{" DEP ",\"spec\":{\"template\":{\"spec\":{\"initContainers\":[{\"name\":\"a\",\"image\":\"x\"},{\"name\":\"b\"}]}}}}",
+	    "{" DEP ",\"spec\":{\"template\":{\"spec\":{\"initContainers\":[{\"name\":\"c\"},{\"name\":\"b\"},{\"name\":\"a\",\"image\":\"y\"}]}}}}"),
+	    "[{\"path\":\"spec.template.spec.initContainers\",\"old\":[\"a\",\"b\"],\"new\":[\"c\",\"b\",\"a\"]},"
+	    "{\"path\":\"spec.template.spec.initContainers[a].image\",\"old\":\"x\",\"new\":\"y\"},"
+	    "{\"path\":\"spec.template.spec.initContainers[c].name\",\"new\":\"c\"}]");
+	/* An item added at the end or removed keeps the others' order. */
+	assert_string_equal(d("{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}}}",
+	    "{" DEP ",\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"b\"}]}}}}"),
+	    "[{\"path\":\"spec.template.spec.containers[a].name\",\"old\":\"a\"}]");
 	/* A subtree replaced by a scalar: both sides' leaves. */
 	assert_string_equal(d("{" DEP ",\"spec\":{\"x\":{\"y\":1}}}",
 	    "{" DEP ",\"spec\":{\"x\":5}}"),
@@ -260,7 +284,7 @@ test_checks(void **state)
 	assert_string_equal(judge("{\"path\":\"spec.template.spec.serviceAccountName\",\"new\":\"admin\"}"),
 	    "'spec.template.spec.serviceAccountName' is not under any path the policy allows");
 	assert_null(judge("{\"path\":\"" C ".image\",\"old\":\"nginx:1.24\",\"new\":\"nginx:1.25\"}"));
-	assert_null(judge("{\"path\":\"" C ".image\",\"new\":\"docker.io/library/nginx@sha256:abc\"}"));
+	assert_null(judge("{\"path\":\"" C ".image\",\"new\":\"docker.io/library/nginx@sha256:0123456789abcdef0123456789abcdef\"}"));
 	assert_null(judge("{\"path\":\"" C ".image\",\"new\":\"registry.example.com/team/app:2\"}"));
 	assert_string_equal(judge("{\"path\":\"" C ".image\",\"new\":\"evil.io/nginx:1\"}"),
 	    "'" C ".image' image 'evil.io/nginx:1' is not from an allowed registry");
@@ -270,21 +294,59 @@ test_checks(void **state)
 	    "'" C ".image' image 'registry.example.com.evil.io/x' is not from an allowed registry");
 }
 
+/* max_factor alone, where there is no current value to multiply. */
+static void
+test_factor_alone(void **state)
+{
+	static const char *text = "kinds: [D]\nnamespaces: [a]\nallow: ['**']\n"
+	    "limits: {replicas: {max_factor: 2}, memory: {max_factor: 4}}\n";
+	struct policy p;
+	char *err = NULL, *why;
+	jv l;
+
+	(void)state;
+	assert_int_equal(policy_parse("p.yaml", text, strlen(text), &p, &err), 0);
+	l = J("[{\"path\":\"" C ".resources.limits.memory\",\"new\":\"1000Gi\"}]");
+	why = policy_check_changes(&p, l);
+	assert_string_equal(why, "'" C ".resources.limits.memory' \"1000Gi\" has "
+	    "no current value to bound by the policy's memory max_factor 4, and no max");
+	free(why);
+	jv_free(l);
+	l = J("[{\"path\":\"spec.replicas\",\"old\":0,\"new\":1}]");
+	why = policy_check_changes(&p, l);
+	assert_non_null(why);
+	free(why);
+	jv_free(l);
+	l = J("[{\"path\":\"spec.replicas\",\"old\":2,\"new\":0}]");
+	assert_null(policy_check_changes(&p, l));
+	jv_free(l);
+	policy_free(&p);
+	/* With a max beside it, the max bounds it. */
+	assert_null(judge("{\"path\":\"" C ".resources.limits.memory\",\"new\":\"1Gi\"}"));
+	assert_non_null(judge("{\"path\":\"" C ".resources.limits.memory\",\"new\":\"5Gi\"}"));
+}
+
 static void
 test_target(void **state)
 {
 	char *why;
 
 	(void)state;
-	assert_null(policy_check_target(&pol, "Deployment", "web"));
-	why = policy_check_target(&pol, "DaemonSet", "web");
+	assert_null(policy_check_target(&pol, "Deployment", "apps", "web"));
+	why = policy_check_target(&pol, "DaemonSet", "apps", "web");
 	assert_string_equal(why, "kind 'DaemonSet' is not in the policy's kinds");
 	free(why);
-	why = policy_check_target(&pol, "Deployment", "kube-system");
+	why = policy_check_target(&pol, "Deployment", "apps", "kube-system");
 	assert_string_equal(why, "namespace 'kube-system' is in the policy's deny_namespaces");
 	free(why);
-	why = policy_check_target(&pol, "Deployment", "other");
+	why = policy_check_target(&pol, "Deployment", "apps", "other");
 	assert_string_equal(why, "namespace 'other' is not in the policy's namespaces");
+	free(why);
+	why = policy_check_target(&pol, "StatefulSet", "apps.kruise.io", "web");
+	assert_string_equal(why, "kind 'StatefulSet.apps.kruise.io' is not in the policy's kinds");
+	free(why);
+	why = policy_check_target(&pol, "Deployment", "apps", NULL);
+	assert_string_equal(why, "kind 'Deployment' is cluster-scoped and the policy's namespaces are not [\"*\"]");
 	free(why);
 }
 
@@ -327,6 +389,36 @@ test_policy_errors(void **state)
 }
 
 static void
+test_image_valid(void **state)
+{
+	static const char *const good[] = { "nginx", "nginx:1.25",
+	    "docker.io/library/nginx:1.25", "localhost:5000/a/b_c.d--e:v1",
+	    "ghcr.io/o/app@sha256:0123456789abcdef0123456789abcdef",
+	    "nginx:1.25@sha256:0123456789abcdef0123456789abcdef",
+	    "[::1]:5000/app", "Registry.Example/app", NULL };
+	static const char *const bad[] = { "", " nginx", "nginx ",
+	    "nginx\n", "docker.io/library/nginx/../../evil/x:1",
+	    "docker.io/library//nginx", "docker.io/library/NGINX",
+	    "docker.io/library/./nginx", "nginx:", "nginx:-1", "nginx@sha256:ab",
+	    "nginx::1", "nginx:1:2", "/nginx", "nginx/", "a..b/c", "a-/b",
+	    "docker.io/library/nginx?x", "docker.io/library/nginx#x",
+	    "http://docker.io/library/nginx", "a/b___c", "a/b._c", NULL };
+	char longname[300];
+	size_t i;
+
+	(void)state;
+	for (i = 0; good[i]; i++)
+		assert_true(policy_image_valid(good[i]));
+	for (i = 0; bad[i]; i++)
+		assert_false(policy_image_valid(bad[i]));
+	memset(longname, 'a', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_false(policy_image_valid(longname));
+	assert_string_equal(judge("{\"path\":\"" C ".image\",\"new\":\"docker.io/library/x/../../evil/y\"}"),
+	    "'" C ".image' image 'docker.io/library/x/../../evil/y' is not a valid image reference");
+}
+
+static void
 test_image_normalize(void **state)
 {
 	static const char *const cases[][2] = {
@@ -357,8 +449,10 @@ main(void)
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_factor_alone),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_image_valid),
 		cmocka_unit_test(test_image_normalize),
 	};
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "credential.h"
@@ -116,6 +117,40 @@ problem(const char *json)
 	return out;
 }
 
+/* A container status running and ready, last terminated REASON
+ * AGO seconds ago after RESTARTS restarts. */
+static const char *
+running_after(const char *reason, int restarts, long ago)
+{
+	char when[32], json[512];
+	time_t t = time(NULL) - ago;
+
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	snprintf(json, sizeof json, "{\"status\":{\"containerStatuses\":[{\"name\":\"a\","
+	    "\"restartCount\":%d,\"ready\":true,\"state\":{\"running\":{\"startedAt\":\"%s\"}},"
+	    "\"lastState\":{\"terminated\":{\"reason\":\"%s\",\"finishedAt\":\"%s\"}}}]}}",
+	    restarts, when, reason, when);
+	return problem(json);
+}
+
+/* Between two kills a crash-looping container runs, even ready: still
+ * failing while its last death is recent and not its first. */
+static void
+test_pods_between_kills(void)
+{
+	assert_string_equal(running_after("OOMKilled", 3, 1), "OOMKilled a 3");
+	assert_string_equal(running_after("Error", 5, 30), "CrashLoopBackOff a 5");
+	/* One death, or the last long ago: healthy (a fixed pod, a blip). */
+	assert_string_equal(running_after("OOMKilled", 1, 1), "healthy");
+	assert_string_equal(running_after("OOMKilled", 7, 3600), "healthy");
+	assert_string_equal(running_after("Error", 2, 700), "healthy");
+	/* A crashed pod being deleted (a rollout's old one): not a problem. */
+	assert_string_equal(problem("{\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"},"
+	    "\"status\":{\"containerStatuses\":[{\"name\":\"a\",\"restartCount\":4,"
+	    "\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\"}},"
+	    "\"lastState\":{\"terminated\":{\"reason\":\"OOMKilled\"}}}]}}"), "healthy");
+}
+
 static void
 test_pods(void **state)
 {
@@ -150,6 +185,7 @@ test_pods(void **state)
 	    "\"state\":{\"waiting\":{\"reason\":\"ImagePullBackOff\"}}}]}}"),
 	    "ImagePullBackOff b 0");
 	assert_string_equal(problem("{\"status\":{\"phase\":\"Succeeded\"}}"), "healthy");
+	test_pods_between_kills();
 	/* Not what a pod looks like: no crash. */
 	assert_string_equal(problem("{\"status\":{\"containerStatuses\":[1,\"x\",null]}}"), "healthy");
 	assert_string_equal(problem("[]"), "healthy");
@@ -203,6 +239,40 @@ test_selectors_kinds(void **state)
 	assert_int_equal(k.namespaced, 0);
 	kkind_free(&k);
 	assert_int_equal(kinds_builtin("rollouts", &k), -1);
+}
+
+/* Words that go into API paths cannot leave their place there. */
+static void
+test_path_words(void **state)
+{
+	static const char *const names[] = { "nginx", "web-1.x", "sa:x",
+	    "system:node:a", NULL };
+	static const char *const bad_names[] = { "", ".", "..", "a/b", "a%2F",
+	    "a?b", "a#b", "a b", "a\\b", "d\xc3\xa9", NULL };
+	static const char *const spaces[] = { "web", "kube-system", "a1",
+	    NULL };
+	static const char *const bad_spaces[] = { "", "Web", "-a", "a-",
+	    "web/../kube-system", "a.b", "kube-system?", NULL };
+	static const char *const versions[] = { "v1", "apps/v1",
+	    "networking.k8s.io/v1", "argoproj.io/v1alpha1", NULL };
+	static const char *const bad_versions[] = { "", "/v1", "apps/",
+	    "apps/v1/namespaces", "apps/v1?", "apps/v1#", "Apps/v1", NULL };
+	size_t i;
+
+	(void)state;
+	for (i = 0; names[i]; i++)
+		assert_true(kinds_valid_name(names[i]));
+	for (i = 0; bad_names[i]; i++)
+		assert_false(kinds_valid_name(bad_names[i]));
+	assert_false(kinds_valid_name(NULL));
+	for (i = 0; spaces[i]; i++)
+		assert_true(kinds_valid_namespace(spaces[i]));
+	for (i = 0; bad_spaces[i]; i++)
+		assert_false(kinds_valid_namespace(bad_spaces[i]));
+	for (i = 0; versions[i]; i++)
+		assert_true(kinds_valid_api_version(versions[i]));
+	for (i = 0; bad_versions[i]; i++)
+		assert_false(kinds_valid_api_version(bad_versions[i]));
 }
 
 static const char *
@@ -261,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_statefulset_daemonset),
 		cmocka_unit_test(test_pods),
 		cmocka_unit_test(test_selectors_kinds),
+		cmocka_unit_test(test_path_words),
 		cmocka_unit_test(test_exec_answer),
 	};
 

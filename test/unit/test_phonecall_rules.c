@@ -44,11 +44,19 @@ static const struct {
 	{ "I'm busy", ANSWER_NO },
 	{ "I don't know", ANSWER_NO },
 	{ "two", ANSWER_NO },
+	/* someone else: not them */
+	{ "can someone else take it", ANSWER_NO },
+	{ "Can somebody else do it?", ANSWER_NO },
+	{ "anyone else will do", ANSWER_NO },
 	/* English: neither */
 	{ "hello?", ANSWER_NULL },
 	{ "what is this about", ANSWER_NULL },
 	{ "can you repeat that", ANSWER_NULL },
 	{ "one moment", ANSWER_NULL },
+	/* a question back is not a yes, whatever words it holds */
+	{ "Who can help?", ANSWER_NULL },
+	{ "Will it take long?", ANSWER_NULL },
+	{ "Yes?", ANSWER_NULL },
 	{ "", ANSWER_NULL },
 	{ "   ", ANSWER_NULL },
 	{ "'''", ANSWER_NULL },
@@ -76,10 +84,14 @@ static const struct {
 	{ "je suis occupé", ANSWER_NO },
 	{ "oui mais pas tout de suite", ANSWER_NO },
 	{ "deux", ANSWER_NO },
+	{ "quelqu'un d'autre peut le faire ?", ANSWER_NO },
+	{ "Quelqu\xe2\x80\x99un d\xe2\x80\x99" "autre", ANSWER_NO },
 	/* French: neither */
 	{ "allô ?", ANSWER_NULL },
 	{ "pouvez-vous répéter", ANSWER_NULL },
 	{ "un instant", ANSWER_NULL },
+	{ "Oui ? Qui est-ce ?", ANSWER_NULL },
+	{ "tu peux attendre ?", ANSWER_NULL },
 };
 
 static const char *

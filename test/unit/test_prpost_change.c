@@ -39,6 +39,8 @@ test_paths(void **state)
 	assert_non_null(path_refused("a/"));
 	assert_non_null(path_refused(".git/config"));
 	assert_non_null(path_refused("a\nb"));
+	assert_non_null(path_refused("bad\377name.yaml"));
+	assert_non_null(path_refused("caf\xc3"));
 }
 
 static void
@@ -124,6 +126,8 @@ test_branch_refused(void **state)
 	assert_non_null(branch_refused("x.lock"));
 	assert_non_null(branch_refused("-x"));
 	assert_non_null(branch_refused("a@{1}"));
+	assert_null(branch_refused("fix/\xc3\xbc"));
+	assert_non_null(branch_refused("fix/b\377d"));
 }
 
 static void
