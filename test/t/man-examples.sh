@@ -559,7 +559,7 @@ TABLE = {
     # with its manifest on GitHub, the fixture LLM (whose schema-shaped
     # answer is no patch, so the rules decide), GitHub's token file, Twilio
     # and the page's schedule; kubectl (1.20 or 1.32) against the API fixture.
-    ("opspipe-remediate.1", "opspipe-remediate -n web --dry-run | jq '{workload, result,"):
+    ("opspipe-remediate.1", "opspipe-remediate -n web --source-repos org/gitops --dry-run |"):
         {"check": "json", "env": {"GITHUB_API_URL": S["github"], "GITHUB_TOKEN": "ghp-test-token"},
          "expect": ('map(.workload.name + " " + .result) == ["api dry-run"] and (.[0].diff | test("memory: 128Mi"))',
                     "what it would do: api's memory doubled, in its manifest's diff")},

@@ -44,6 +44,11 @@ cd "$here" || exit 2
 expect_eq "queue: a name with a newline removed nothing outside the queue" keep "$(cat "$T_DIR/cwd/victim.json" 2>&1)"
 ok_if "queue: … and was set aside" [ -f "$T_DIR/queue/x
 victim.json.bad" ]
+# An empty file is no request (jq 1.6's -e passed it, and the flow
+# listed the namespace "").
+: >"$T_DIR/queue/$(printf '%064d' 999).json"
+remediate --queue "$T_DIR/queue"
+ok_if "queue: an empty file is set aside as .bad" [ -f "$T_DIR/queue/$(printf '%064d' 999).json.bad" ]
 rm -f "$T_DIR/queue/"*
 
 # A flood: 299 requests about workloads that do not fail, one that does.
@@ -143,7 +148,7 @@ expect_eq "… and it wrote nothing" 1 "$(kube_writes)"
 kill -s KILL -- "-$pid"
 wait "$pid" 2>/dev/null
 kube_ctl '{"pause":false}'
-expect_eq "killed: no incident was written" 0 "$(cat "$T_DIR/killed/incidents.jsonl" 2>/dev/null | wc -l)"
+expect_eq "killed: no incident was written" 0 "$(wc -l 2>/dev/null <"$T_DIR/killed/incidents.jsonl" || echo 0)"
 broken one
 forget
 remediate --state "$T_DIR/killed" --max-attempts 1 --quiet-period 0s
