@@ -146,7 +146,11 @@ status_message(struct kerr *e, const struct http_response *rs)
 
 	snprintf(e->reason, sizeof e->reason, "%s", reason ? reason : "");
 	e->field_conflict = jv_is_valid(st) && field_conflict(st);
-	if (msg && *msg) {
+	if (rs->error[0] != '\0') {
+		/* A redirect the HTTP layer would not follow: it says why. */
+		snprintf(e->message, sizeof e->message, "HTTP %ld: %s",
+		    rs->status, rs->error);
+	} else if (msg && *msg) {
 		snprintf(e->message, sizeof e->message, "%s (HTTP %ld)", msg,
 		    rs->status);
 	} else {

@@ -280,7 +280,7 @@ api(struct provider *p, const char *method, const char *path,
 		}
 	} else {
 		free(o->error);
-		if (rs.rc == HTTP_ESTATUS) {
+		if (rs.rc == HTTP_ESTATUS && rs.error[0] == '\0') {
 			o->error = twilio_error(rs.status, rs.body.p, &o->stop);
 			o->rc = error_rc(rs.body.p);
 		} else {

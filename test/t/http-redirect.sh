@@ -51,4 +51,24 @@ for code in 301 302 303 307 308; do
 	curl -fs "$other/dumped?key=all&clear=1" >/dev/null
 done
 
+# The programs that always carry a credential: k8spatch (a token), prpost
+# (a forge token; a commit also carries files) and phonecall (Twilio's
+# account): a redirect to another origin is never followed.
+start_fixture httpd.py --redirect-all "$other" --code 307
+hop=$FIXTURE_URL
+expect_status "k8spatch, 307, a token: not followed (exit 3)" 3 \
+    env -u KUBECONFIG k8spatch --url "$hop" --token tok-s3cret --retries 0 get deploy
+expect_match "k8spatch: the message names the other origin" \
+    "redirect to $other not followed: another origin must not get " "$(cat "$T_DIR/err")"
+expect_status "prpost, 307, a token: not followed (exit 3)" 3 \
+    env GITHUB_TOKEN=tok-s3cret prpost get --url "$hop" --repo org/gitops --retries 0 README.md
+expect_match "prpost: the message names the other origin" \
+    "redirect to $other not followed: another origin must not get " "$(cat "$T_DIR/err")"
+expect_status "phonecall, 307, Twilio's account: not followed (exit 3)" 3 \
+    env TWILIO_ACCOUNT_SID=AC0123456789abcdef0123456789abcdef TWILIO_AUTH_TOKEN=tok-s3cret \
+    TWILIO_FROM=+15005550006 phonecall --url "$hop" --retries 0 --to +33600000001 --speech x
+expect_match "phonecall: the message names the other origin" \
+    "redirect to $other not followed: another origin must not get " "$(cat "$T_DIR/err")"
+expect_eq "the other origin received nothing from them" "" "$(received)"
+
 done_testing
