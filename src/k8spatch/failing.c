@@ -386,9 +386,9 @@ scan_workloads(struct scan *s)
 	jv deps, jobs;
 	int rc;
 
-	if (s->o->selector)
-		return 0;	/* the selector is the pods' */
-	if ((rc = list(s, "deployments", NULL, NULL, s->o->namespace, &deps)))
+	/* With -l, the workloads labelled so, as their pods are. */
+	if ((rc = list(s, "deployments", s->o->selector, NULL,
+	    s->o->namespace, &deps)))
 		return rc;
 	jv_array_foreach(deps, i, d) {
 		jv c = condition(d, "Progressing", "False");
@@ -408,7 +408,8 @@ scan_workloads(struct scan *s)
 		jv_free(d);
 	}
 	jv_free(deps);
-	if ((rc = list(s, "jobs", NULL, NULL, s->o->namespace, &jobs)))
+	if ((rc = list(s, "jobs", s->o->selector, NULL, s->o->namespace,
+	    &jobs)))
 		return rc;
 	jv_array_foreach(jobs, i, j) {
 		jv c = condition(j, "Failed", "True");

@@ -16,7 +16,7 @@ dep() {
 ---
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: $1, namespace: ${ns:-lab}}
+metadata: {name: $1, namespace: ${ns:-lab}, labels: {app: $1}}
 spec:
   replicas: 1
   selector: {matchLabels: {app: $1}}
@@ -95,6 +95,10 @@ expect_match "… Unschedulable's FailedScheduling event" "FailedScheduling" \
 expect_match "… ProbeFailure's Unhealthy event" "Unhealthy" \
     "$(jq -r 'select(.name == "probe") | .events[].reason' "$T_DIR/f")"
 expect_eq "healthy workloads print nothing" "" "$(k8spatch failing -n ok)"
+expect_eq "-l: a workload's own status counts when its labels match" "Deployment/deadline:ProgressDeadlineExceeded" \
+    "$(k8spatch failing -n lab -l app=deadline | jq -r '"\(.kind)/\(.name):\(.reason)"')"
+expect_eq "-l: … and only those" "Deployment/oom:OOMKilled" \
+    "$(k8spatch failing -n lab -l 'app in (oom,web)' | jq -r '"\(.kind)/\(.name):\(.reason)"')"
 
 # The fingerprint: SHA-256 of "cluster\0kind\0namespace\0name\0reason",
 # nothing else; the same on the next run, restarts and all.
