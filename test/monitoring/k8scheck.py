@@ -238,7 +238,8 @@ say(os.path.dirname(cfg_path) == mount("Deployment", "prometheus", "config") and
 pcfg = yaml.safe_load(read("prometheus/prometheus.yml"))
 rules = cm_for("Deployment", "prometheus", "rules")
 say(pcfg["rule_files"] == [mount("Deployment", "prometheus", "rules") + "/*.yml"] and
-    rules == {f: read("prometheus/" + f) for f in ("monitoring-rules.yml", "drift-rules.yml")},
+    rules == {f: read("prometheus/" + f) for f in sorted(os.listdir(os.path.join(share, "prometheus")))
+              if f.endswith("-rules.yml")},
     "prometheus: rule_files finds the shipped rule files", sorted(rules))
 say(any(a.startswith("--storage.tsdb.retention.time=") for a in args) and
     any(a.startswith("--storage.tsdb.retention.size=") for a in args), "prometheus: retention by time and size")

@@ -12,10 +12,10 @@ am=$OPSPIPE_TOP/share/opspipe/k8s/monitoring/config/alertmanager.yml
 sd() { /usr/bin/python3 "$OPSPIPE_TOP/test/monitoring/promconfig.py" "$@"; }
 
 sd "$p/prometheus.yml" "$T_DIR/copy.yml" "$T_DIR" "$p/monitoring-rules.yml" "$p/drift-rules.yml" \
-    >"$T_DIR/sd" 2>&1
+    "$p/remediate-rules.yml" "$p/autoscale-rules.yml" >"$T_DIR/sd" 2>&1
 relay_tap "$T_DIR/sd" "kubernetes_sd_configs checker"
 expect_eq "the copy has no kubernetes_sd_configs left" 0 "$(grep -c kubernetes_sd_configs "$T_DIR/copy.yml")"
-expect_status "promtool check config: the rest of prometheus.yml, with both rule files" 0 \
+expect_status "promtool check config: the rest of prometheus.yml, with every rule file" 0 \
     promtool check config "$T_DIR/copy.yml"
 expect_match "... the rules were loaded" "SUCCESS: [0-9]+ rules found" "$(cat "$T_DIR/out")"
 
