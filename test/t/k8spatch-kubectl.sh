@@ -9,7 +9,7 @@
 . "$OPSPIPE_TOP/test/kube.sh"
 
 if ! command -v kubectl >/dev/null 2>&1; then
-	ok "# SKIP no kubectl here"
+	skip "k8spatch and kubectl on one fixture" "no kubectl here"
 	done_testing
 	exit 0
 fi

@@ -19,7 +19,7 @@ for k in ${K8SPATCH_KUBECTLS:-}; do
 done
 if [ $# -eq 0 ]; then
 	# No kubectl: the recorded answers (want.json) are still checked.
-	echo "# no kubectl here: checking against the recorded kubectl answers only"
+	skip "the corpus against a live kubectl patch --local" "no kubectl here: checked against the recorded answers only"
 fi
 
 /usr/bin/python3 "$OPSPIPE_TOP/test/k8spatch-local/check.py" "$k8spatch" "$@" \
