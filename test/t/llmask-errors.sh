@@ -125,4 +125,11 @@ expect_status "--each: one record fails, the rest are answered: exit 3" 3 \
     sh -c 'llmask --url "$1" --retries 1 --each -p x <"$2"' - "$llm" "$T_DIR/four"
 expect_eq "--each: the other records" '[1,3,4]' "$(jq -sc 'map(.n)' "$T_DIR/out")"
 expect_match "--each: the failed record's line" '^llmask: stdin:2: HTTP 500' "$(cat "$T_DIR/err")"
+
+# An answer that cannot be written is a local failure (4), not an
+# answer given: the pipeline must not take it for one.
+reset
+expect_status "stdout on /dev/full: exit 4 (EXIT_LOCAL)" 4 \
+    sh -c 'llmask --url "$1" -p x --no-input >/dev/full' - "$llm"
+expect_match "... saying so" '^llmask: .*(write|No space)' "$(cat "$T_DIR/err")"
 done_testing
