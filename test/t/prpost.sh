@@ -161,6 +161,18 @@ keep_err
 expect_eq "a 5xx is retried (--retries, default 3)" "4" \
     "$(sent "$gh" '[.[] | select(.status == 502)] | length')"
 ctl "$gh" '{"fail":{"path":"/none","count":0}}'
+# Half-way: the tree and the commit are made, the ref is refused. No
+# branch may point at a part of the change, and the base is as it was.
+main_before=$(repo_state "$gh" '."org/gitops".main.commit')
+echo "half: way" >"$d/half.yaml"
+made() { sent "$gh" '[.[] | select(.method == "POST" and (.path | test("/git/(trees|commits)$")))] | length'; }
+made_before=$(made)
+ctl "$gh" '{"fail":{"method":"POST","path":"/git/refs","status":422,"body":{"message":"Reference update failed"}}}'
+P --title half --branch fix/halfway half.yaml="$d/half.yaml" >/dev/null 2>&1
+expect_eq "a failure after the commit, before the ref (422: exit 2), no branch, main untouched" \
+    "2 null $main_before" "$? $(repo_state "$gh" '."org/gitops"."fix/halfway".commit') $(repo_state "$gh" '."org/gitops".main.commit')"
+expect_eq "... the tree and the commit had been made" 2 "$(($(made) - made_before))"
+ctl "$gh" '{"fail":{"path":"/none","count":0}}'
 expect_eq "the messages of 401, 404 and 5xx were kept" 4 "$(grep -c '^prpost: ' "$d/errors.all")"
 expect_eq "no token, right or wrong, shows in them" 0 "$(grep -c -e s3cret-token-value -e wrong-one "$d/errors.all")"
 
