@@ -25,7 +25,7 @@ enum {
 	O_FIELD_SELECTOR, O_PATCH_FILE, O_TYPE, O_DRY_RUN, O_FIELD_MANAGER,
 	O_FORCE_CONFLICTS, O_POLICY, O_LOCAL, O_REPLICAS, O_CURRENT_REPLICAS,
 	O_TO_REVISION, O_TIMEOUT, O_FAIL_AFTER, O_FAIL_RESTARTS, O_NO_WAIT,
-	O_LOG_LINES
+	O_LOG_LINES, O_CA, O_CLIENT_CERT, O_CLIENT_KEY, O_SKIP_TLS_VERIFY
 };
 
 static const struct opt k8spatch_opts[] = {
@@ -55,6 +55,12 @@ static const struct opt k8spatch_opts[] = {
 	{ "fail-restarts", O_FAIL_RESTARTS, "N", "wait: a new pod crashing N times fails the rollout (default 2)" },
 	{ "no-wait", O_NO_WAIT, NULL, "guarded patch: do not wait for the rollout (nor roll back)" },
 	{ "log-lines", O_LOG_LINES, "N", "failing: lines of the failing container's log (default 50)" },
+	/* kubectl's names for the HTTP layer's flags: a user's hands know them */
+	{ "server", 's', "URL", "as --url" },
+	{ "certificate-authority", O_CA, "FILE", "as --cacert" },
+	{ "client-certificate", O_CLIENT_CERT, "FILE", "as --cert" },
+	{ "client-key", O_CLIENT_KEY, "FILE", "as --key" },
+	{ "insecure-skip-tls-verify", O_SKIP_TLS_VERIFY, NULL, "as --insecure" },
 	{ NULL, 0, NULL, NULL }
 };
 
@@ -107,6 +113,20 @@ keep_http(struct options *o, int key, const char *arg)
 	o->nhttp++;
 	if (key == HTTP_OPT_TOKEN || key == HTTP_OPT_TOKEN_FILE)
 		o->token_flag = 1;
+}
+
+/* kubectl's spelling of an HTTP layer flag, as that flag. */
+static int
+kubectl_alias(int key)
+{
+	switch (key) {
+	case 's': return HTTP_OPT_URL;
+	case O_CA: return HTTP_OPT_CACERT;
+	case O_CLIENT_CERT: return HTTP_OPT_CERT;
+	case O_CLIENT_KEY: return HTTP_OPT_KEY;
+	case O_SKIP_TLS_VERIFY: return HTTP_OPT_INSECURE;
+	default: return key;
+	}
 }
 
 static void
@@ -174,6 +194,7 @@ parse_options(int argc, char **argv, struct options *o)
 	o->log_lines = 50;
 	o->field_manager = "k8spatch";
 	while ((key = opt_next(p, &arg)) != -1) {
+		key = kubectl_alias(key);
 		if (key >= HTTP_OPT_URL && key <= HTTP_OPT_MAX_RESPONSE)
 			keep_http(o, key, arg);
 		else

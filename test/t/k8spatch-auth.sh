@@ -134,6 +134,14 @@ expect_status "--cacert and --insecure as flags" 0 \
     k8spatch --kubeconfig "$T_DIR/noca.yaml" --insecure get deploy stuck
 expect_status "--url alone, no kubeconfig" 0 \
     k8spatch --url "$api" --cacert "$certs/ca.crt" --token s3cret-token -n web get deploy stuck
+# kubectl's names for the same flags.
+expect_status "kubectl's --server, --certificate-authority, --client-certificate, --client-key" 0 \
+    env -u KUBECONFIG k8spatch --server "$api" --certificate-authority "$certs/ca.crt" \
+    --client-certificate "$certs/client.crt" --client-key "$certs/client.key" -n web get deploy stuck
+expect_status "kubectl's -s and --insecure-skip-tls-verify" 0 \
+    env -u KUBECONFIG k8spatch -s "$api" --insecure-skip-tls-verify --token s3cret-token -n web get deploy stuck
+expect_status "… and without --insecure-skip-tls-verify the unknown CA is refused (exit 3)" 3 \
+    env -u KUBECONFIG k8spatch -s "$api" --retries 0 --token s3cret-token -n web get deploy stuck
 
 # --- KUBECONFIG lists, contexts, namespaces ----------------------------------
 cat >"$T_DIR/first.yaml" <<EOF
