@@ -31,7 +31,7 @@ expect_eq "every manifest's objects are rendered, with the 7 generated ConfigMap
     "$(($(cat "$m"/*.yaml | grep -c '^kind:') - 1 + 7))" "$(grep -c '^kind:' "$T_DIR/rendered")"
 # Prometheus loads every rule file opspipe ships (the flows' alerts too).
 expect_eq "the rules ConfigMap holds every shipped rule file" \
-    "$(cd "$OPSPIPE_TOP/share/opspipe/prometheus" && ls ./*-rules.yml | sed 's|^\./||' | sort | paste -sd' ' -)" \
+    "$(find "$OPSPIPE_TOP/share/opspipe/prometheus" -name '*-rules.yml' | sed 's|.*/||' | sort | paste -sd' ' -)" \
     "$(/usr/bin/python3 -c 'import sys, yaml
 d = [o for o in yaml.safe_load_all(open(sys.argv[1])) if o and o["kind"] == "ConfigMap" and o["metadata"]["name"].startswith("prometheus-rules")]
 print(" ".join(sorted(d[0]["data"])))' "$T_DIR/rendered")"

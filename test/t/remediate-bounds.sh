@@ -156,4 +156,42 @@ expect_eq "after the kill: the patch counted, a person is called instead of a se
     '["no-fix","max-attempts",1]' "$(jq -c '[.result,.why,(.calls | length)]' "$T_DIR/out")"
 expect_eq "… no PATCH at all" 0 "$(kube_sent '[.[] | select(.method == "PATCH")] | length')"
 
+# --- the state does not grow without end -------------------------------------------
+# Incidents older than --keep (7d) fold into totals.json: the counters the
+# metrics show never go back; attempts older than a day, and their
+# cancellations, go.
+mkdir "$T_DIR/fold"
+old=$(date -u -d '30 days ago' +%Y-%m-%dT%H:%M:%SZ)
+recent=$(date -u -d '1 hour ago' +%Y-%m-%dT%H:%M:%SZ)
+{
+	printf '{"time":"%s","result":"fixed","fingerprint":"x"}\n' "$old"
+	printf '{"time":"%s","result":"suppressed","fingerprint":"x"}\n' "$old"
+	printf '{"time":"%s","result":"failed","fingerprint":"y","calls":[{"answer":false},{"answer":null}]}\n' "$old"
+	printf '{"time":"%s","result":"refused","fingerprint":"z"}\n' "$recent"
+} >"$T_DIR/fold/incidents.jsonl"
+{
+	printf '{"time":"%s","id":"old"}\n{"id":"old","cancel":true}\n' "$old"
+	printf '{"time":"%s","id":"new"}\n{"id":"new","cancel":true}\n' "$recent"
+} >"$T_DIR/fold/attempts.jsonl"
+broken one
+forget
+remediate --state "$T_DIR/fold" --textfile "$T_DIR/fold.prom"
+expect_eq "fold: the pass fixed one" '[0,"fixed"]' "[$rc,$(jq -c .result "$T_DIR/out")]"
+expect_eq "fold: incidents.jsonl keeps the recent incident and the new one" '["refused","fixed"]' \
+    "$(jq -sc 'map(.result)' "$T_DIR/fold/incidents.jsonl")"
+expect_eq "fold: totals.json counts the three folded away" \
+    '{"result":{"fixed":1,"suppressed":1,"failed":1},"calls":{"no":1,"none":1},"unanswered":1}' \
+    "$(jq -c . "$T_DIR/fold/totals.json")"
+expect_eq "fold: the metrics count them all, folded and kept" \
+    'fixed 2|refused 1|failed 1|no-fix 0|suppressed 1|no 1|none 1|unanswered 1' \
+    "$(sed -n 's/^opspipe_remediation_total{result="\([a-z-]*\)"} /\1 /p; s/^opspipe_remediation_calls_total{answer="\(no\|none\)"} /\1 /p; s/^opspipe_remediation_\(unanswered\)_total /\1 /p' "$T_DIR/fold.prom" | paste -sd'|' -)"
+expect_eq "fold: attempts older than a day gone, with their cancellations" '["new","new"]' \
+    "$(jq -sc 'map(.id) | map(select(. == "new" or . == "old"))' "$T_DIR/fold/attempts.jsonl")"
+forget
+remediate --state "$T_DIR/fold" --textfile "$T_DIR/fold.prom"
+expect_match "fold: a second pass counts nothing twice" '^opspipe_remediation_total\{result="fixed"\} 2$' \
+    "$(grep 'result="fixed"' "$T_DIR/fold.prom")"
+expect_status "--keep shorter than a day: refused (exit 2)" 2 opspipe-remediate -n web --keep 12h
+expect_match "… saying why" "invalid --keep: at least 1d and the --quiet-period" "$(cat "$T_DIR/err")"
+
 done_testing
