@@ -96,7 +96,8 @@ expect_match "grafana_health: database ok" '^database ok, version 10\.4\.5, [0-9
 # The fixture serves every dashboard opspipe ships.
 ndash=$(find "$OPSPIPE_TOP/share/opspipe/grafana/dashboards" -name '*.json' | wc -l | tr -d ' ')
 expect_match "grafana_dashboards: every dashboard /api/search lists, loaded" \
-    "^$ndash dashboards, the slowest opspipe-[a-z-]+ in [0-9]+ ms\$" "$(rec grafana_dashboards .detail )"
+    "^$ndash dashboards, the slowest opspipe-[a-z-]+ in [0-9]+ ms \\(its JSON [0-9]+ ms, then [0-9]+ panel queries [0-9]+ ms\\)\$" \
+    "$(rec grafana_dashboards .detail )"
 expect_eq "thresholds come from the baselines file and the defaults" "1073741824 100 0 60000" \
     "$(printf '%s ' "$(rec prometheus_memory .threshold)" "$(rec ingestion_rate .threshold)" \
     "$(rec targets_up .threshold)" "$(rec query_latency .threshold)" | sed 's/ $//')"
@@ -149,7 +150,7 @@ control '{"grafana_delay_ms": 600}'
 opspipe-check --baselines slow.jsonl --grafana "$FX_URL" >out 2>err
 expect_eq "dashboards slower than the baseline: grafana_dashboards fails" "false 300" \
     "$(rec grafana_dashboards '"\(.ok) \(.threshold)"')"
-expect_match "... naming the slowest and its time" "^$ndash dashboards, the slowest opspipe-[a-z-]+ in [0-9]+ ms; above the baseline 300\$" \
+expect_match "... naming the slowest and its time" "^$ndash dashboards, the slowest opspipe-[a-z-]+ in [0-9]+ ms \\(its JSON [0-9]+ ms, then [0-9]+ panel queries [0-9]+ ms\\); above the baseline 300\$" \
     "$(rec grafana_dashboards .detail )"
 ok_if "... the time measured covers the delay" is "$(rec grafana_dashboards .value)" '. >= 600'
 control '{"reset": true, "grafana_database": "failing"}'
@@ -170,6 +171,28 @@ expect_eq "the uids of the baselines are the ones loaded" "false" \
     rec grafana_dashboards .ok)"
 expect_match "... a missing one named with Grafana's message" '; nope: HTTP 404 Dashboard not found$' \
     "$(rec grafana_dashboards .detail )"
+control '{"reset": true}'
+
+# A dashboard's load is its JSON, then its panels' queries, as a browser
+# asks them: Prometheus panels only, variables given their current value,
+# $__rate_interval its own; a query Prometheus refuses fails the check.
+control '{"grafana_extra": [{"uid": "panels", "title": "p", "time": {"from": "now-2h", "to": "now"},
+  "templating": {"list": [{"name": "fam", "type": "custom", "query": "node_load1,up"}]},
+  "panels": [{"type": "row", "panels": [{"datasource": {"type": "prometheus", "uid": "x"},
+    "targets": [{"expr": "$fam"}, {"expr": "rate(prometheus_http_requests_total[$__rate_interval])"}]}]},
+    {"datasource": {"type": "loki", "uid": "l"}, "targets": [{"expr": "{job=\"x\"} |= \"y\""}]}]},
+  {"uid": "broken", "title": "b", "panels": [{"datasource": {"type": "prometheus"}, "targets": [{"expr": "sum(rate(up[5m])"}]}]}]}'
+printf '%s\n' '{"check":"grafana_dashboards","uids":["panels"]}' >panels.jsonl
+opspipe-check --baselines panels.jsonl --grafana "$FX_URL" >out 2>err
+expect_match "panel queries: two Prometheus queries run, the Loki one not" \
+    '^1 dashboards, the slowest panels in [0-9]+ ms \(its JSON [0-9]+ ms, then 2 panel queries [0-9]+ ms\)$' \
+    "$(rec grafana_dashboards .detail)"
+expect_eq "... and they load" true "$(rec grafana_dashboards .ok)"
+printf '%s\n' '{"check":"grafana_dashboards","uids":["panels","broken"]}' >panels.jsonl
+opspipe-check --baselines panels.jsonl --grafana "$FX_URL" >out 2>err
+expect_eq "a panel query Prometheus refuses: grafana_dashboards fails" false "$(rec grafana_dashboards .ok)"
+expect_match "... naming the dashboard and the query's error" '; broken: a panel query failed .*sum\(rate\(up\[5m\]\)' \
+    "$(rec grafana_dashboards .detail)"
 control '{"reset": true}'
 
 # Alertmanager: one that is not there, named.
