@@ -58,6 +58,12 @@ twilio_ctl '{"fail":[{"status":503,"times":1}]}'
 pc --to +33600000001 --speech x >"$d/out" 2>"$d/err"
 expect_eq "503 once: retried, answered" 0 "$?"
 expect_eq "503 once: two creates" 2 "$(($(ncreates) - before))"
+# 429 (Twilio's 20429, too many requests): waited out and retried too.
+before=$(ncreates)
+twilio_ctl '{"fail":[{"status":429,"times":1}]}'
+pc --to +33600000001 --speech x >"$d/out" 2>"$d/err"
+expect_eq "429 once: retried, answered" 0 "$?"
+expect_eq "429 once: two creates" 2 "$(($(ncreates) - before))"
 twilio_ctl '{"fail":[{"status":503,"times":9}]}'
 pc --to +33600000001 --speech x >"$d/out" 2>"$d/err"
 expect_eq "503 for good: the provider failed" 3 "$?"
