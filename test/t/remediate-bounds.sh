@@ -179,9 +179,9 @@ remediate --state "$T_DIR/fold" --textfile "$T_DIR/fold.prom"
 expect_eq "fold: the pass fixed one" '[0,"fixed"]' "[$rc,$(jq -c .result "$T_DIR/out")]"
 expect_eq "fold: incidents.jsonl keeps the recent incident and the new one" '["refused","fixed"]' \
     "$(jq -sc 'map(.result)' "$T_DIR/fold/incidents.jsonl")"
-expect_eq "fold: totals.json counts the three folded away" \
-    '{"result":{"fixed":1,"suppressed":1,"failed":1},"calls":{"no":1,"none":1},"unanswered":1}' \
-    "$(jq -c . "$T_DIR/fold/totals.json")"
+expect_eq "fold: totals.json counts the three folded away, and up to when" \
+    '{"result":{"fixed":1,"suppressed":1,"failed":1},"calls":{"no":1,"none":1},"unanswered":1} true' \
+    "$(jq -c 'del(.before)' "$T_DIR/fold/totals.json") $(jq --argjson now "$(date +%s)" '.before > $now - 8 * 86400 and .before < $now - 6 * 86400' "$T_DIR/fold/totals.json")"
 expect_eq "fold: the metrics count them all, folded and kept" \
     'fixed 2|refused 1|failed 1|no-fix 0|suppressed 1|no 1|none 1|unanswered 1' \
     "$(sed -n 's/^opspipe_remediation_total{result="\([a-z-]*\)"} /\1 /p; s/^opspipe_remediation_calls_total{answer="\(no\|none\)"} /\1 /p; s/^opspipe_remediation_\(unanswered\)_total /\1 /p' "$T_DIR/fold.prom" | paste -sd'|' -)"
@@ -191,7 +191,27 @@ forget
 remediate --state "$T_DIR/fold" --textfile "$T_DIR/fold.prom"
 expect_match "fold: a second pass counts nothing twice" '^opspipe_remediation_total\{result="fixed"\} 2$' \
     "$(grep 'result="fixed"' "$T_DIR/fold.prom")"
+# Killed between the fold's two renames: totals.json has them, and so does
+# incidents.jsonl still. Nothing is counted twice, then or at the next fold.
+cp "$T_DIR/fold/totals.json" "$T_DIR/fold/totals.keep"
+printf '{"time":"%s","result":"fixed","fingerprint":"x"}\n' "$old" >>"$T_DIR/fold/incidents.jsonl"
+forget
+remediate --state "$T_DIR/fold" --textfile "$T_DIR/fold.prom"
+expect_match "fold: an incident older than totals.json's 'before' is not counted twice" \
+    '^opspipe_remediation_total\{result="fixed"\} 2$' "$(grep 'result="fixed"' "$T_DIR/fold.prom")"
+cp "$T_DIR/fold/totals.keep" "$T_DIR/fold/totals.json"
+# A damaged totals.json is bookkeeping: the pass still acts, and says so.
+printf '{"result":{"fixed":' >"$T_DIR/fold/totals.json"
+printf '{"time":"%s","result":"fixed","fingerprint":"x"}\n' "$old" >>"$T_DIR/fold/incidents.jsonl"
+broken one
+forget
+remediate --state "$T_DIR/fold" --textfile "$T_DIR/fold.prom" --quiet-period 0s
+expect_eq "a damaged totals.json: the pass still fixes, and exits 4" '[4,"fixed"]' "[$rc,$(jq -c .result "$T_DIR/out")]"
+expect_match "… saying what it could not do" "old incidents not folded into '.*totals.json'" "$(cat "$T_DIR/err")"
+expect_match "… nor the metrics" "cannot compute the metrics: .*totals.json" "$(cat "$T_DIR/err")"
 expect_status "--keep shorter than a day: refused (exit 2)" 2 opspipe-remediate -n web --keep 12h
 expect_match "… saying why" "invalid --keep: at least 1d and the --quiet-period" "$(cat "$T_DIR/err")"
+expect_status "--quiet-period 8d without --keep: taken, --keep follows it" 0 \
+    opspipe-remediate -n web --quiet-period 8d --dry-run
 
 done_testing
