@@ -176,6 +176,7 @@ control '{"reset": true}'
 # A dashboard's load is its JSON, then its panels' queries, as a browser
 # asks them: Prometheus panels only, variables given their current value,
 # $__rate_interval its own; a query Prometheus refuses fails the check.
+# shellcheck disable=SC2016 # Grafana's variables, not the shell's
 control '{"grafana_extra": [{"uid": "panels", "title": "p", "time": {"from": "now-2h", "to": "now"},
   "templating": {"list": [{"name": "fam", "type": "custom", "query": "node_load1,up"}]},
   "panels": [{"type": "row", "panels": [{"datasource": {"type": "prometheus", "uid": "x"},
@@ -213,15 +214,28 @@ control '{"reset": true}'
 # The GPU exporter failing: its target down, the GPU node without metrics.
 control '{"dcgm_status": 503}'
 wait_for 'up{job="dcgm-exporter"} == 0'
-opspipe-check --baselines small.jsonl >out 2>err
-expect_eq "the DCGM exporter failing: exit 1" 1 "$?"
+# One scrape that misses its 1 s timeout on a loaded machine makes a
+# family stale for a moment: the other families are asked again then (at
+# most three runs), the GPU's failure must be there every time.
+others() { printf '%s ' "$(rec metrics_cpu .ok)" "$(rec metrics_containers .ok)" "$(rec jobs_present .ok)" | sed 's/ $//'; }
+i=0
+while :; do
+	opspipe-check --baselines small.jsonl >out 2>err
+	rc=$?
+	if [ "$rc" -ne 1 ] || [ "$(rec metrics_gpu .ok)" != false ] ||
+	    [ "$(others)" = "true true true" ] || [ "$i" -ge 2 ]; then
+		break
+	fi
+	i=$((i + 1))
+	sleep 2
+done
+expect_eq "the DCGM exporter failing: exit 1" 1 "$rc"
 expect_match "targets_up names the DCGM exporter's target and its error" \
     "^false 1 of 6 targets down: dcgm-exporter ${FX_URL#http://} \\(server returned HTTP status 503 Service Unavailable\\)$" \
     "$(rec targets_up '"\(.ok) \(.detail)"')"
 expect_eq "metrics_gpu names the GPU node" "false GPU nodes without DCGM_FI_DEV_GPU_TEMP and _GPU_UTIL: gpu-node-1" \
     "$(rec metrics_gpu '"\(.ok) \(.detail)"')"
-expect_eq "the other families still pass" "true true true" \
-    "$(printf '%s ' "$(rec metrics_cpu .ok)" "$(rec metrics_containers .ok)" "$(rec jobs_present .ok)" | sed 's/ $//')"
+expect_eq "the other families still pass" "true true true" "$(others)"
 control '{"reset": true}'
 wait_for 'up{job="dcgm-exporter"} == 1'
 
