@@ -174,19 +174,23 @@ expect_match "... a missing one named with Grafana's message" '; nope: HTTP 404 
 control '{"reset": true}'
 
 # A dashboard's load is its JSON, then its panels' queries, as a browser
-# asks them: Prometheus panels only, variables given their current value,
-# $__rate_interval its own; a query Prometheus refuses fails the check.
+# asks them: Prometheus panels only, not those folded in a collapsed row,
+# variables given their current value, $__rate_interval its own, instant
+# targets as instant queries; one whose variable it cannot resolve is not
+# timed (nor failed); a query Prometheus refuses fails the check.
 # shellcheck disable=SC2016 # Grafana's variables, not the shell's
 control '{"grafana_extra": [{"uid": "panels", "title": "p", "time": {"from": "now-2h", "to": "now"},
   "templating": {"list": [{"name": "fam", "type": "custom", "query": "node_load1,up"}]},
-  "panels": [{"type": "row", "panels": [{"datasource": {"type": "prometheus", "uid": "x"},
-    "targets": [{"expr": "$fam"}, {"expr": "rate(prometheus_http_requests_total[$__rate_interval])"}]}]},
+  "panels": [{"datasource": {"type": "prometheus", "uid": "x"},
+    "targets": [{"expr": "$fam"}, {"expr": "# a comment line\nrate(prometheus_http_requests_total[$__rate_interval])"},
+      {"expr": "count(up)", "instant": true}, {"expr": "up{job=\"$unknown_variable\"}"}]},
+    {"type": "row", "collapsed": true, "panels": [{"targets": [{"expr": "sum(rate(folded[5m])"}]}]},
     {"datasource": {"type": "loki", "uid": "l"}, "targets": [{"expr": "{job=\"x\"} |= \"y\""}]}]},
   {"uid": "broken", "title": "b", "panels": [{"datasource": {"type": "prometheus"}, "targets": [{"expr": "sum(rate(up[5m])"}]}]}]}'
 printf '%s\n' '{"check":"grafana_dashboards","uids":["panels"]}' >panels.jsonl
 opspipe-check --baselines panels.jsonl --grafana "$FX_URL" >out 2>err
-expect_match "panel queries: two Prometheus queries run, the Loki one not" \
-    '^1 dashboards, the slowest panels in [0-9]+ ms \(its JSON [0-9]+ ms, then 2 panel queries [0-9]+ ms\)$' \
+expect_match "panel queries: three run (one instant, one after a comment line), the Loki one and the folded row's not" \
+    '^1 dashboards, the slowest panels in [0-9]+ ms \(its JSON [0-9]+ ms, then 3 panel queries [0-9]+ ms\); 1 panel queries not timed \(a variable left unresolved, or past the 120 s budget\)$' \
     "$(rec grafana_dashboards .detail)"
 expect_eq "... and they load" true "$(rec grafana_dashboards .ok)"
 printf '%s\n' '{"check":"grafana_dashboards","uids":["panels","broken"]}' >panels.jsonl
