@@ -19,13 +19,11 @@ static int
 set_err(char **err, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
-	char tmp[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	buf_adds(&b, tmp);
 	free(*err);
 	*err = buf_detach(&b);
 	return EXIT_USAGE;

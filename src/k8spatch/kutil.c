@@ -13,13 +13,11 @@ char *
 strfmt(const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
-	char tmp[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	buf_adds(&b, tmp);
 	return buf_detach(&b);
 }
 

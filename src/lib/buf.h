@@ -2,6 +2,7 @@
 #ifndef OPSPIPE_BUF_H
 #define OPSPIPE_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct buf {
@@ -17,6 +18,8 @@ void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Make room for n more bytes; returns where they go (commit with len += n). */
 char *buf_reserve(struct buf *b, size_t n);
 void buf_reset(struct buf *b);		/* len = 0, keeps memory */

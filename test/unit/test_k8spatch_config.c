@@ -15,6 +15,7 @@
 #include "jcheck.h"
 #include "jsonl.h"
 #include "kubeconfig.h"
+#include "kutil.h"
 #include "yamljv.h"
 
 static char dir[64];
@@ -406,6 +407,22 @@ test_jcheck(void **state)
 	assert_false(compact("{\"a\":1}{}"));
 }
 
+/* Messages are not cut at a fixed buffer: a 3,000-byte name stays whole. */
+static void
+test_long_message(void **state)
+{
+	char name[3001];
+	char *m;
+
+	(void)state;
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	m = strfmt("context '%s' not found", name);
+	assert_int_equal(strlen(m), strlen("context '' not found") + 3000);
+	assert_string_equal(m + strlen(m) - 11, "' not found");
+	free(m);
+}
+
 int
 main(void)
 {
@@ -416,6 +433,7 @@ main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_long_message),
 		cmocka_unit_test(test_in_cluster),
 	};
 	int rc;
